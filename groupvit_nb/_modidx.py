@@ -5,4 +5,11 @@ d = { 'settings': { 'branch': 'main',
                 'doc_host': 'https://groupvit-nb.github.io',
                 'git_url': 'https://github.com/groupvit-nb/groupvit_nb',
                 'lib_path': 'groupvit_nb'},
-  'syms': {}}
+  'syms': { 'groupvit_nb.patch': { 'groupvit_nb.patch.PatchEmbed': ('patch_embed.html#patchembed', 'groupvit_nb/patch.py'),
+                                   'groupvit_nb.patch.PatchEmbed.__init__': ( 'patch_embed.html#patchembed.__init__',
+                                                                              'groupvit_nb/patch.py'),
+                                   'groupvit_nb.patch.PatchEmbed.forward': ('patch_embed.html#patchembed.forward', 'groupvit_nb/patch.py'),
+                                   'groupvit_nb.patch.PatchEmbed.num_patches': ( 'patch_embed.html#patchembed.num_patches',
+                                                                                 'groupvit_nb/patch.py'),
+                                   'groupvit_nb.patch.check_images': ('patch_embed.html#check_images', 'groupvit_nb/patch.py'),
+                                   'groupvit_nb.patch.resize_pos_embed': ('patch_embed.html#resize_pos_embed', 'groupvit_nb/patch.py')}}}
