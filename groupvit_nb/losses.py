@@ -9,15 +9,14 @@ Docs: https://groupvit-nb.github.io/groupvit_nb/losses.html.md"""
 __all__ = ['LOGIT_SCALE_INIT', 'LOGIT_SCALE_MAX', 'temperature_scale', 'rank_and_world', 'gather_features', 'contrastive_loss',
            'prompt_ids_from_tokens', 'multi_label_targets', 'multi_label_loss', 'GroupViTLoss']
 
-# %% ../nbs/04_losses.ipynb #4bcec15f
+# %% ../nbs/04_losses.ipynb #0d87e8ae
 import math
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 import torch.distributed as dist
-import torch.distributed.nn.functional as dist_nn
 
-# %% ../nbs/04_losses.ipynb #f86c90e9
+# %% ../nbs/04_losses.ipynb #2ee675b3
 LOGIT_SCALE_INIT = math.log(1 / 0.07)  # initial value of the raw `logit_scale` parameters
 LOGIT_SCALE_MAX = 100.0  # 1/τ never exceeds this
 
@@ -32,7 +31,7 @@ def temperature_scale(logit_scale, dtype=torch.float32):
         raise TypeError(f"logit_scale must be a float or a one-element tensor (the raw log of 1/τ), got {logit_scale!r}.")
     return logit_scale.reshape(()).to(dtype).exp().clamp(max=LOGIT_SCALE_MAX)
 
-# %% ../nbs/04_losses.ipynb #b4aea60b
+# %% ../nbs/04_losses.ipynb #e7a92daf
 def _dist_on():
     return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
 
@@ -40,19 +39,46 @@ def rank_and_world():
     "(rank, world size) of this process; (0, 1) when `torch.distributed` is not initialised."
     return (dist.get_rank(), dist.get_world_size()) if _dist_on() else (0, 1)
 
+class _AllGatherWithGrad(torch.autograd.Function):
+    "all_gather whose backward gives each process the sum, over all processes, of the gradient of its own slice."
+    @staticmethod
+    def forward(ctx, x):
+        ctx.rank, ctx.n = dist.get_rank(), x.shape[0]
+        out = [torch.empty_like(x) for _ in range(dist.get_world_size())]
+        dist.all_gather(out, x)
+        return torch.cat(out, dim=0)
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad = grad.contiguous().clone()
+        dist.all_reduce(grad)  # Σ over processes of ∂L_s/∂(gathered); works on gloo and NCCL alike
+        return grad[ctx.rank * ctx.n:(ctx.rank + 1) * ctx.n]
+
+def _check_same_shape(x):
+    "All processes must gather tensors of one shape; say so instead of failing inside the collective."
+    shape = torch.tensor(x.shape, dtype=torch.long, device=x.device)
+    shapes = [torch.empty_like(shape) for _ in range(dist.get_world_size())]
+    dist.all_gather(shapes, shape)
+    if any(not torch.equal(s, shape) for s in shapes):
+        raise ValueError(f"the processes hold differently shaped shards {[tuple(s.tolist()) for s in shapes]}; every process "
+                         "must hold the same batch size (use drop_last=True in the DataLoader).")
+
 def gather_features(x):
     "Concatenate `x` [B, ...] of every process along dim 0 (rank order), with gradients; identity in one process."
     if not _dist_on(): return x
-    return torch.cat(dist_nn.all_gather(x.contiguous()), dim=0)
+    if x.ndim == 0: raise ValueError("gather_features needs a tensor with a batch dimension [B, ...], got a 0-d tensor.")
+    _check_same_shape(x)
+    return _AllGatherWithGrad.apply(x.contiguous())
 
 def _gather_nograd(x):
     "Same as `gather_features` for tensors that need no gradient (integer prompt ids)."
     if not _dist_on(): return x
+    _check_same_shape(x)
     out = [torch.empty_like(x) for _ in range(dist.get_world_size())]
     dist.all_gather(out, x.contiguous())
     return torch.cat(out, dim=0)
 
-# %% ../nbs/04_losses.ipynb #c143a856
+# %% ../nbs/04_losses.ipynb #fd56affb
 def _check_emb(name, x, ndim):
     if not isinstance(x, torch.Tensor) or not x.is_floating_point():
         raise TypeError(f"{name} must be a floating-point torch.Tensor, got {type(x).__name__}"
@@ -83,7 +109,7 @@ def contrastive_loss(image_emb, text_emb, logit_scale):
         return _contrastive_local(image, text, gather_features(image), gather_features(text),
                                   rank * image.shape[0], scale)
 
-# %% ../nbs/04_losses.ipynb #a76d769c
+# %% ../nbs/04_losses.ipynb #c58fb281
 _HASH_MOD = 2**31 - 1  # a prime; two hashes mod it are packed into one int64
 _HASH_BASES = (1_000_003, 998_244_353)
 
@@ -98,7 +124,7 @@ def prompt_ids_from_tokens(tokens):
         ids = ids * _HASH_MOD + ((t * pw) % _HASH_MOD).sum(-1) % _HASH_MOD
     return ids
 
-# %% ../nbs/04_losses.ipynb #2baa736c
+# %% ../nbs/04_losses.ipynb #20a8a791
 def multi_label_targets(B, K, offset=0, n_global=None, prompt_ids=None, all_prompt_ids=None, device=None, dtype=torch.float32):
     """Soft targets of eq. 7 for `B` local images at global rows `offset…offset+B-1` of `n_global` images:
     (image→texts [B, n_global·K], texts→image [B·K, n_global]), each row summing to 1. With `prompt_ids` [B, K] and
@@ -115,7 +141,7 @@ def multi_label_targets(B, K, offset=0, n_global=None, prompt_ids=None, all_prom
         pos_txt = (prompt_ids.reshape(B * K, 1, 1) == all_prompt_ids.reshape(1, n_global, K)).any(-1).to(dtype)
     return pos_img / pos_img.sum(1, keepdim=True), pos_txt / pos_txt.sum(1, keepdim=True)
 
-# %% ../nbs/04_losses.ipynb #36f1e98a
+# %% ../nbs/04_losses.ipynb #23aee874
 def _multi_label_local(image, prompt, all_image, all_prompt, offset, scale, prompt_ids=None, all_prompt_ids=None):
     "Eq. 7 for local rows `image` [B, D], `prompt` [B, K, D] (normalised) against the gathered ones."
     (B, K, D), n_global = prompt.shape, all_image.shape[0]
@@ -161,7 +187,7 @@ def _zero_like_graph(x, logit_scale):
     if isinstance(logit_scale, torch.Tensor) and logit_scale.requires_grad: z = z + 0 * logit_scale.reshape(()).float()
     return z
 
-# %% ../nbs/04_losses.ipynb #af2b10f3
+# %% ../nbs/04_losses.ipynb #9ea144c9
 class GroupViTLoss(nn.Module):
     "Eq. 8: `contrastive_loss` (eq. 6) + `multi_label_weight` × `multi_label_loss` (eq. 7), over all processes."
     def __init__(self, multi_label_weight=1.0, same_prompt_positive=False):
