@@ -160,7 +160,8 @@ def _check_prompt_ids(prompt_ids, shape):
 
 def multi_label_loss(image_emb, prompt_emb, logit_scale, prompt_ids=None, same_prompt_positive=False):
     """Eq. 7: `image_emb` [B, D] against the K prompts per image `prompt_emb` [B, K, D] of the global batch.
-    `same_prompt_positive=True` counts identical prompts (equal `prompt_ids` [B, K]) of other images as positives."""
+    `same_prompt_positive=True` counts identical prompts (equal `prompt_ids` [B, K]) of other images as positives;
+    get the ids from the prompt tokens [B, K, 77] with `prompt_ids = prompt_ids_from_tokens(prompt_tokens)`."""
     _check_emb('image_emb', image_emb, 2); _check_emb('prompt_emb', prompt_emb, 3)
     B, K, D = prompt_emb.shape
     if (B, D) != tuple(image_emb.shape):
