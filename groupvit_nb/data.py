@@ -11,7 +11,7 @@ __all__ = ['MAX_PIXELS', 'SHAPES', 'COLOURS', 'TEXTURES', 'TEMPLATES', 'DEFAULT_
            'SyntheticShapes', 'train_transform', 'eval_transform', 'denormalize', 'expand_urls', 'WebShards',
            'PairDataset', 'FillCollate', 'ShardBatches', 'seed_worker', 'PairLoader', 'as_source', 'pair_dataloaders']
 
-# %% ../nbs/05_data.ipynb #16f50d95
+# %% ../nbs/05_data.ipynb #3d3e4c09
 import io, json, math, os, random, tarfile, textwrap, warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +22,7 @@ from torchvision.transforms import v2 as T
 from fastai.data.core import DataLoaders
 from fastcore.basics import patch
 
-# %% ../nbs/05_data.ipynb #618d414d
+# %% ../nbs/05_data.ipynb #2adca488
 class BadSample(Exception):
     "A sample that cannot be used; `name` says which (file, shard key), `reason` says why."
     def __init__(self, name, reason):
@@ -39,7 +39,7 @@ class Skipped:
 class BadDataWarning(UserWarning):
     "Warned at the end of an epoch in which samples were skipped."
 
-# %% ../nbs/05_data.ipynb #6dfe2a19
+# %% ../nbs/05_data.ipynb #f8858189
 MAX_PIXELS = 8192 * 8192  # images above this are decoded reduced (JPEG) or skipped
 
 def _white_matte(img):
@@ -61,7 +61,7 @@ def to_rgb(img:Image.Image)->Image.Image:
         return Image.fromarray(np.clip(a + 0.5, 0, 255).astype(np.uint8), 'L').convert('RGB')
     return img.convert('RGB')
 
-# %% ../nbs/05_data.ipynb #620814d7
+# %% ../nbs/05_data.ipynb #6879e04e
 def load_image(src, name=None, max_pixels:int=MAX_PIXELS, draft:int=1024)->Image.Image:
     "Open `src` (path or bytes) as an 8-bit RGB PIL image, or raise `BadSample` saying why it cannot be."
     if name is None: name = '<bytes>' if isinstance(src, (bytes, bytearray, memoryview)) else src
@@ -102,7 +102,7 @@ def check_caption(caption, name)->str:
     if not caption: raise BadSample(name, 'empty caption')
     return caption
 
-# %% ../nbs/05_data.ipynb #f367c541
+# %% ../nbs/05_data.ipynb #a1399c39
 class SkipLog:
     "Per-epoch count of skipped samples with their names and reasons; warns at the end of each epoch with skips."
     def __init__(self, what='train', show=8): self.what, self.show, self.epochs, self.current = what, show, [], None
@@ -125,7 +125,7 @@ class SkipLog:
     def total(self): return sum(len(e['skipped']) for e in self.epochs)
     def __repr__(self): return f'SkipLog({self.what}: {[len(e["skipped"]) for e in self.epochs]} skipped per epoch)'
 
-# %% ../nbs/05_data.ipynb #f56208b2
+# %% ../nbs/05_data.ipynb #9c81b1ce
 def _read_table(path:Path, sep=None):
     import pandas as pd
     suf = path.suffix.lower()
@@ -159,7 +159,7 @@ class TableSource(Dataset):
     def __getitem__(self, i): return self.get(i)
     def __repr__(self): return f'TableSource({self.table}, {len(self)} rows)'
 
-# %% ../nbs/05_data.ipynb #a0692485
+# %% ../nbs/05_data.ipynb #41101534
 def _ngon(n, start=math.pi / 2, r=1.0):
     a = start + np.arange(n) * 2 * math.pi / n
     return np.stack([r * np.cos(a), -r * np.sin(a)], 1)
@@ -209,7 +209,7 @@ DEFAULT_KINDS = ('circle', 'square', 'triangle', 'star', 'heart', 'hexagon', 'pe
                  'ring', 'crescent', 'arrow', 'ellipse', 'rectangle', 'trapezoid')
 _SPLITS = {'train': 0, 'valid': 1, 'test': 2}
 
-# %% ../nbs/05_data.ipynb #9f91ba50
+# %% ../nbs/05_data.ipynb #c0fba4c1
 def _texture(kind, h, w, x0, y0, period, angle):
     if kind == 'plain': return np.zeros((h, w), bool)
     yy, xx = np.mgrid[y0:y0 + h, x0:x0 + w].astype(np.float32)
@@ -244,7 +244,7 @@ def _background(rng, h, w):
     img = img + rng.normal(0, 4, (h, w, 1))
     return np.clip(img, 0, 255).astype(np.uint8)
 
-# %% ../nbs/05_data.ipynb #10db36e4
+# %% ../nbs/05_data.ipynb #ecb5f813
 def _article(word): return 'an' if word[0] in 'aeiou' else 'a'
 
 def _join(phrases):
@@ -278,7 +278,7 @@ class SyntheticShapes(Dataset):
         return (f'SyntheticShapes({self.n} {self.split} images of {self.h}x{self.w}, {len(self.class_names)} kinds x '
                 f'{len(self.colours)} colours x {len(self.textures)} textures, seed {self.seed})')
 
-# %% ../nbs/05_data.ipynb #55ad0f6a
+# %% ../nbs/05_data.ipynb #b094b5cb
 def _draw_object(rng, shape, cx, cy, r, angle, h, w):
     "Boolean mask of one shape in its clipped bounding box → (mask, x0, y0)."
     c, s = math.cos(angle), math.sin(angle)
@@ -345,7 +345,7 @@ def get(self:SyntheticShapes, i:int):
 @patch
 def __getitem__(self:SyntheticShapes, i:int): return self.get(i)
 
-# %% ../nbs/05_data.ipynb #8bdef7e8
+# %% ../nbs/05_data.ipynb #0b4aae1c
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 _POLICIES = ('randaugment', 'colorjitter', 'none')
 
@@ -372,7 +372,7 @@ def denormalize(x, mean=IMAGENET_MEAN, std=IMAGENET_STD):
     m, s = torch.tensor(mean, device=x.device)[:, None, None], torch.tensor(std, device=x.device)[:, None, None]
     return (x * s + m).clamp(0, 1)
 
-# %% ../nbs/05_data.ipynb #54eeb100
+# %% ../nbs/05_data.ipynb #805449a6
 import webdataset as wds
 
 def expand_urls(urls)->list:
@@ -420,14 +420,16 @@ class WebShards:
     def samples(self, urls=None):
         "Raw samples (dicts of bytes) of `urls` in order; an unreadable or cut shard becomes `Skipped(url, reason)`."
         for url in (self.urls if urls is None else urls):
-            cur = None
+            cur, n_files = None, 0
             try:
                 for key, ext, data in self._files(url):
                     if cur is not None and key != cur['__key__']: yield cur; cur = None
                     if cur is None: cur = {'__key__': key, '__url__': url}
-                    cur[ext] = data
+                    cur[ext] = data; n_files += 1
             except BadSample as e: err = Skipped(e.name, e.reason)
-            except Exception as e: err = Skipped(url, f'shard read error ({type(e).__name__}: {e})')
+            except Exception as e:
+                cut = n_files > 0 and isinstance(e, (tarfile.TarError, EOFError))
+                err = Skipped(url, f"{'shard cut in the middle' if cut else 'shard read error'} ({type(e).__name__}: {e})")
             else: err = None
             if cur is not None: yield cur
             if err is not None: yield err
@@ -463,7 +465,7 @@ class WebShards:
             n += len(keys)
         return n
 
-# %% ../nbs/05_data.ipynb #9faa8726
+# %% ../nbs/05_data.ipynb #8b3ed756
 class PairDataset(Dataset):
     "Map-style `source` → `(transform(image), tokenizer(caption))` per index, or `Skipped`."
     def __init__(self, source, transform, tokenizer): self.source, self.transform, self.tokenizer = source, transform, tokenizer
@@ -493,7 +495,7 @@ class FillCollate:
         if not good: return None, None, skipped
         return torch.stack([o[0] for o in good]), torch.stack([o[1] for o in good]), skipped
 
-# %% ../nbs/05_data.ipynb #6a907872
+# %% ../nbs/05_data.ipynb #3783e452
 def _dist_info():
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         return torch.distributed.get_rank(), torch.distributed.get_world_size()
@@ -557,7 +559,7 @@ class ShardBatches(IterableDataset):
             if b is None: return
             yield b
 
-# %% ../nbs/05_data.ipynb #de3ae621
+# %% ../nbs/05_data.ipynb #f27ee444
 def seed_worker(worker_id):
     "Seed `random` and `numpy` in a worker from torch's per-worker seed (base seed from the loader's generator + id)."
     s = torch.initial_seed() % 2**32
@@ -599,7 +601,7 @@ class PairLoader(DataLoader):
         self.device = device; return self
     def one_batch(self): return next(iter(self))
 
-# %% ../nbs/05_data.ipynb #4a82dae7
+# %% ../nbs/05_data.ipynb #b246ac73
 def _default_tokenizer(num_prompts=3):
     try: from groupvit_nb.text import MultiLabelTokenizer
     except ImportError as e:
@@ -662,7 +664,7 @@ def pair_dataloaders(train, valid=None, *, size=224, batch_size=64, num_workers=
                                epoch_length=valid_length, **kw))
     return DataLoaders(*loaders, device=device)
 
-# %% ../nbs/05_data.ipynb #5297ca13
+# %% ../nbs/05_data.ipynb #47740897
 def _nouns_of(tokenizer, caption):
     for m in ('nouns', 'extract_nouns'):
         f = getattr(tokenizer, m, None)
