@@ -1,0 +1,79 @@
+"Run `groupvit_segment` as a subprocess on images written here, with a tiny random-weight GroupViT saved by the test."
+import json, shutil, subprocess, sys
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from groupvit_nb.core import GroupViT, groupvit_tiny
+from groupvit_nb.segment import segment
+
+CLASSES = ['dog', 'grass', 'sky']
+
+def run(*args):
+    exe = shutil.which('groupvit_segment')
+    cmd = [exe] if exe else [sys.executable, '-c', 'from groupvit_nb.segment import main; main()']
+    return subprocess.run(cmd + [str(a) for a in args], capture_output=True, text=True, timeout=300)
+
+@pytest.fixture(scope='module')
+def weights(tmp_path_factory):
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp('weights') / 'tiny'
+    groupvit_tiny().eval().save_pretrained(path)
+    return path
+
+@pytest.fixture(scope='module')
+def images(tmp_path_factory):
+    d = tmp_path_factory.mktemp('images')
+    rs = np.random.RandomState(0)
+    rgb = Image.fromarray(rs.randint(0, 256, (50, 70, 3), dtype=np.uint8))
+    rgb.save(d / 'photo.png')
+    rgb.convert('RGBA').save(d / 'alpha.png')            # RGBA → converted to RGB
+    rgb.convert('L').save(d / 'grey.jpg')                # grey → converted to RGB
+    Image.new('RGB', (4, 6)).save(d / 'tiny.png')        # smaller than one 8×8 patch
+    (d / 'notes.png').write_text('not an image')
+    return d
+
+def test_help():
+    r = run('--help')
+    assert r.returncode == 0 and '--classes' in r.stdout and '--weights' in r.stdout
+
+def test_writes_overlay_and_label_map_matching_segment(weights, images, tmp_path):
+    out = tmp_path / 'out'
+    r = run(images / 'photo.png', images / 'alpha.png', images / 'grey.jpg', '--classes', ','.join(CLASSES),
+            '--weights', weights, '--out', out, '--mode', 'whole', '--short-side', 0)
+    assert r.returncode == 0, r.stderr
+    assert json.loads((out / 'classes.json').read_text()) == {'0': 'background', '1': 'dog', '2': 'grass', '3': 'sky'}
+    model = GroupViT.from_pretrained(weights)
+    for stem, ext in (('photo', 'png'), ('alpha', 'png'), ('grey', 'jpg')):
+        assert (out / f'{stem}_overlay.png').stat().st_size > 0
+        lab = np.array(Image.open(out / f'{stem}_labels.png'))
+        assert lab.shape == (50, 70) and lab.max() <= len(CLASSES)
+        ref = segment(model, images / f'{stem}.{ext}', CLASSES, mode='whole', short_side=None)[0]
+        np.testing.assert_array_equal(lab, ref.numpy())
+
+def test_threshold_zero_gives_no_background_in_slide_mode(weights, images, tmp_path):
+    r = run(images / 'photo.png', '--classes', 'dog,grass', '--weights', weights, '--out', tmp_path,
+            '--short-side', 64, '--window', 48, '--stride', 16, '--bg-thresh', 0)
+    assert r.returncode == 0, r.stderr
+    lab = np.array(Image.open(tmp_path / 'photo_labels.png'))
+    assert lab.shape == (50, 70) and lab.min() >= 1 and lab.max() <= 2
+
+@pytest.mark.parametrize('classes,message', [('', 'empty'), (',,', 'empty'), ('dog,grass,Dog', 'more than once')])
+def test_bad_class_lists(weights, images, tmp_path, classes, message):
+    r = run(images / 'photo.png', '--classes', classes, '--weights', weights, '--out', tmp_path)
+    assert r.returncode == 2 and message in r.stderr
+
+def test_weights_required(images, tmp_path):
+    r = run(images / 'photo.png', '--classes', 'dog', '--out', tmp_path)
+    assert r.returncode == 2 and '--weights is required' in r.stderr
+
+def test_bad_images_and_weights(weights, images, tmp_path):
+    r = run(images / 'missing.png', '--classes', 'dog', '--weights', weights, '--out', tmp_path)
+    assert r.returncode == 2 and 'not found' in r.stderr
+    r = run(images / 'notes.png', '--classes', 'dog', '--weights', weights, '--out', tmp_path)
+    assert r.returncode == 2 and 'cannot read' in r.stderr
+    r = run(images / 'tiny.png', '--classes', 'dog', '--weights', weights, '--out', tmp_path, '--short-side', 0)
+    assert r.returncode == 1 and 'smaller than one 8x8 patch' in r.stderr
+    r = run(images / 'photo.png', '--classes', 'dog', '--weights', tmp_path / 'no_such_model', '--out', tmp_path)
+    assert r.returncode == 1 and 'cannot load --weights' in r.stderr
