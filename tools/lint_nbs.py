@@ -29,7 +29,8 @@ def check(path:Path, fix=False):
         imps = [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
         if not imps: continue
         top = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
-        if fix and setup is not None and len(top) == len(imps):
+        shared = {n.lineno for n in tree.body if not isinstance(n, (ast.Import, ast.ImportFrom))} & {n.lineno for n in top}
+        if fix and setup is not None and len(top) == len(imps) and not shared:
             lines = src.splitlines(keepends=True)
             moved = set()
             for n in top: moved.update(range(n.lineno - 1, n.end_lineno))
