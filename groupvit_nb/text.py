@@ -11,7 +11,7 @@ __all__ = ['SOT', 'EOT', 'WORDNET_DIRS', 'WORDNET_MISSING', 'CLOSED', 'TAGS', 'N
            'decode', 'wordnet_dir', 'Lexicon', 'wordnet_lexicon', 'word_tags', 'split_words', 'NounExtractor',
            'extract_nouns', 'get_templates', 'class_embeddings', 'clear_class_embeddings_cache', 'MultiLabelTokenizer']
 
-# %% ../nbs/03_text.ipynb #b8a56ef3
+# %% ../nbs/03_text.ipynb #42b48dc9
 import functools, gzip, html, importlib.util, itertools, math, os, random, re, unicodedata, weakref
 from collections import OrderedDict
 from pathlib import Path
@@ -21,7 +21,7 @@ import numpy as np
 import regex
 import torch
 
-# %% ../nbs/03_text.ipynb #4858165a
+# %% ../nbs/03_text.ipynb #919a86ff
 def bpe_vocab_path() -> Path:
     "The merges file of CLIP's BPE, `bpe_simple_vocab_16e6.txt.gz`, as shipped inside the `open_clip_torch` package."
     spec = importlib.util.find_spec('open_clip')
@@ -37,7 +37,7 @@ def bytes_to_unicode() -> dict:
     rest = [b for b in range(256) if b not in keep]
     return {**{b: chr(b) for b in keep}, **{b: chr(256+i) for i, b in enumerate(rest)}}
 
-# %% ../nbs/03_text.ipynb #8b407c9a
+# %% ../nbs/03_text.ipynb #e29288ff
 SOT, EOT = '<start_of_text>', '<end_of_text>'
 _PLAIN = re.compile(r'[ -%\'-~]*')                 # printable ASCII except '&'
 _PRETOKEN = regex.compile(SOT + '|' + EOT + r"""|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+""",
@@ -105,7 +105,7 @@ def clip_bpe() -> BPE:
     "The process-wide CLIP BPE (loaded on first use, about 0.3 s)."
     return BPE()
 
-# %% ../nbs/03_text.ipynb #ce2ef331
+# %% ../nbs/03_text.ipynb #b0762877
 def _pack(rows, context_length:int) -> torch.Tensor:
     "Rows of ids (without start/end) → LongTensor [N, context_length]: start, ids, end, zero padding; cut rows end with end."
     bpe, n = clip_bpe(), context_length - 2
@@ -133,7 +133,7 @@ def decode(tokens) -> str|list[str]:
     if t.ndim == 1: return clip_bpe().decode(t.tolist())
     return [decode(r) for r in t]
 
-# %% ../nbs/03_text.ipynb #3ade7fd5
+# %% ../nbs/03_text.ipynb #c42f4fc1
 WORDNET_DIRS = ('/usr/share/wordnet', '/usr/local/share/wordnet', '/usr/share/wordnet/dict', '/usr/local/WordNet-3.0/dict',
                 '/opt/homebrew/share/wordnet', '/opt/local/share/WordNet-3.0/dict')
 _INDEX = {'n': 'index.noun', 'v': 'index.verb', 'a': 'index.adj', 'r': 'index.adv'}
@@ -151,7 +151,7 @@ def wordnet_dir() -> Path:
         if _is_wordnet(d): return Path(d)
     raise FileNotFoundError(WORDNET_MISSING)
 
-# %% ../nbs/03_text.ipynb #537b79e1
+# %% ../nbs/03_text.ipynb #bd3ec1fc
 _DETACH = {'n': (('s', ''), ('ses', 's'), ('xes', 'x'), ('zes', 'z'), ('ches', 'ch'), ('shes', 'sh'), ('men', 'man'), ('ies', 'y')),
            'v': (('s', ''), ('ies', 'y'), ('es', 'e'), ('es', ''), ('ed', 'e'), ('ed', ''), ('ing', 'e'), ('ing', '')),
            'a': (('er', ''), ('est', ''), ('er', 'e'), ('est', 'e'))}
@@ -201,7 +201,7 @@ def wordnet_lexicon(root=None) -> Lexicon:
     "The process-wide `Lexicon` (loaded on first use, about 0.3 s)."
     return Lexicon(root)
 
-# %% ../nbs/03_text.ipynb #c78a3ae5
+# %% ../nbs/03_text.ipynb #1ae7a606
 def _words(tag, text): return {w: {tag: 1.0} for w in text.split()}
 
 CLOSED = {
@@ -268,7 +268,7 @@ def word_tags(w:str, lexicon:Lexicon) -> dict:
     total = sum(c.values())
     return {t: n / total for t, n in c.items()}
 
-# %% ../nbs/03_text.ipynb #526f9090
+# %% ../nbs/03_text.ipynb #1d0d1993
 TAGS = ('START', 'DET', 'NUM', 'ADJ', 'NN', 'NNS', 'PROPN', 'VB', 'VBZ', 'VBG', 'VBN', 'ADV', 'ADP', 'TO', 'CONJ',
         'PRON', 'AUX', 'MD', 'WH', 'POS', 'PUNCT', 'INTJ', 'X', 'END')
 NOUN_TAGS = ('NN', 'NNS', 'PROPN')
@@ -315,7 +315,7 @@ def _log_transitions(table, floor=1e-4) -> dict:
     rows = {a: expand(r) for a, r in table.items()}
     return {a: {b: math.log(rows.get(a, {}).get(b, floor)) for b in TAGS} for a in TAGS}
 
-# %% ../nbs/03_text.ipynb #868dc9c0
+# %% ../nbs/03_text.ipynb #947beeaa
 _WORD = re.compile(r"[^\W\d_]+(?=n't\b)|n't\b|'(?:s|re|ve|ll|d|m)\b|[^\W\d_]+(?:[-'][^\W\d_]+)*|\d+(?:[.,:]\d+)*|\S",
                    re.IGNORECASE)
 _SENTENCE_END = {'.', '!', '?', ':', '"', '“', '”'}
@@ -401,7 +401,7 @@ def extract_nouns(caption:str) -> list[str]:
     "The nouns of `caption` (singular, plural and proper), in order, without duplicates; offline, through WordNet."
     return _default_extractor(caption)
 
-# %% ../nbs/03_text.ipynb #5d370f3d
+# %% ../nbs/03_text.ipynb #f0d96ebe
 TEMPLATES = {
     'full': ['a bad photo of a {}.', 'a photo of many {}.', 'a sculpture of a {}.', 'a photo of the hard to see {}.',
              'a low resolution photo of the {}.', 'a rendering of a {}.', 'graffiti of a {}.', 'a bad photo of the {}.',
@@ -441,7 +441,7 @@ def get_templates(templates='full') -> list:
             raise ValueError(f"Each template must be a str with exactly one '{{}}' where the name goes (and no other braces), got {t!r}.")
     return list(templates)
 
-# %% ../nbs/03_text.ipynb #a617154b
+# %% ../nbs/03_text.ipynb #62439596
 _EMBED_CACHE = weakref.WeakKeyDictionary()    # model → (weights fingerprint, OrderedDict{(names, templates): [C, D]})
 EMBED_CACHE_SIZE = 16                          # class lists remembered per model
 
@@ -504,7 +504,7 @@ def clear_class_embeddings_cache(model=None):
     if model is None: _EMBED_CACHE.clear()
     else: _EMBED_CACHE.pop(model, None)
 
-# %% ../nbs/03_text.ipynb #c3f6e461
+# %% ../nbs/03_text.ipynb #3dc5e79a
 def _stream_key() -> tuple:
     "(rank, worker id) of the calling process: rank 0 without torch.distributed, worker -1 in the main process."
     info = torch.utils.data.get_worker_info()
