@@ -98,7 +98,7 @@ if __name__ == '__main__':
     torch.backends.cuda.matmul.allow_tf32 = True; torch.backends.cudnn.allow_tf32 = True
     flops = step_flops(make, RandomPairs(a.batch, size, 1, device), device)
     print(f'{name}; torch {torch.__version__}; groupvit_{a.preset} {size}², batch {a.batch}, K=3, 77 tokens; '
-          f'{flops / 1e12:.2f} TFLOP per training step (fwd+bwd){"; peak bf16 %g TFLOP/s" % peak if peak else ""}')
+          f'{flops / 1e9:,.1f} GFLOP per training step (fwd+bwd){"; peak bf16 %g TFLOP/s" % peak if peak else ""}')
     precision = 'bf16' if device.type == 'cuda' else 'fp32'
     for compile in ([False] if a.no_compile else [False, True]):
         warm = min(a.warmup, a.steps - 1)
