@@ -2,6 +2,7 @@
 
 Modules:
 
+- `groupvit_nb.beyond`: Paper-size contrastive batches on one GPU (exact gradient caching), group-collapse diagnostics, reproducible runs and fine-tuning from released weights.
 - `groupvit_nb.core`: Transformer blocks, grouping stages, the vision encoder, the CLIP-style text encoder, the projection heads and `GroupViT`, the dual encoder, with its size presets.
 - `groupvit_nb.data`: Image–caption pairs at every scale: a table on a laptop, webdataset shards on a cluster, synthetic captioned shapes for demos — with the paper's augmentation, fastai `DataLoaders`, and bad samples counted, never fatal.
 - `groupvit_nb.eval`: Zero-shot semantic segmentation on PASCAL VOC 2012, PASCAL Context and COCO-Object (mIoU from an accumulated confusion matrix), zero-shot ImageNet classification (top-1 / top-5), and the `groupvit_eval` command.
