@@ -32,13 +32,6 @@ GT_A = [[0, 0, 1, 1], [0, 0, 1, 1], [255, 255, 2, 2], [255, 255, 2, 2]]
 PRED_A = [[0, 1, 1, 1], [0, 0, 1, 1], [2, 2, 2, 0], [0, 0, 2, 5]]
 GT_B = np.ones((4, 6), np.uint8)
 
-@pytest.fixture(scope='module')
-def weights(tmp_path_factory):
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp('weights') / 'tiny'
-    groupvit_tiny().eval().save_pretrained(path)
-    return path
-
 @pytest.mark.parametrize('name', ['voc', 'context', 'coco_object'])
 def test_hand_computed_miou_on_each_layout(tmp_path, name):
     "Predictions fixed per image: class 0 → 3/5, class 1 → 28/29, class 2 → 2/4, class 5 predicted but absent → 0."

@@ -16,13 +16,6 @@ def run(*args):
     return subprocess.run(cmd + [str(a) for a in args], capture_output=True, text=True, timeout=300)
 
 @pytest.fixture(scope='module')
-def weights(tmp_path_factory):
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp('weights') / 'tiny'
-    groupvit_tiny().eval().save_pretrained(path)
-    return path
-
-@pytest.fixture(scope='module')
 def images(tmp_path_factory):
     d = tmp_path_factory.mktemp('images')
     rs = np.random.RandomState(0)

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import torch
 import torch.distributed as dist
-import torch.multiprocessing as mp
 import torch.nn as nn
 
 from groupvit_nb.beyond import GradCache
+from conftest import run_ranks
 from groupvit_nb.core import groupvit_tiny
 from groupvit_nb.losses import GroupViTLoss
 
@@ -57,11 +57,7 @@ def _worker(rank, init_file, out_dir):
 
 @pytest.fixture(scope='module')
 def ranks(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp('gloo')
-    method = 'fork' if 'fork' in mp.get_all_start_methods() else 'spawn'
-    if method == 'fork': import torch._dynamo  # noqa: F401  (DDP's lazy import, once, before forking)
-    mp.start_processes(_worker, args=(str(tmp / 'init'), str(tmp)), nprocs=WORLD, join=True, start_method=method)
-    return [torch.load(tmp / f'rank{r}.pt') for r in range(WORLD)]
+    return run_ranks(_worker, WORLD, tmp_path_factory.mktemp('gloo'))
 
 
 def test_ddp_gradcache_matches_one_full_batch_step(ranks):

@@ -7,10 +7,10 @@ import os
 import pytest
 import torch
 import torch.distributed as dist
-import torch.multiprocessing as mp
 import torch.nn as nn
 
 from groupvit_nb.losses import LOGIT_SCALE_INIT, GroupViTLoss, gather_features, rank_and_world
+from conftest import run_ranks
 
 B, K, D_IN, D = 8, 3, 10, 6
 WORLD = 2
@@ -76,13 +76,7 @@ def _worker(rank, init_file, out_dir):
 
 @pytest.fixture(scope='module')
 def ranks(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp('gloo')
-    # fork (Linux) starts the workers without re-importing torch, and DDP's lazy import of torch._dynamo (several
-    # seconds) is done once here instead of once per worker: the test takes ~10 s instead of ~30 s on 2 busy cores
-    method = 'fork' if 'fork' in mp.get_all_start_methods() else 'spawn'
-    if method == 'fork': import torch._dynamo  # noqa: F401
-    mp.start_processes(_worker, args=(str(tmp / 'init'), str(tmp)), nprocs=WORLD, join=True, start_method=method)
-    return [torch.load(tmp / f'rank{r}.pt') for r in range(WORLD)]
+    return run_ranks(_worker, WORLD, tmp_path_factory.mktemp('gloo'))
 
 
 @pytest.mark.parametrize('cfg', range(len(CONFIGS)))
