@@ -14,7 +14,7 @@ import torch
 import torch.nn as nn
 from fastai.learner import Metric
 from fastai.callback.core import Callback
-from .core import GroupViT, GroupViTConfig
+from .core import GroupViT, GroupViTConfig, unwrap
 
 # %% auto #0
 __all__ = ['COLLAPSE_ADVICE', 'FINETUNE_LR_SCALE', 'TRAINING_FIELDS', 'PARTS', 'encoder_features', 'embeddings_from_features',
@@ -22,13 +22,6 @@ __all__ = ['COLLAPSE_ADVICE', 'FINETUNE_LR_SCALE', 'TRAINING_FIELDS', 'PARTS', '
            'run_info', 'RunLog', 'finetune_lrs', 'load_init', 'freeze', 'FrozenBatchNormEval']
 
 # %% ../nbs/11_beyond.ipynb #2b898dde
-def _unwrap(model:nn.Module) -> nn.Module:
-    "The `GroupViT` inside DDP, `torch.compile` and `GradCache` wrappers."
-    while True:
-        if isinstance(model, nn.parallel.DistributedDataParallel): model = model.module
-        elif hasattr(model, '_orig_mod'): model = model._orig_mod
-        else: return model
-
 def _check_tokens(tokens):
     if not isinstance(tokens, torch.Tensor) or tokens.dtype not in (torch.long, torch.int):
         raise TypeError("tokens must be an integer tensor from groupvit_nb.text.tokenize, shape [B, 77] or [B, T, 77].")
@@ -188,7 +181,7 @@ class GroupCollapse(Callback):
         self.history, self.last, self.probe, self.warned, self.collapsed_for = [], [], None, set(), {}
 
     def before_fit(self):
-        self.n_stages = len(_unwrap(self.learn.model).cfg.num_output_groups)
+        self.n_stages = len(unwrap(self.learn.model).cfg.num_output_groups)
         if self.metrics and not any(isinstance(m, _LastValue) and m.cb is self for m in self.learn.metrics):
             self.learn.metrics += [_LastValue(self, s, k) for k in ('groups_used', 'entropy') for s in range(1, self.n_stages + 1)]
         self.step = 0
@@ -203,7 +196,7 @@ class GroupCollapse(Callback):
 
     def record(self, step:int) -> list:
         "Probe now and log the statistics as training step `step`."
-        enc = _unwrap(self.learn.model).img_encoder
+        enc = unwrap(self.learn.model).img_encoder
         was = enc.training
         try:
             enc.eval()
@@ -326,7 +319,7 @@ def freeze(model:nn.Module, parts, requires_grad:bool=False) -> list:
     if bad or not parts: raise ValueError(f"unknown part(s) {bad or parts!r} to freeze: choose from {', '.join(PARTS)}.")
     prefixes = tuple(x for p in parts for x in PARTS[p])
     names = []
-    for name, p in _unwrap(model).named_parameters():
+    for name, p in unwrap(model).named_parameters():
         if name in prefixes or name.startswith(tuple(x + '.' for x in prefixes)):
             p.requires_grad_(requires_grad); names.append(name)
     return names
