@@ -22,12 +22,15 @@ from fastai.callback.fp16 import MixedPrecision
 from fastai.callback.progress import ProgressCallback
 from fastai.distributed import DistributedTrainer
 from fastai.optimizer import OptimWrapper
-from .core import GroupViT, GroupViTConfig, groupvit_s16, groupvit_tiny
+from .core import GroupViT, GroupViTConfig, groupvit_s16, groupvit_tiny, unwrap  # unwrap: DDP/compile/GradCache → GroupViT
 from .losses import GroupViTLoss, prompt_ids_from_tokens, gather_features, rank_and_world, LOGIT_SCALE_MAX
+from .beyond import (GradCacheCallback, GroupCollapse, RunLog, seed_everything, load_init, freeze,
+                                FrozenBatchNormEval, finetune_lrs, PARTS, plot_group_stats)
+from accelerate.utils import DistributedDataParallelKwargs
 
 # %% auto #0
 __all__ = ['NO_DECAY_NAMES', 'STEP_FIELDS', 'CHECKPOINT', 'PRESETS', 'PRESET_SIZES', 'no_weight_decay', 'param_groups',
-           'scaled_lrs', 'warmup_cosine', 'unwrap', 'PairTraining', 'PairLoss', 'RetrievalTop1', 'StepLog', 'plot_log',
+           'scaled_lrs', 'warmup_cosine', 'PairTraining', 'PairLoss', 'RetrievalTop1', 'StepLog', 'plot_log',
            'atomic_save', 'load_checkpoint', 'rng_state', 'set_rng_state', 'loader_state', 'set_loader_state',
            'Checkpoint', 'RankShard', 'init_distributed', 'ShardedTrainer', 'groupvit_learner', 'fit_groupvit',
            'synthetic_dataloaders', 'train_parser', 'parse_train_args', 'build_run', 'main']
@@ -62,13 +65,6 @@ def warmup_cosine(lr:float, warmup_pct:float, warmup_lr:float, min_lr:float):
     return schedule
 
 # %% ../nbs/06_train.ipynb #c6489de6
-def unwrap(model:nn.Module) -> nn.Module:
-    "The `GroupViT` inside DDP / `torch.compile` wrappers."
-    while True:
-        if isinstance(model, nn.parallel.DistributedDataParallel): model = model.module
-        elif hasattr(model, '_orig_mod'): model = model._orig_mod
-        else: return model
-
 class PairTraining(Callback):
     "Feed `(images, tokens)` to GroupViT, pass the logit scales to the loss, clamp them after each step."
     order = -5  # before MixedPrecision (10), so the batch is arranged before autocast starts
@@ -165,7 +161,8 @@ def plot_log(folder, fname='train.png'):
     if (folder/'epochs.csv').exists():
         with (folder/'epochs.csv').open() as f: ep = list(csv.DictReader(f))
     if not s: return None
-    fig, axs = plt.subplots(1, 3, figsize=(13, 3.2))
+    groups = (folder/'groups.csv').exists()  # the group-collapse probe ran: two more panels
+    fig, axs = plt.subplots(1, 5 if groups else 3, figsize=(20, 3.2) if groups else (13, 3.2))
     x = [int(r['step']) for r in s]
     for k, lbl in [('loss', 'total (eq. 8)'), ('contrastive', 'image–text (eq. 6)'), ('multi_label', 'multi-label (eq. 7)')]:
         axs[0].plot(x, [float(r[k]) for r in s], label=lbl, lw=1)
@@ -176,6 +173,7 @@ def plot_log(folder, fname='train.png'):
     for k in ('i2t_top1', 't2i_top1'):
         if ep and k in ep[0]: axs[2].plot([int(r['step']) for r in ep], [float(r[k]) for r in ep], 'o-', label=k)
     axs[2].set_xlabel('step'); axs[2].set_title('validation retrieval top-1'); axs[2].legend(fontsize=7)
+    if groups: plot_group_stats(folder, axs[3:5])
     fig.tight_layout(); fig.savefig(folder/fname, dpi=90); plt.close(fig)
     return folder/fname
 
@@ -401,7 +399,9 @@ def train_parser() -> argparse.ArgumentParser:
     a('--epoch-length', type=int, help='samples per epoch, for shards without *_stats.json')
     a('--preset', default='s16', choices=list(PRESETS), help='model size')
     a('--image-size', type=int, help="training image size (default: the preset's, 224 for s16)")
-    a('--batch', type=int, default=4096, help='global batch size, over all processes')
+    a('--batch', '--contrastive-batch', type=int, default=4096, help='global batch of eq. 6–7, over all processes')
+    a('--chunk', type=int, help='gradient caching: encode CHUNK samples per process at a time (eq. 8 still over the whole '
+                                'batch; ~4x less activation memory at batch/8, ~1.4x time)')
     a('--epochs', type=int, default=30)
     a('--warmup-epochs', type=float, default=2)
     a('--lr', type=float, help='peak learning rate (default 1.6e-3 × batch/4096)')
@@ -412,6 +412,10 @@ def train_parser() -> argparse.ArgumentParser:
     a('--drop-path', type=float, help="drop-path rate (default: the preset's, 0.1 for s16)")
     a('--num-prompts', '-K', type=int, default=3, help='noun prompts per caption (eq. 7)')
     a('--templates', default='full', help='prompt template set for the nouns')
+    a('--augment', default='randaugment', choices=['randaugment', 'colorjitter', 'none'],
+      help="policy after crop + flip: the paper's RandAugment, colour jitter, or none (for small synthetic shapes whose captions name colours)")
+    a('--crop-scale', type=float, default=0.08, help='smallest area fraction of RandomResizedCrop (paper: 0.08)')
+    a('--erase', type=float, default=0.25, help='probability of random erasing')
     a('--context-length', type=int, default=77, help='text tokens per caption or prompt (≤ 77)')
     a('--multi-label-weight', type=float, default=1.0, help='weight of eq. 7 in eq. 8')
     a('--same-prompt-positive', action='store_true', help='equal prompts of other images count as positives in eq. 7')
@@ -423,7 +427,10 @@ def train_parser() -> argparse.ArgumentParser:
     a('--out', default='runs/groupvit', help='output folder: logs, plot, checkpoints')
     a('--save-every', type=int, default=1000, help='steps between checkpoints (and one at each epoch end)')
     a('--resume', nargs='?', const='auto', help='continue from OUT/checkpoints/last.pth if it exists, or from the given checkpoint')
-    a('--seed', type=int, default=0)
+    a('--init', help='start from a checkpoint GroupViT.from_pretrained reads: folder, .pth, hub id (nvidia/groupvit-gcc-yfcc) or a training checkpoint')
+    a('--freeze', help=f"comma-separated parts kept fixed: {', '.join(PARTS)}")
+    a('--collapse-every', type=int, default=100, help='steps between group-collapse probes (0: off)')
+    a('--seed', type=int, default=0, help='fixes initialisation, data order, augmentation, noun sampling, Gumbel noise')
     a('--no-progress', action='store_true', help='no progress bars')
     return p
 
@@ -472,7 +479,7 @@ def _source(spec, what, args, size, split):
 
 def build_run(args):
     "Everything `groupvit_train` trains with: `(learn, start_epoch, rank)`; bad settings raise one-line errors."
-    from groupvit_nb.data import WebShards, pair_dataloaders
+    from groupvit_nb.data import WebShards, pair_dataloaders, train_transform
     from groupvit_nb.text import MultiLabelTokenizer
     if args.device == 'cuda' and not torch.cuda.is_available():
         raise ValueError("--device cuda: no CUDA GPU is visible on this machine; use --device cpu (or leave --device auto).")
@@ -485,7 +492,13 @@ def build_run(args):
     if args.epochs < 1: raise ValueError(f"--epochs must be at least 1, got {args.epochs}.")
     if not 0 <= args.warmup_epochs < args.epochs: raise ValueError(f"--warmup-epochs {args.warmup_epochs} must be in [0, --epochs {args.epochs}).")
     if not 1 <= args.context_length <= 77: raise ValueError(f"--context-length must be between 1 and 77, got {args.context_length}.")
+    if not 0 < args.crop_scale <= 1: raise ValueError(f"--crop-scale must be in (0, 1], got {args.crop_scale}.")
+    if not 0 <= args.erase <= 1: raise ValueError(f"--erase must be a probability in [0, 1], got {args.erase}.")
+    if args.collapse_every < 0: raise ValueError(f"--collapse-every must be 0 (off) or a positive number of steps, got {args.collapse_every}.")
+    if args.chunk is not None and args.chunk < 1: raise ValueError(f"--chunk must be a positive number of samples, got {args.chunk}.")
+    if args.chunk and args.compile: raise ValueError("--compile with --chunk is not supported: gradient caching calls the encoders directly.")
     bs = args.batch // world
+    if args.chunk and args.chunk >= bs and rank == 0: print(f"--chunk {args.chunk} >= {bs} samples per process: gradient caching has nothing to split")
     size = args.image_size or PRESET_SIZES[args.preset]
     train = _source(args.data, 'data', args, size, 'train')
     valid = _source(args.valid or 'synthetic', 'valid', args, size, 'valid') if args.valid or args.data == 'synthetic' else None
@@ -498,8 +511,9 @@ def build_run(args):
             raise ValueError(f"--batch {args.batch} is larger than the {len(train) * world} training pairs of --data "
                              f"({bs} per process, {len(train)} pairs each); lower --batch or add data.")
     tok = MultiLabelTokenizer(args.num_prompts, args.templates, seed=args.seed, context_length=args.context_length)
+    tfm = train_transform(size, scale=(args.crop_scale, 1.), policy=args.augment, erase=args.erase)
     dls = pair_dataloaders(train, valid, size=size, batch_size=bs, num_workers=args.num_workers, tokenizer=tok, seed=args.seed,
-                           persistent_workers=False, epoch_length=args.epoch_length, device=device)
+                           train_tfm=tfm, persistent_workers=False, epoch_length=args.epoch_length, device=device)
     out = Path(args.out)
     state, ck = None, out/'checkpoints'/CHECKPOINT
     if args.resume:
@@ -508,22 +522,34 @@ def build_run(args):
         elif args.resume != 'auto': raise FileNotFoundError(f"--resume {path}: no such checkpoint.")
         elif rank == 0: print(f"no checkpoint at {path} yet: starting from scratch")
     meta = dict(preset=args.preset, batch=args.batch, epochs=args.epochs, image_size=size, num_prompts=args.num_prompts,
-                context_length=args.context_length, warmup_epochs=args.warmup_epochs)
+                context_length=args.context_length, warmup_epochs=args.warmup_epochs, seed=args.seed)
     if state is not None:
         diff = {k: (state['meta'].get(k), v) for k, v in meta.items() if k in state.get('meta', {}) and state['meta'][k] != v}
         if diff: raise ValueError("the checkpoint was trained with other settings (" + ', '.join(f"{k}: {a} there, {b} now" for k, (a, b) in diff.items())
                                   + "); resume with the same ones.")
-    torch.manual_seed(args.seed); random.seed(args.seed); np.random.seed(args.seed)  # the same initial weights everywhere
+    seed_everything(args.seed)  # the same initial weights everywhere
     kw = dict(img_size=size, context_length=77)
     if args.drop_path is not None: kw['drop_path_rate'] = args.drop_path
     model = PRESETS[args.preset](**kw)
+    if args.init: model = load_init(model, args.init)  # one-line ValueError if the architecture differs
+    if args.freeze: freeze(model, args.freeze)  # before the Learner: its parameter groups keep only what requires grad
+    if args.init:  # fine-tuning: lower default lrs; explicit flags win
+        lr, wlr, mlr = finetune_lrs(scaled_lrs(args.batch))
+        args.lr = args.lr or lr
+        args.warmup_lr = wlr if args.warmup_lr is None else args.warmup_lr
+        args.min_lr = mlr if args.min_lr is None else args.min_lr
     torch.manual_seed(args.seed + rank)  # then different Gumbel noise and drop-path draws per process
-    cbs = [Checkpoint(out/'checkpoints', args.save_every, state, meta)] + ([StepLog(out)] if rank == 0 else [])
+    cbs = [Checkpoint(out/'checkpoints', args.save_every, state, meta)]
+    if rank == 0: cbs += [StepLog(out), RunLog(out, args.seed, init=args.init, chunk=args.chunk)]
+    if args.chunk: cbs.append(GradCacheCallback(args.chunk))
+    if args.freeze: cbs.append(FrozenBatchNormEval())
+    if args.collapse_every and rank == 0: cbs.append(GroupCollapse(every=args.collapse_every, folder=out))
     learn = groupvit_learner(dls, model, args.wd, args.multi_label_weight, args.same_prompt_positive, args.grad_clip or None,
                              precision, True if args.checkpoint_activations else None, args.compile, metrics=valid is not None,
                              cbs=cbs, path=out)
     if world > 1:
-        learn.add_cb(ShardedTrainer(sync_bn=device.type == 'cuda', cpu=device.type == 'cpu'))
+        handlers = [DistributedDataParallelKwargs(static_graph=True)] if args.chunk else []  # the replay is a re-entrant backward
+        learn.add_cb(ShardedTrainer(sync_bn=device.type == 'cuda', cpu=device.type == 'cpu', kwargs_handlers=handlers))
     if args.no_progress or rank > 0: learn.remove_cb(ProgressCallback)
     if rank == 0:
         import yaml
@@ -535,11 +561,12 @@ def main(argv=None):
     "Console script `groupvit_train`."
     args = parse_train_args(argv)
     try: learn, start_epoch, rank = build_run(args)
-    except (ValueError, TypeError, FileNotFoundError) as e: _fail(str(e))
+    except (ValueError, TypeError, OSError) as e: _fail(str(e))
     fit_groupvit(learn, args.epochs, args.lr, args.warmup_epochs, args.warmup_lr, args.min_lr, start_epoch)
     if rank == 0:
         m = unwrap(learn.model)
-        atomic_save(dict(model={k: v.detach().cpu() for k, v in m.state_dict().items()}, config=m.cfg.to_dict()), Path(args.out)/'final.pth')
+        atomic_save(dict(model={k: v.detach().cpu() for k, v in m.state_dict().items()}, config=m.cfg.to_dict(),
+                         meta=dict(seed=args.seed)), Path(args.out)/'final.pth')  # from_pretrained ignores the extra key
         print(f"wrote {Path(args.out)/'final.pth'} (load it with GroupViT.from_pretrained), logs and train.png in {args.out}")
     if dist.is_available() and dist.is_initialized(): dist.barrier(); dist.destroy_process_group()
 

@@ -1,7 +1,8 @@
 """`groupvit_train`: --help, one-line errors for bad input (exit 2, before any training), and a tiny end-to-end run
 from a YAML config with a flag overriding it — CSV logs, plot, checkpoint and a final model that
-`GroupViT.from_pretrained` loads."""
-import csv, subprocess, sys
+`GroupViT.from_pretrained` loads. Then the options of issue 9: gradient caching (`--chunk`), the seed in every
+checkpoint and log, identical weights for identical seeds, fine-tuning (`--init`, `--freeze`)."""
+import csv, json, subprocess, sys
 
 import pytest
 import torch
@@ -21,7 +22,9 @@ def _error(argv, capsys):
 def test_help():
     r = subprocess.run([sys.executable, '-m', 'groupvit_nb.train', '--help'], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0
-    for flag in ('--config', '--data', '--preset', '--batch', '--epochs', '--num-prompts', '--templates', '--precision', '--out', '--resume'):
+    for flag in ('--config', '--data', '--preset', '--batch', '--contrastive-batch', '--chunk', '--epochs', '--num-prompts',
+                 '--templates', '--augment', '--crop-scale', '--precision', '--out', '--resume', '--init', '--freeze',
+                 '--collapse-every', '--seed'):
         assert flag in r.stdout, flag
 
 
@@ -63,3 +66,68 @@ def test_tiny_run_from_config(tmp_path):
     assert all(torch.equal(sd[k], ck['model'][k]) for k in sd)
     # the checkpoint is also a model file
     assert GroupViT.from_pretrained(out / 'checkpoints' / 'last.pth').cfg.depths == model.cfg.depths
+
+
+TINY = ['--data', 'synthetic', '--preset', 'tiny', '--n-train', '16', '--n-valid', '8', '--batch', '8', '--epochs', '1',
+        '--warmup-epochs', '0.5', '--context-length', '16', '--num-workers', '0', '--no-progress']
+
+
+def _weights(folder):
+    return torch.load(folder / 'final.pth', weights_only=True)['model']
+
+
+@pytest.fixture(scope='module')
+def chunked_run(tmp_path_factory):
+    "A tiny run with gradient caching (batch 8 in chunks of 4), the collapse probe every step and seed 3."
+    out = tmp_path_factory.mktemp('chunked') / 'run'
+    main(TINY + ['--chunk', '4', '--collapse-every', '1', '--seed', '3', '--out', str(out)])
+    return out
+
+
+def test_chunk_run_and_seed_everywhere(chunked_run):
+    out = chunked_run
+    assert len(list(csv.DictReader((out / 'steps.csv').open()))) == 2
+    assert load_checkpoint(out / 'checkpoints' / 'last.pth')['meta']['seed'] == 3
+    assert torch.load(out / 'final.pth', weights_only=True)['meta']['seed'] == 3
+    info = json.loads((out / 'run.json').read_text())
+    assert (info['seed'], info['chunk'], info['init']) == (3, 4, None)
+    groups = list(csv.DictReader((out / 'groups.csv').open()))
+    assert [(r['step'], r['stage']) for r in groups] == [('1', '1'), ('1', '2'), ('2', '1'), ('2', '2')]
+    assert all(1 <= float(r['groups_used']) <= int(r['n_groups']) for r in groups)
+    GroupViT.from_pretrained(out / 'final.pth')  # the extra 'meta' key does not get in the way
+
+
+def test_same_seed_same_weights(tmp_path):
+    runs = {}
+    for name, seed in (('a', '5'), ('b', '5'), ('c', '6')):
+        main(TINY + ['--seed', seed, '--out', str(tmp_path / name)])
+        runs[name] = _weights(tmp_path / name)
+    a, b, c = runs['a'], runs['b'], runs['c']
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert not all(torch.equal(a[k], c[k]) for k in a)
+
+
+def test_init_and_freeze(chunked_run, tmp_path):
+    out = tmp_path / 'ft'
+    main(TINY + ['--init', str(chunked_run / 'final.pth'), '--freeze', 'text,text_head', '--out', str(out)])
+    before, after = _weights(chunked_run), _weights(out)
+    frozen = [k for k in before if k.startswith(('text_encoder.', 'text_projector.'))]
+    assert len(frozen) > 20 and any('running_mean' in k for k in frozen)
+    assert all(torch.equal(before[k], after[k]) for k in frozen)  # weights and BatchNorm statistics
+    image = [k for k in before if k.startswith('img_encoder.') and before[k].is_floating_point()]
+    assert sum(not torch.equal(before[k], after[k]) for k in image) > len(image) // 2
+    # the lower fine-tuning learning rate: a tenth of the recipe's for batch 8 (the peak is reached at the second step)
+    lrs = [float(r['lr']) for r in csv.DictReader((out / 'steps.csv').open())]
+    assert max(lrs) == pytest.approx(0.1 * 1.6e-3 * 8 / 4096, rel=1e-3)
+    assert json.loads((out / 'run.json').read_text())['init'] == str(chunked_run / 'final.pth')
+
+
+def test_issue9_errors(chunked_run, tmp_path, capsys):
+    out = ['--out', str(tmp_path / 'out')]
+    assert '--chunk must be a positive number' in _error(TINY + ['--chunk', '0', *out], capsys)
+    assert '--compile with --chunk is not supported' in _error(TINY + ['--chunk', '4', '--compile', *out], capsys)
+    err = _error(TINY + ['--preset', 's16', '--init', str(chunked_run / 'final.pth'), *out], capsys)
+    assert 'another architecture' in err
+    assert "unknown part(s) ['wings']" in _error(TINY + ['--freeze', 'text,wings', *out], capsys)
+    assert 'no checkpoint at' in _error(TINY + ['--init', str(tmp_path / 'missing.pth'), *out], capsys)
+    assert not (tmp_path / 'out' / 'steps.csv').exists()
