@@ -152,7 +152,7 @@ class StepLog(Callback):
         if getattr(self, 'file', None): self.file.close()
         if self.plot and self.steps.exists(): plot_log(self.folder)
 
-def plot_log(folder, fname='train.png'):
+def plot_log(folder, fname='train.png', dpi=90):
     "Draw loss (both parts), learning rate and validation retrieval from the CSVs in `folder` into `folder/fname`."
     import matplotlib; import matplotlib.pyplot as plt
     folder = Path(folder)
@@ -174,7 +174,7 @@ def plot_log(folder, fname='train.png'):
         if ep and k in ep[0]: axs[2].plot([int(r['step']) for r in ep], [float(r[k]) for r in ep], 'o-', label=k)
     axs[2].set_xlabel('step'); axs[2].set_title('validation retrieval top-1'); axs[2].legend(fontsize=7)
     if groups: plot_group_stats(folder, axs[3:5])
-    fig.tight_layout(); fig.savefig(folder/fname, dpi=90); plt.close(fig)
+    fig.tight_layout(); fig.savefig(folder/fname, dpi=dpi); plt.close(fig)
     return folder/fname
 
 # %% ../nbs/06_train.ipynb #1ce1166d
