@@ -17,26 +17,13 @@ from PIL import Image
 from .core import GroupViT
 
 # %% auto #0
-__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'to_rgb', 'load_image', 'normalize_image', 'denormalize_image', 'as_image_tensors',
-           'check_class_names', 'patch_group_maps', 'group_class_scores', 'window_scores', 'window_starts',
-           'slide_scores', 'resize_short_side', 'segment', 'palette', 'overlay', 'show_segmentation', 'group_maps',
-           'show_groups', 'save_label_map', 'segment_parser', 'main']
+__all__ = ['load_image', 'normalize_image', 'denormalize_image', 'as_image_tensors', 'check_class_names', 'patch_group_maps',
+           'group_class_scores', 'window_scores', 'window_starts', 'slide_scores', 'resize_short_side', 'segment',
+           'palette', 'overlay', 'show_segmentation', 'group_maps', 'show_groups', 'save_label_map', 'segment_parser',
+           'main']
 
 # %% ../nbs/07_segment.ipynb #255fbec7
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
-
-def to_rgb(img:Image.Image) -> Image.Image:
-    "Convert any PIL image to RGB: alpha composited on white, 16-bit/float scaled to 8 bit, grey and palette expanded."
-    if img.mode == 'RGB': return img
-    if img.mode in ('RGBA', 'LA', 'PA', 'RGBa', 'La') or (img.mode == 'P' and 'transparency' in img.info):
-        rgba = img.convert('RGBA')
-        return Image.alpha_composite(Image.new('RGBA', rgba.size, (255, 255, 255, 255)), rgba).convert('RGB')
-    if img.mode in ('I', 'F') or img.mode.startswith('I;'):
-        a = np.asarray(img, dtype=np.float32)
-        a = (a - a.min()) / max(float(a.max() - a.min()), 1e-6) * 255
-        return Image.fromarray(a.round().astype(np.uint8)).convert('RGB')
-    return img.convert('RGB')
+from .data import to_rgb, IMAGENET_MEAN, IMAGENET_STD  # one RGB conversion for training and inference
 
 def load_image(src) -> Image.Image:
     "A path or PIL image → RGB PIL image, with a clear error for missing or unreadable files."
