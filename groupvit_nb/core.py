@@ -41,6 +41,9 @@ class GroupViTConfig:
     gumbel: bool = True
     gumbel_tau: float = 1.0
     assign_eps: float = 1.0
+    # small-scale options (off in the released models; see notebooks 00, 01 and 10)
+    patch_stem: str = 'linear'
+    center_assign: bool = False
     layer_norm_eps: float = 1e-5
     # text encoder
     context_length: int = 77
@@ -147,14 +150,14 @@ class VisionEncoder(nn.Module):
     def __init__(self, cfg:GroupViTConfig):
         super().__init__()
         self.cfg, C, eps = cfg, cfg.embed_dim, cfg.layer_norm_eps
-        self.patch_embed = PatchEmbed(cfg.img_size, cfg.patch_size, cfg.in_chans, C, eps)
+        self.patch_embed = PatchEmbed(cfg.img_size, cfg.patch_size, cfg.in_chans, C, eps, stem=cfg.patch_stem)
         dpr = torch.linspace(0, cfg.drop_path_rate, sum(cfg.depths)).tolist()
         self.layers = nn.ModuleList()
         for i, depth in enumerate(cfg.depths):
             last = i == len(cfg.depths) - 1
             downsample = None if last else GroupingBlock(
                 C, C, cfg.num_heads, cfg.num_group_tokens[i], cfg.num_output_groups[i], hard=cfg.hard_assignment,
-                gumbel=cfg.gumbel, tau=cfg.gumbel_tau, assign_eps=cfg.assign_eps, eps=eps)
+                gumbel=cfg.gumbel, tau=cfg.gumbel_tau, assign_eps=cfg.assign_eps, eps=eps, center=cfg.center_assign)
             projector = None
             if i > 0 and cfg.num_group_tokens[i] > 0:
                 projector = nn.Sequential(nn.LayerNorm(C, eps=eps), MixerMlp(cfg.num_group_tokens[i-1], C // 2, cfg.num_group_tokens[i]))
@@ -303,12 +306,14 @@ class GroupViT(nn.Module):
         x, assignments, hw = self.img_encoder.forward_features(images, return_assign=True)
         return dict(segment_emb=self.img_projector(x), image_emb=self.img_projector(x.mean(1)), assignments=assignments, grid=hw)
 
-    def forward(self, images:torch.Tensor, tokens:torch.Tensor) -> dict:
+    def forward(self, images:torch.Tensor, tokens:torch.Tensor, segments:bool=False) -> dict:
         "Training forward: `tokens` `[B, L]` (captions) or `[B, 1+K, L]` (caption + K prompts) → embeddings for eq. 6–8."
-        image_emb = self.encode_image(images)
+        seg = self.encode_segments(images) if segments else None  # + the projected final segments `[B, S, D]`
+        image_emb = seg['image_emb'] if segments else self.encode_image(images)
+        out = dict(segment_emb=seg['segment_emb']) if segments else {}
         text = self.encode_text(tokens)
-        if text.ndim == 2: return dict(image_emb=image_emb, text_emb=text, prompt_emb=None)
-        return dict(image_emb=image_emb, text_emb=text[:, 0], prompt_emb=text[:, 1:] if text.shape[1] > 1 else None)
+        if text.ndim == 2: return dict(image_emb=image_emb, text_emb=text, prompt_emb=None, **out)
+        return dict(image_emb=image_emb, text_emb=text[:, 0], prompt_emb=text[:, 1:] if text.shape[1] > 1 else None, **out)
 
     @classmethod
     def from_pretrained(cls, path_or_id, **kwargs) -> 'GroupViT':

@@ -76,18 +76,21 @@ def assign(logits:torch.Tensor, dim:int=-2, hard:bool=True, gumbel:bool=True, ta
 # %% ../nbs/01_grouping.ipynb #b38c10fd
 class AssignAttention(nn.Module):
     "Assign `N` segments to `M` groups (eq. 3–4) and merge each group's segments (eq. 5, without the `+ g_i`)."
-    def __init__(self, dim:int, qkv_bias:bool=True, hard:bool=True, gumbel:bool=True, tau:float=1.0, assign_eps:float=1.0):
+    def __init__(self, dim:int, qkv_bias:bool=True, hard:bool=True, gumbel:bool=True, tau:float=1.0, assign_eps:float=1.0,
+                 center:bool=False):
         super().__init__()
         self.scale = dim ** -0.5
         self.q_proj = nn.Linear(dim, dim, bias=qkv_bias)
         self.k_proj = nn.Linear(dim, dim, bias=qkv_bias)
         self.v_proj = nn.Linear(dim, dim, bias=qkv_bias)
         self.proj = nn.Linear(dim, dim)
-        self.hard, self.gumbel, self.tau, self.assign_eps = hard, gumbel, tau, assign_eps
+        self.hard, self.gumbel, self.tau, self.assign_eps, self.center = hard, gumbel, tau, assign_eps, center
 
     def logits(self, groups, x):
-        "Similarities $W_q g_i \\cdot W_k s_j / \\sqrt{C}$, shape `[B, M, N]`."
-        return (self.q_proj(groups) @ self.k_proj(x).transpose(-2, -1)) * self.scale
+        "Similarities $W_q g_i \\cdot W_k s_j / \\sqrt{C}$, shape `[B, M, N]` (`center`: queries and keys minus their means)."
+        q, k = self.q_proj(groups), self.k_proj(x)
+        if self.center: q, k = q - q.mean(1, keepdim=True), k - k.mean(1, keepdim=True)
+        return (q @ k.transpose(-2, -1)) * self.scale
 
     def forward(self, groups:torch.Tensor, x:torch.Tensor, return_assign:bool=False):
         logits = self.logits(groups, x)
@@ -115,7 +118,8 @@ class CrossAttnBlock(nn.Module):
 class GroupingBlock(nn.Module):
     "Merge `N` segments into `num_output_group` new segments using `num_group_token` group tokens (Fig. 2 of the paper)."
     def __init__(self, dim:int, out_dim:int, num_heads:int, num_group_token:int, num_output_group:int,
-                 mlp_ratio:tuple=(0.5, 4.0), hard:bool=True, gumbel:bool=True, tau:float=1.0, assign_eps:float=1.0, eps:float=1e-5):
+                 mlp_ratio:tuple=(0.5, 4.0), hard:bool=True, gumbel:bool=True, tau:float=1.0, assign_eps:float=1.0, eps:float=1e-5,
+                 center:bool=False):
         super().__init__()
         tokens_dim, channels_dim = int(mlp_ratio[0] * dim), int(mlp_ratio[1] * dim)
         self.num_output_group = num_output_group
@@ -124,7 +128,8 @@ class GroupingBlock(nn.Module):
         self.norm_post_tokens = nn.LayerNorm(dim, eps=eps)
         self.norm_x = nn.LayerNorm(dim, eps=eps)
         self.pre_assign_attn = CrossAttnBlock(dim, num_heads, mlp_ratio=4, qkv_bias=True, post_norm=True, eps=eps)
-        self.assign = AssignAttention(dim, qkv_bias=True, hard=hard, gumbel=gumbel, tau=tau, assign_eps=assign_eps)
+        self.assign = AssignAttention(dim, qkv_bias=True, hard=hard, gumbel=gumbel, tau=tau, assign_eps=assign_eps,
+                                      center=center)
         self.norm_new_x = nn.LayerNorm(dim, eps=eps)
         self.mlp_channels = Mlp(dim, channels_dim, out_dim)
         self.reduction = (nn.Sequential(nn.LayerNorm(dim, eps=eps), nn.Linear(dim, out_dim, bias=False))

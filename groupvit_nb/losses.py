@@ -7,7 +7,8 @@ Docs: https://groupvit-nb.github.io/groupvit_nb/losses.html.md"""
 
 # %% auto #0
 __all__ = ['LOGIT_SCALE_INIT', 'LOGIT_SCALE_MAX', 'temperature_scale', 'rank_and_world', 'gather_features', 'contrastive_loss',
-           'prompt_ids_from_tokens', 'multi_label_targets', 'multi_label_loss', 'GroupViTLoss']
+           'prompt_ids_from_tokens', 'multi_label_targets', 'multi_label_loss', 'segment_multi_label_loss',
+           'GroupViTLoss']
 
 # %% ../nbs/04_losses.ipynb #0d87e8ae
 import math
@@ -188,22 +189,66 @@ def _zero_like_graph(x, logit_scale):
     if isinstance(logit_scale, torch.Tensor) and logit_scale.requires_grad: z = z + 0 * logit_scale.reshape(()).float()
     return z
 
+# %% ../nbs/04_losses.ipynb #08dc67a1
+def _segment_multi_label_local(seg, prompt, all_seg, all_prompt, offset, scale, prompt_ids=None, all_prompt_ids=None):
+    "Eq. 7 with image–prompt similarity = max over the image's segments; `seg` [B, S, D], `prompt` [B, K, D] normalised."
+    (B, K, D), n_global = prompt.shape, all_seg.shape[0]
+    t_img, t_txt = multi_label_targets(B, K, offset, n_global, prompt_ids, all_prompt_ids, seg.device, seg.dtype)
+    logits_img = scale * torch.einsum('bsd,pd->bsp', seg, all_prompt.reshape(n_global * K, D)).amax(1)  # [B, n_global·K]
+    logits_txt = scale * torch.einsum('pd,nsd->pns', prompt.reshape(B * K, D), all_seg).amax(-1)      # [B·K, n_global]
+    loss_img = -(t_img * F.log_softmax(logits_img, -1)).sum(-1).mean()
+    loss_txt = -(t_txt * F.log_softmax(logits_txt, -1)).sum(-1).mean()
+    return 0.5 * (loss_img + loss_txt)
+
+def segment_multi_label_loss(segment_emb, prompt_emb, logit_scale, prompt_ids=None, same_prompt_positive=False):
+    """Eq. 7 with each image represented by its best-matching segment: `segment_emb` [B, S, D] (the final segments,
+    projected), `prompt_emb` [B, K, D]; the other arguments as in `multi_label_loss`."""
+    _check_emb('segment_emb', segment_emb, 3); _check_emb('prompt_emb', prompt_emb, 3)
+    B, K, D = prompt_emb.shape
+    if (B, D) != (segment_emb.shape[0], segment_emb.shape[2]):
+        raise ValueError(f"prompt_emb {tuple(prompt_emb.shape)} must be [B, K, D] for segment_emb {tuple(segment_emb.shape)} [B, S, D].")
+    if segment_emb.shape[1] == 0: raise ValueError("segment_emb has no segments (S = 0).")
+    if same_prompt_positive:
+        if prompt_ids is None:
+            raise ValueError("same_prompt_positive=True needs prompt_ids [B, K]; derive them with `prompt_ids_from_tokens(prompt_tokens)`.")
+        _check_prompt_ids(prompt_ids, (B, K))
+    if K == 0: return _zero_like_graph(segment_emb, logit_scale)
+    with torch.autocast(segment_emb.device.type, enabled=False):
+        seg, prompt = _normalise(segment_emb), _normalise(prompt_emb)
+        scale = temperature_scale(logit_scale, seg.dtype).to(seg.device)
+        rank, _ = rank_and_world()
+        ids = all_ids = None
+        if same_prompt_positive:
+            ids = prompt_ids.to(seg.device, torch.long)
+            all_ids = _gather_nograd(ids)
+        return _segment_multi_label_local(seg, prompt, gather_features(seg), gather_features(prompt), rank * B, scale, ids, all_ids)
+
 # %% ../nbs/04_losses.ipynb #9ea144c9
 class GroupViTLoss(nn.Module):
-    "Eq. 8: `contrastive_loss` (eq. 6) + `multi_label_weight` × `multi_label_loss` (eq. 7), over all processes."
-    def __init__(self, multi_label_weight=1.0, same_prompt_positive=False):
+    "Eq. 8: `contrastive_loss` (eq. 6) + `multi_label_weight` × `multi_label_loss` (eq. 7) [+ `segment_weight` × `segment_multi_label_loss`]."
+    def __init__(self, multi_label_weight=1.0, same_prompt_positive=False, segment_weight=0.0):
         super().__init__()
         self.multi_label_weight, self.same_prompt_positive = float(multi_label_weight), same_prompt_positive
+        self.segment_weight = float(segment_weight)
 
-    def forward(self, image_emb, text_emb, prompt_emb, logit_scale, multi_label_logit_scale, prompt_ids=None):
-        "→ (total, {'contrastive': eq. 6, 'multi_label': eq. 7}); the parts are detached, unweighted, for logging."
+    def forward(self, image_emb, text_emb, prompt_emb, logit_scale, multi_label_logit_scale, prompt_ids=None, segment_emb=None):
+        "→ (total, {'contrastive': eq. 6, 'multi_label': eq. 7[, 'segment': its segment-level variant]}); parts detached, unweighted."
         contrastive = contrastive_loss(image_emb, text_emb, logit_scale)
         if prompt_emb is None or (isinstance(prompt_emb, torch.Tensor) and prompt_emb.ndim == 3 and prompt_emb.shape[1] == 0):
             multi = _zero_like_graph(contrastive, multi_label_logit_scale)
         else:
             multi = multi_label_loss(image_emb, prompt_emb, multi_label_logit_scale, prompt_ids, self.same_prompt_positive)
         total = contrastive + self.multi_label_weight * multi
-        return total, {'contrastive': contrastive.detach(), 'multi_label': multi.detach()}
+        parts = {'contrastive': contrastive.detach(), 'multi_label': multi.detach()}
+        if self.segment_weight:
+            if segment_emb is None: raise ValueError("segment_weight > 0 needs segment_emb [B, S, D], the projected final segments "
+                                                     "(GroupViT.forward(..., segments=True) returns them).")
+            if prompt_emb is None or prompt_emb.shape[1] == 0: seg = _zero_like_graph(contrastive, multi_label_logit_scale)
+            else: seg = segment_multi_label_loss(segment_emb, prompt_emb, multi_label_logit_scale, prompt_ids, self.same_prompt_positive)
+            total = total + self.segment_weight * seg
+            parts['segment'] = seg.detach()
+        return total, parts
 
     def extra_repr(self):
-        return f"multi_label_weight={self.multi_label_weight}, same_prompt_positive={self.same_prompt_positive}"
+        return (f"multi_label_weight={self.multi_label_weight}, same_prompt_positive={self.same_prompt_positive}"
+                + (f", segment_weight={self.segment_weight}" if self.segment_weight else ''))

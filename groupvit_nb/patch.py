@@ -13,7 +13,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['check_images', 'resize_pos_embed', 'PatchEmbed']
+__all__ = ['check_images', 'resize_pos_embed', 'PatchEmbed', 'ConvStem']
 
 # %% ../nbs/00_patch_embed.ipynb #b4f18336
 def check_images(x, patch_size:int, in_chans:int=3):
@@ -46,15 +46,18 @@ def resize_pos_embed(pos_embed:torch.Tensor, src_hw:tuple[int,int], dst_hw:tuple
 
 # %% ../nbs/00_patch_embed.ipynb #99854a3b
 class PatchEmbed(nn.Module):
-    "Image → patch tokens: Conv2d(kernel=stride=`patch_size`), LayerNorm, + learnable position embedding."
-    def __init__(self, img_size:int|tuple=224, patch_size:int=16, in_chans:int=3, embed_dim:int=384, eps:float=1e-5):
+    "Image → patch tokens: Conv2d(kernel=stride=`patch_size`) (or a `ConvStem`), LayerNorm, + learnable position embedding."
+    def __init__(self, img_size:int|tuple=224, patch_size:int=16, in_chans:int=3, embed_dim:int=384, eps:float=1e-5,
+                 stem:str='linear'):
         super().__init__()
         img_size = (img_size, img_size) if isinstance(img_size, int) else tuple(img_size)
         if img_size[0] % patch_size or img_size[1] % patch_size:
             raise ValueError(f"img_size {img_size} must be divisible by patch_size {patch_size}.")
         self.img_size, self.patch_size, self.in_chans = img_size, patch_size, in_chans
         self.grid = (img_size[0] // patch_size, img_size[1] // patch_size)
-        self.proj = nn.Conv2d(in_chans, embed_dim, kernel_size=patch_size, stride=patch_size)
+        if stem not in ('linear', 'conv'): raise ValueError(f"stem must be 'linear' (the paper's) or 'conv', got {stem!r}.")
+        self.proj = (nn.Conv2d(in_chans, embed_dim, kernel_size=patch_size, stride=patch_size) if stem == 'linear'
+                     else ConvStem(in_chans, embed_dim, patch_size))
         self.norm = nn.LayerNorm(embed_dim, eps=eps)
         self.pos_embed = nn.Parameter(torch.zeros(1, self.grid[0] * self.grid[1], embed_dim))
         nn.init.trunc_normal_(self.pos_embed, std=.02)
@@ -68,3 +71,20 @@ class PatchEmbed(nn.Module):
         hw = tuple(x.shape[-2:])
         x = self.norm(x.flatten(2).transpose(1, 2))   # [B, h*w, C]
         return x + resize_pos_embed(self.pos_embed, self.grid, hw), hw
+
+# %% ../nbs/00_patch_embed.ipynb #04c36424
+class ConvStem(nn.Sequential):
+    "log2(`patch_size`) stride-2 3×3 convolutions (BatchNorm + GELU between them): a patch embedding that sees local shape."
+    def __init__(self, in_chans:int=3, embed_dim:int=128, patch_size:int=8):
+        n = int(round(math.log2(patch_size)))
+        if patch_size < 2 or 2 ** n != patch_size:
+            raise ValueError(f"the conv stem needs a power-of-two patch size (2, 4, 8, 16, …), got {patch_size}.")
+        layers, c_in = [], in_chans
+        for i in range(n):
+            last = i == n - 1
+            c_out = embed_dim if last else max(32, embed_dim // 2 ** (n - 1 - i))
+            layers.append(nn.Conv2d(c_in, c_out, 3, stride=2, padding=1))
+            if not last: layers += [nn.BatchNorm2d(c_out), nn.GELU()]
+            c_in = c_out
+        super().__init__(*layers)
+

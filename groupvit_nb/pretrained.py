@@ -180,6 +180,10 @@ def ours_config_to_hf(cfg:GroupViTConfig, multi_label_logit_scale:float|None=Non
     "`GroupViTConfig` → a transformers GroupViT `config.json` dict."
     if cfg.proj_layers != 2: raise ValueError("transformers' GroupViT has 2-layer projection heads; this model has "
                                               f"{cfg.proj_layers} — it cannot be exported to that format.")
+    if cfg.patch_stem != 'linear' or cfg.center_assign:
+        raise ValueError("transformers' GroupViT has only the paper's linear patch embedding and plain assignment logits; this "
+                         f"model uses patch_stem={cfg.patch_stem!r}, center_assign={cfg.center_assign} — save it with "
+                         "save_pretrained instead.")
     d = dict(model_type='groupvit', architectures=['GroupViTModel'], projection_dim=cfg.proj_dim,
              projection_intermediate_dim=cfg.proj_hidden, logit_scale_init_value=cfg.logit_scale_init,
              text_config=dict(model_type='groupvit_text_model', vocab_size=cfg.vocab_size, hidden_size=cfg.text_width,
@@ -201,11 +205,13 @@ def _save_safetensors(sd, path):
     from safetensors.torch import save_file
     save_file({k: v.detach().contiguous().cpu() for k, v in sd.items()}, str(path))
 
-def save_pretrained(model:GroupViT, path) -> Path:
-    "Write `config.json` + `model.safetensors` (this project's names) into the folder `path`."
+def save_pretrained(model:GroupViT, path, dtype:torch.dtype|None=None) -> Path:
+    "Write `config.json` + `model.safetensors` (this project's names) into the folder `path`; `dtype=torch.float16` halves the file."
     path = Path(path); path.mkdir(parents=True, exist_ok=True)
     (path/'config.json').write_text(json.dumps(dict(format='groupvit_nb', config=model.cfg.to_dict()), indent=2))
-    _save_safetensors(model.state_dict(), path/'model.safetensors')
+    sd = model.state_dict()
+    if dtype is not None: sd = {k: v.to(dtype) if v.is_floating_point() else v for k, v in sd.items()}
+    _save_safetensors(sd, path/'model.safetensors')
     return path
 
 def export_hf(model:GroupViT, path) -> Path:
