@@ -254,7 +254,7 @@ class SyntheticShapes(Dataset):
     "Procedurally drawn captioned shapes with ground-truth class masks; deterministic in `(seed, split, index)`."
     class_names = DEFAULT_KINDS  # evaluation classes: mask value c ↔ class_names[c-1]; 0 is background
     def __init__(self, n:int=1000, size=64, split='train', seed:int=0, kinds=None, colours=None, textures=TEXTURES,
-                 min_objects:int=1, max_objects:int=3, templates=TEMPLATES, size_words:bool=True):
+                 min_objects:int=1, max_objects:int=3, templates=TEMPLATES, size_words:bool=True, object_scale:float=1.0):
         if split not in _SPLITS: raise ValueError(f'split must be one of {list(_SPLITS)}, not {split!r}.')
         self.h, self.w = (size, size) if isinstance(size, int) else tuple(size)
         if min(self.h, self.w) < 16: raise ValueError(f'size {size} is too small to draw shapes; use at least 16 pixels.')
@@ -271,7 +271,8 @@ class SyntheticShapes(Dataset):
                              f'got {min_objects}, {max_objects}.')
         self.n, self.split, self.seed = n, split, seed
         self.class_names, self.colours, self.textures, self.templates = kinds, cols, tuple(textures), tuple(templates)
-        self.min_objects, self.max_objects, self.size_words = min_objects, max_objects, size_words
+        if not 0.3 <= object_scale <= 2.5: raise ValueError(f'object_scale must be in [0.3, 2.5], got {object_scale}.')
+        self.min_objects, self.max_objects, self.size_words, self.object_scale = min_objects, max_objects, size_words, object_scale
     def __len__(self): return self.n
     def name(self, i): return f'shapes/{self.split}/{self.seed}/{i}'
     def __repr__(self):
@@ -297,6 +298,14 @@ def _draw_object(rng, shape, cx, cy, r, angle, h, w):
 def sample(self:SyntheticShapes, i:int)->dict:
     "Image (uint8 HxWx3), class mask (int64 HxW), caption and the objects of sample `i`."
     if not 0 <= i < self.n: raise IndexError(f'index {i} out of range for {self.n} samples')
+    cache = getattr(self, '_cache', None)
+    if cache is not None:  # drawn once by `render`
+        s = cache[i]
+        return dict(s, mask=s['mask'].astype(np.int64))
+    return self._draw(i)
+
+@patch
+def _draw(self:SyntheticShapes, i:int)->dict:
     rng = np.random.default_rng([self.seed, _SPLITS[self.split], i])
     h, w, m = self.h, self.w, min(self.h, self.w)
     img = _background(rng, h, w)
@@ -309,7 +318,7 @@ def sample(self:SyntheticShapes, i:int)->dict:
         colour = self.colours[rng.integers(len(self.colours))]
         texture = self.textures[rng.integers(len(self.textures))]
         rel = rng.uniform(.10, .30 if k == 1 else .24 if k == 2 else .19)
-        r, angle = rel * m, rng.uniform(0, 2 * math.pi)
+        r, angle = min(rel * self.object_scale, .48) * m, rng.uniform(0, 2 * math.pi)
         best = None
         for _ in range(12):
             cx, cy = rng.uniform(r, w - r), rng.uniform(r, h - r)
@@ -344,6 +353,35 @@ def get(self:SyntheticShapes, i:int):
 
 @patch
 def __getitem__(self:SyntheticShapes, i:int): return self.get(i)
+
+# %% ../nbs/05_data.ipynb #9c2647a5
+def _draw_range(args):
+    ds, lo, hi = args
+    out = []
+    for i in range(lo, hi):
+        s = ds._draw(i)
+        out.append(dict(s, mask=s['mask'].astype(np.uint8)))  # class ids < 256: a quarter of the memory
+    return out
+
+@patch
+def render(self:SyntheticShapes, workers:int|None=None, progress:bool=True):
+    "Draw every sample once, in `workers` processes, and keep them in memory (≈ 4·H·W bytes each); returns `self`."
+    if len(self.class_names) > 255: raise ValueError('render keeps masks as uint8: at most 255 kinds.')
+    workers = max(1, min(workers or os.cpu_count() or 1, 16))
+    step = max(1, min(1000, math.ceil(self.n / (4 * workers))))
+    chunks = [(self, lo, min(lo + step, self.n)) for lo in range(0, self.n, step)]
+    from tqdm.auto import tqdm
+    bar = tqdm(total=self.n, desc=f'drawing {self.n} shapes', unit='img', disable=not progress, leave=False)
+    cache = []
+    if workers == 1 or len(chunks) == 1:
+        for c in chunks: cache += _draw_range(c); bar.update(c[2] - c[1])
+    else:
+        import multiprocessing as mp
+        with mp.get_context('fork' if 'fork' in mp.get_all_start_methods() else 'spawn').Pool(workers) as pool:
+            for c, part in zip(chunks, pool.imap(_draw_range, chunks)): cache += part; bar.update(c[2] - c[1])
+    bar.close()
+    self._cache = cache
+    return self
 
 # %% ../nbs/05_data.ipynb #0b4aae1c
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)

@@ -7,7 +7,7 @@ Docs: https://groupvit-nb.github.io/groupvit_nb/train.html.md"""
 
 # %% ../nbs/06_train.ipynb #cd9ba6cf
 from __future__ import annotations
-import argparse, csv, math, os, random, sys, warnings
+import argparse, csv, math, os, random, sys, time, warnings
 from pathlib import Path
 import numpy as np
 import torch
@@ -15,7 +15,7 @@ import torch.nn as nn
 import torch.distributed as dist
 from torch.utils.data import Dataset
 from fastai.learner import Learner, Metric
-from fastai.callback.core import Callback, CancelBatchException
+from fastai.callback.core import Callback, CancelBatchException, CancelFitException
 from fastai.callback.schedule import ParamScheduler
 from fastai.callback.training import GradientClip
 from fastai.callback.fp16 import MixedPrecision
@@ -32,8 +32,8 @@ from accelerate.utils import DistributedDataParallelKwargs
 __all__ = ['NO_DECAY_NAMES', 'STEP_FIELDS', 'CHECKPOINT', 'PRESETS', 'PRESET_SIZES', 'no_weight_decay', 'param_groups',
            'scaled_lrs', 'warmup_cosine', 'PairTraining', 'PairLoss', 'RetrievalTop1', 'StepLog', 'plot_log',
            'atomic_save', 'load_checkpoint', 'rng_state', 'set_rng_state', 'loader_state', 'set_loader_state',
-           'Checkpoint', 'RankShard', 'init_distributed', 'ShardedTrainer', 'groupvit_learner', 'fit_groupvit',
-           'synthetic_dataloaders', 'train_parser', 'parse_train_args', 'build_run', 'main']
+           'Checkpoint', 'RankShard', 'init_distributed', 'ShardedTrainer', 'TimeBudget', 'groupvit_learner',
+           'fit_groupvit', 'synthetic_dataloaders', 'train_parser', 'parse_train_args', 'build_run', 'main']
 
 # %% ../nbs/06_train.ipynb #6850d56b
 NO_DECAY_NAMES = ('pos_embed', 'positional_embedding', 'group_token', 'logit_scale')
@@ -68,7 +68,9 @@ def warmup_cosine(lr:float, warmup_pct:float, warmup_lr:float, min_lr:float):
 class PairTraining(Callback):
     "Feed `(images, tokens)` to GroupViT, pass the logit scales to the loss, clamp them after each step."
     order = -5  # before MixedPrecision (10), so the batch is arranged before autocast starts
-    def before_batch(self): self.learn.xb, self.learn.yb = (*self.xb, *self.yb), self.yb
+    def before_batch(self):
+        seg = getattr(self.loss_func, 'segment_weight', 0) > 0  # the segment-level loss needs the final segments too
+        self.learn.xb, self.learn.yb = (*self.xb, *self.yb, *((True,) if seg else ())), self.yb
     def after_pred(self):
         m = unwrap(self.model)
         pred = {k: v for k, v in self.pred.items() if v is not None}  # no prompts when K = 0
@@ -83,7 +85,7 @@ class PairLoss(GroupViTLoss):
     def forward(self, pred:dict, tokens:torch.Tensor):
         ids = prompt_ids_from_tokens(tokens[:, 1:]) if self.same_prompt_positive and tokens.ndim == 3 else None
         total, self.parts = super().forward(pred['image_emb'], pred['text_emb'], pred.get('prompt_emb'),
-                                            pred['logit_scale'], pred['multi_label_logit_scale'], ids)
+                                            pred['logit_scale'], pred['multi_label_logit_scale'], ids, pred.get('segment_emb'))
         return total
 
 # %% ../nbs/06_train.ipynb #8cf7750a
@@ -106,7 +108,7 @@ class RetrievalTop1(Metric):
     def name(self): return 'i2t_top1' if self.direction == 'image→text' else 't2i_top1'
 
 # %% ../nbs/06_train.ipynb #827c2846
-STEP_FIELDS = ('epoch', 'step', 'loss', 'contrastive', 'multi_label', 'lr', 'inv_tau', 'inv_tau_multi_label')
+STEP_FIELDS = ('epoch', 'step', 'loss', 'contrastive', 'multi_label', 'segment', 'lr', 'inv_tau', 'inv_tau_multi_label')
 
 def _keep_rows(path:Path, keep):
     "Rewrite the CSV `path` keeping the rows for which `keep(row)` is true."
@@ -135,7 +137,8 @@ class StepLog(Callback):
         if not self.training or not len(self.yb): return  # validation, or a batch skipped while resuming
         m, parts = unwrap(self.model), self.loss_func.parts
         self.writer.writerow([self.epoch, self.train_iter, f'{self.loss.item():.5f}', f"{parts['contrastive'].item():.5f}",
-                              f"{parts['multi_label'].item():.5f}", f"{self.opt.hypers[0]['lr']:.4g}",
+                              f"{parts['multi_label'].item():.5f}",
+                              f"{parts['segment'].item():.5f}" if 'segment' in parts else '', f"{self.opt.hypers[0]['lr']:.4g}",
                               f'{min(m.logit_scale.exp().item(), LOGIT_SCALE_MAX):.3f}',
                               f'{min(m.multi_label_logit_scale.exp().item(), LOGIT_SCALE_MAX):.3f}'])
         self.file.flush()
@@ -164,8 +167,9 @@ def plot_log(folder, fname='train.png', dpi=90):
     groups = (folder/'groups.csv').exists()  # the group-collapse probe ran: two more panels
     fig, axs = plt.subplots(1, 5 if groups else 3, figsize=(20, 3.2) if groups else (13, 3.2))
     x = [int(r['step']) for r in s]
-    for k, lbl in [('loss', 'total (eq. 8)'), ('contrastive', 'image–text (eq. 6)'), ('multi_label', 'multi-label (eq. 7)')]:
-        axs[0].plot(x, [float(r[k]) for r in s], label=lbl, lw=1)
+    for k, lbl in [('loss', 'total (eq. 8)'), ('contrastive', 'image–text (eq. 6)'), ('multi_label', 'multi-label (eq. 7)'),
+                   ('segment', 'segment-level (eq. 7, best segment)')]:
+        if s[0].get(k): axs[0].plot(x, [float(r[k]) for r in s], label=lbl, lw=1)
     if ep and 'valid_loss' in ep[0]:
         axs[0].plot([int(r['step']) for r in ep], [float(r['valid_loss']) for r in ep], 'ko-', ms=3, label='valid total')
     axs[0].set_xlabel('step'); axs[0].set_title('loss'); axs[0].legend(fontsize=7)
@@ -335,9 +339,19 @@ def _set_activation_checkpointing(model, on:bool):
         if hasattr(m, 'use_checkpoint'): m.use_checkpoint = on
     model.cfg.use_checkpoint = on
 
+class TimeBudget(Callback):
+    "Stop training cleanly (after a whole step, with `after_fit` callbacks run) once `minutes` of fitting have passed."
+    order = 90
+    def __init__(self, minutes:float): self.minutes, self.stopped, self.elapsed = float(minutes), False, 0.
+    def before_fit(self): self.t0 = time.time()
+    def after_batch(self):
+        if not self.training: return
+        self.elapsed = time.time() - self.t0
+        if self.elapsed > 60 * self.minutes: self.stopped = True; raise CancelFitException()
+
 def groupvit_learner(dls, model:GroupViT, wd:float=0.05, multi_label_weight:float=1.0, same_prompt_positive:bool=False,
                      grad_clip:float|None=5.0, precision:str='fp32', activation_checkpointing:bool|None=None,
-                     compile:bool=False, metrics:bool=True, cbs=None, **kwargs) -> Learner:
+                     compile:bool=False, metrics:bool=True, cbs=None, segment_weight:float=0.0, **kwargs) -> Learner:
     "A fastai `Learner` that trains `model` with eq. 8 and AdamW (decay `wd` except on norms, biases, embeddings, group tokens, scales)."
     if not isinstance(model, GroupViT): raise TypeError(f"model must be a GroupViT, got {type(model).__name__}.")
     if precision not in ('fp32', 'bf16', 'fp16'): raise ValueError(f"precision must be 'fp32', 'bf16' or 'fp16', got {precision!r}.")
@@ -346,7 +360,7 @@ def groupvit_learner(dls, model:GroupViT, wd:float=0.05, multi_label_weight:floa
     if activation_checkpointing is not None: _set_activation_checkpointing(model, activation_checkpointing)
     if compile: model.compile()
     opt_func = lambda groups, lr: OptimWrapper(groups, opt=torch.optim.AdamW, lr=lr, betas=(0.9, 0.999), eps=1e-8)
-    learn = Learner(dls, model, loss_func=PairLoss(multi_label_weight, same_prompt_positive), opt_func=opt_func,
+    learn = Learner(dls, model, loss_func=PairLoss(multi_label_weight, same_prompt_positive, segment_weight), opt_func=opt_func,
                     splitter=lambda m: param_groups(m, wd), metrics=[RetrievalTop1('image→text'), RetrievalTop1('text→image')] if metrics else [],
                     cbs=[PairTraining(), *([GradientClip(grad_clip)] if grad_clip else []), *(cbs or [])], **kwargs)
     if len(dls.loaders) == 1:  # no validation set: an empty one, so fastai's epoch loop has one to skip
@@ -398,11 +412,16 @@ def train_parser() -> argparse.ArgumentParser:
     a('--n-valid', type=int, default=256, help='number of synthetic validation pairs')
     a('--epoch-length', type=int, help='samples per epoch, for shards without *_stats.json')
     a('--preset', default='s16', choices=list(PRESETS), help='model size')
+    a('--arch', type=_mapping, default={}, help="GroupViTConfig fields over the preset's, as a YAML mapping, e.g. "
+                                                "'{depths: [1, 1, 0], patch_stem: conv, center_assign: true}'")
+    a('--synthetic', type=_mapping, default={}, help="SyntheticShapes options for --data synthetic, as a YAML mapping, e.g. "
+                                                     "'{kinds: [circle, square, star], max_objects: 2}'")
     a('--image-size', type=int, help="training image size (default: the preset's, 224 for s16)")
     a('--batch', '--contrastive-batch', type=int, default=4096, help='global batch of eq. 6–7, over all processes')
     a('--chunk', type=int, help='gradient caching: encode CHUNK samples per process at a time (eq. 8 still over the whole '
                                 'batch; ~4x less activation memory at batch/8, ~1.4x time)')
     a('--epochs', type=int, default=30)
+    a('--minutes', type=float, help='stop after this many minutes of training (the schedule stays the one of --epochs)')
     a('--warmup-epochs', type=float, default=2)
     a('--lr', type=float, help='peak learning rate (default 1.6e-3 × batch/4096)')
     a('--warmup-lr', type=float, help='start of the warm-up (default 4e-6 × batch/4096)')
@@ -418,6 +437,7 @@ def train_parser() -> argparse.ArgumentParser:
     a('--erase', type=float, default=0.25, help='probability of random erasing')
     a('--context-length', type=int, default=77, help='text tokens per caption or prompt (≤ 77)')
     a('--multi-label-weight', type=float, default=1.0, help='weight of eq. 7 in eq. 8')
+    a('--segment-weight', type=float, default=0.0, help='weight of the segment-level variant of eq. 7 (0: the paper)')
     a('--same-prompt-positive', action='store_true', help='equal prompts of other images count as positives in eq. 7')
     a('--precision', default='auto', choices=['auto', 'fp32', 'bf16', 'fp16'], help='auto: bf16 on a GPU, fp32 on CPU')
     a('--device', default='auto', choices=['auto', 'cpu', 'cuda'])
@@ -433,6 +453,16 @@ def train_parser() -> argparse.ArgumentParser:
     a('--seed', type=int, default=0, help='fixes initialisation, data order, augmentation, noun sampling, Gumbel noise')
     a('--no-progress', action='store_true', help='no progress bars')
     return p
+
+def _mapping(s):
+    "A `--arch`/`--synthetic` value: a YAML mapping given on the command line (from a config file it arrives parsed)."
+    if isinstance(s, dict): return s
+    import yaml
+    try: v = yaml.safe_load(s)
+    except yaml.YAMLError as e: raise argparse.ArgumentTypeError(f"not valid YAML ({str(e).splitlines()[0]})")
+    if v is None: return {}
+    if not isinstance(v, dict): raise argparse.ArgumentTypeError(f"must be a mapping like '{{key: value}}', got {s!r}")
+    return v
 
 def parse_train_args(argv=None) -> argparse.Namespace:
     "Flags over the `--config` YAML over the recipe defaults."
@@ -464,7 +494,10 @@ def _source(spec, what, args, size, split):
     if spec == 'synthetic':
         n = args.n_train if split == 'train' else args.n_valid
         if n < 1: raise ValueError(f"--n-{split} must be at least 1, got {n}.")
-        return SyntheticShapes(n, size, split, args.seed)
+        try: src = SyntheticShapes(n, size, split, args.seed, **args.synthetic)
+        except TypeError as e: raise ValueError(f"--synthetic: {e}; see help(SyntheticShapes).") from None
+        if n * size * size * 4 < 2**31: src.render(args.num_workers, progress=not args.no_progress)  # draw once, keep in memory
+        return src
     s = str(spec)
     if '.tar' in s and not s.startswith('pipe:'):
         urls = expand_urls(s)
@@ -497,6 +530,11 @@ def build_run(args):
     if args.collapse_every < 0: raise ValueError(f"--collapse-every must be 0 (off) or a positive number of steps, got {args.collapse_every}.")
     if args.chunk is not None and args.chunk < 1: raise ValueError(f"--chunk must be a positive number of samples, got {args.chunk}.")
     if args.chunk and args.compile: raise ValueError("--compile with --chunk is not supported: gradient caching calls the encoders directly.")
+    if args.chunk and args.segment_weight: raise ValueError("--segment-weight with --chunk is not supported: gradient caching keeps no segments.")
+    if args.segment_weight < 0: raise ValueError(f"--segment-weight must be >= 0, got {args.segment_weight}.")
+    if args.minutes is not None and args.minutes <= 0: raise ValueError(f"--minutes must be positive, got {args.minutes}.")
+    if args.synthetic and args.data != 'synthetic' and args.valid != 'synthetic':
+        raise ValueError("--synthetic options only apply to --data synthetic.")
     bs = args.batch // world
     if args.chunk and args.chunk >= bs and rank == 0: print(f"--chunk {args.chunk} >= {bs} samples per process: gradient caching has nothing to split")
     size = args.image_size or PRESET_SIZES[args.preset]
@@ -523,14 +561,19 @@ def build_run(args):
         elif rank == 0: print(f"no checkpoint at {path} yet: starting from scratch")
     meta = dict(preset=args.preset, batch=args.batch, epochs=args.epochs, image_size=size, num_prompts=args.num_prompts,
                 context_length=args.context_length, warmup_epochs=args.warmup_epochs, seed=args.seed)
+    if args.arch: meta['arch'] = dict(args.arch)
+    if args.synthetic: meta['synthetic'] = dict(args.synthetic)
     if state is not None:
         diff = {k: (state['meta'].get(k), v) for k, v in meta.items() if k in state.get('meta', {}) and state['meta'][k] != v}
         if diff: raise ValueError("the checkpoint was trained with other settings (" + ', '.join(f"{k}: {a} there, {b} now" for k, (a, b) in diff.items())
                                   + "); resume with the same ones.")
     seed_everything(args.seed)  # the same initial weights everywhere
-    kw = dict(img_size=size, context_length=77)
+    kw = dict(img_size=size, context_length=77, **args.arch)
     if args.drop_path is not None: kw['drop_path_rate'] = args.drop_path
-    model = PRESETS[args.preset](**kw)
+    try: model = PRESETS[args.preset](**kw)
+    except TypeError as e:
+        from dataclasses import fields
+        raise ValueError(f"--arch: {e}; GroupViTConfig fields are {[f.name for f in fields(GroupViTConfig)]}.") from None
     if args.init: model = load_init(model, args.init)  # one-line ValueError if the architecture differs
     if args.freeze: freeze(model, args.freeze)  # before the Learner: its parameter groups keep only what requires grad
     if args.init:  # fine-tuning: lower default lrs; explicit flags win
@@ -544,9 +587,10 @@ def build_run(args):
     if args.chunk: cbs.append(GradCacheCallback(args.chunk))
     if args.freeze: cbs.append(FrozenBatchNormEval())
     if args.collapse_every and rank == 0: cbs.append(GroupCollapse(every=args.collapse_every, folder=out))
+    if args.minutes: cbs.append(TimeBudget(args.minutes))
     learn = groupvit_learner(dls, model, args.wd, args.multi_label_weight, args.same_prompt_positive, args.grad_clip or None,
                              precision, True if args.checkpoint_activations else None, args.compile, metrics=valid is not None,
-                             cbs=cbs, path=out)
+                             cbs=cbs, segment_weight=args.segment_weight, path=out)
     if world > 1:
         handlers = [DistributedDataParallelKwargs(static_graph=True)] if args.chunk else []  # the replay is a re-entrant backward
         learn.add_cb(ShardedTrainer(sync_bn=device.type == 'cuda', cpu=device.type == 'cpu', kwargs_handlers=handlers))
@@ -563,6 +607,10 @@ def main(argv=None):
     try: learn, start_epoch, rank = build_run(args)
     except (ValueError, TypeError, OSError) as e: _fail(str(e))
     fit_groupvit(learn, args.epochs, args.lr, args.warmup_epochs, args.warmup_lr, args.min_lr, start_epoch)
+    tb = getattr(learn, 'time_budget', None)
+    if rank == 0 and tb is not None and tb.stopped:
+        print(f"--minutes {args.minutes}: stopped after {tb.elapsed / 60:.1f} min at step {learn.train_iter} of "
+              f"{args.epochs * len(learn.dls.train)} ({learn.train_iter / (args.epochs * len(learn.dls.train)):.0%} of the schedule)")
     if rank == 0:
         m = unwrap(learn.model)
         atomic_save(dict(model={k: v.detach().cpu() for k, v in m.state_dict().items()}, config=m.cfg.to_dict(),
