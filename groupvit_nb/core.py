@@ -44,6 +44,7 @@ class GroupViTConfig:
     # small-scale options (off in the released models; see notebooks 00, 01 and 10)
     patch_stem: str = 'linear'
     center_assign: bool = False
+    assign_cosine_scale: float = 0.0
     layer_norm_eps: float = 1e-5
     # text encoder
     context_length: int = 77
@@ -157,7 +158,8 @@ class VisionEncoder(nn.Module):
             last = i == len(cfg.depths) - 1
             downsample = None if last else GroupingBlock(
                 C, C, cfg.num_heads, cfg.num_group_tokens[i], cfg.num_output_groups[i], hard=cfg.hard_assignment,
-                gumbel=cfg.gumbel, tau=cfg.gumbel_tau, assign_eps=cfg.assign_eps, eps=eps, center=cfg.center_assign)
+                gumbel=cfg.gumbel, tau=cfg.gumbel_tau, assign_eps=cfg.assign_eps, eps=eps, center=cfg.center_assign,
+                cosine_scale=cfg.assign_cosine_scale)
             projector = None
             if i > 0 and cfg.num_group_tokens[i] > 0:
                 projector = nn.Sequential(nn.LayerNorm(C, eps=eps), MixerMlp(cfg.num_group_tokens[i-1], C // 2, cfg.num_group_tokens[i]))
@@ -296,9 +298,12 @@ class GroupViT(nn.Module):
             raise TypeError("tokens must be an integer tensor from groupvit_nb.text.tokenize, shape [B, 77] or [B, T, 77].")
         if tokens.ndim not in (2, 3) or tokens.shape[-1] > self.cfg.context_length:
             raise ValueError(f"tokens must have shape [B, L] or [B, T, L] with L <= {self.cfg.context_length}, got {tuple(tokens.shape)}.")
-        if tokens.ndim == 3:
+        if tokens.ndim == 3:  # caption + prompts: encode each distinct row once (prompts repeat when nouns are few)
             B, T, L = tokens.shape
-            return self.encode_text(tokens.reshape(B * T, L)).reshape(B, T, -1)
+            flat = tokens.reshape(B * T, L)
+            uniq, inv = torch.unique(flat, dim=0, return_inverse=True)
+            if len(uniq) < 0.9 * len(flat): return self.encode_text(uniq)[inv].reshape(B, T, -1)
+            return self.encode_text(flat).reshape(B, T, -1)
         return self.text_projector(self.text_encoder(tokens))
 
     def encode_segments(self, images:torch.Tensor) -> dict:

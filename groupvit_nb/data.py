@@ -254,7 +254,8 @@ class SyntheticShapes(Dataset):
     "Procedurally drawn captioned shapes with ground-truth class masks; deterministic in `(seed, split, index)`."
     class_names = DEFAULT_KINDS  # evaluation classes: mask value c ↔ class_names[c-1]; 0 is background
     def __init__(self, n:int=1000, size=64, split='train', seed:int=0, kinds=None, colours=None, textures=TEXTURES,
-                 min_objects:int=1, max_objects:int=3, templates=TEMPLATES, size_words:bool=True, object_scale:float=1.0):
+                 min_objects:int=1, max_objects:int=3, templates=TEMPLATES, size_words:bool=True, object_scale:float=1.0,
+                 kind_colours:dict|None=None):
         if split not in _SPLITS: raise ValueError(f'split must be one of {list(_SPLITS)}, not {split!r}.')
         self.h, self.w = (size, size) if isinstance(size, int) else tuple(size)
         if min(self.h, self.w) < 16: raise ValueError(f'size {size} is too small to draw shapes; use at least 16 pixels.')
@@ -273,6 +274,11 @@ class SyntheticShapes(Dataset):
         self.class_names, self.colours, self.textures, self.templates = kinds, cols, tuple(textures), tuple(templates)
         if not 0.3 <= object_scale <= 2.5: raise ValueError(f'object_scale must be in [0.3, 2.5], got {object_scale}.')
         self.min_objects, self.max_objects, self.size_words, self.object_scale = min_objects, max_objects, size_words, object_scale
+        kc = {k: ([v] if isinstance(v, str) else list(v)) for k, v in (kind_colours or {}).items()}
+        bad = sorted(set(kc) - set(kinds)) + sorted({c for v in kc.values() for c in v} - set(COLOURS))
+        if bad or any(not v for v in kc.values()):
+            raise ValueError(f'kind_colours maps kinds {list(kinds)} to non-empty lists of colours {list(COLOURS)}; bad: {bad}.')
+        self.kind_colours = kc  # kinds listed here take their colour from their own list instead of `colours`
     def __len__(self): return self.n
     def name(self, i): return f'shapes/{self.split}/{self.seed}/{i}'
     def __repr__(self):
@@ -315,7 +321,8 @@ def _draw(self:SyntheticShapes, i:int)->dict:
     objects = []
     for kid in kinds:
         kind = self.class_names[kid]
-        colour = self.colours[rng.integers(len(self.colours))]
+        palette_ = self.kind_colours.get(kind, self.colours)
+        colour = palette_[rng.integers(len(palette_))]
         texture = self.textures[rng.integers(len(self.textures))]
         rel = rng.uniform(.10, .30 if k == 1 else .24 if k == 2 else .19)
         r, angle = min(rel * self.object_scale, .48) * m, rng.uniform(0, 2 * math.pi)

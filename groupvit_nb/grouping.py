@@ -77,7 +77,7 @@ def assign(logits:torch.Tensor, dim:int=-2, hard:bool=True, gumbel:bool=True, ta
 class AssignAttention(nn.Module):
     "Assign `N` segments to `M` groups (eq. 3–4) and merge each group's segments (eq. 5, without the `+ g_i`)."
     def __init__(self, dim:int, qkv_bias:bool=True, hard:bool=True, gumbel:bool=True, tau:float=1.0, assign_eps:float=1.0,
-                 center:bool=False):
+                 center:bool=False, cosine_scale:float=0.0):
         super().__init__()
         self.scale = dim ** -0.5
         self.q_proj = nn.Linear(dim, dim, bias=qkv_bias)
@@ -85,11 +85,13 @@ class AssignAttention(nn.Module):
         self.v_proj = nn.Linear(dim, dim, bias=qkv_bias)
         self.proj = nn.Linear(dim, dim)
         self.hard, self.gumbel, self.tau, self.assign_eps, self.center = hard, gumbel, tau, assign_eps, center
+        self.cosine_scale = float(cosine_scale)
 
     def logits(self, groups, x):
-        "Similarities $W_q g_i \\cdot W_k s_j / \\sqrt{C}$, shape `[B, M, N]` (`center`: queries and keys minus their means)."
+        "Similarities $W_q g_i \\cdot W_k s_j / \\sqrt{C}$, `[B, M, N]` (`center`: minus the means; `cosine_scale` > 0: scaled cosines)."
         q, k = self.q_proj(groups), self.k_proj(x)
         if self.center: q, k = q - q.mean(1, keepdim=True), k - k.mean(1, keepdim=True)
+        if self.cosine_scale: return self.cosine_scale * F.normalize(q, dim=-1) @ F.normalize(k, dim=-1).transpose(-2, -1)
         return (q @ k.transpose(-2, -1)) * self.scale
 
     def forward(self, groups:torch.Tensor, x:torch.Tensor, return_assign:bool=False):
@@ -119,7 +121,7 @@ class GroupingBlock(nn.Module):
     "Merge `N` segments into `num_output_group` new segments using `num_group_token` group tokens (Fig. 2 of the paper)."
     def __init__(self, dim:int, out_dim:int, num_heads:int, num_group_token:int, num_output_group:int,
                  mlp_ratio:tuple=(0.5, 4.0), hard:bool=True, gumbel:bool=True, tau:float=1.0, assign_eps:float=1.0, eps:float=1e-5,
-                 center:bool=False):
+                 center:bool=False, cosine_scale:float=0.0):
         super().__init__()
         tokens_dim, channels_dim = int(mlp_ratio[0] * dim), int(mlp_ratio[1] * dim)
         self.num_output_group = num_output_group
@@ -129,7 +131,7 @@ class GroupingBlock(nn.Module):
         self.norm_x = nn.LayerNorm(dim, eps=eps)
         self.pre_assign_attn = CrossAttnBlock(dim, num_heads, mlp_ratio=4, qkv_bias=True, post_norm=True, eps=eps)
         self.assign = AssignAttention(dim, qkv_bias=True, hard=hard, gumbel=gumbel, tau=tau, assign_eps=assign_eps,
-                                      center=center)
+                                      center=center, cosine_scale=cosine_scale)
         self.norm_new_x = nn.LayerNorm(dim, eps=eps)
         self.mlp_channels = Mlp(dim, channels_dim, out_dim)
         self.reduction = (nn.Sequential(nn.LayerNorm(dim, eps=eps), nn.Linear(dim, out_dim, bias=False))
