@@ -5,6 +5,7 @@ Modules:
 - `groupvit_nb.beyond`: Paper-size contrastive batches on one GPU (exact gradient caching), group-collapse diagnostics, reproducible runs and fine-tuning from released weights.
 - `groupvit_nb.core`: Transformer blocks, grouping stages, the vision encoder, the CLIP-style text encoder, the projection heads and `GroupViT`, the dual encoder, with its size presets.
 - `groupvit_nb.data`: Image–caption pairs at every scale: a table on a laptop, webdataset shards on a cluster, synthetic captioned shapes for demos — with the paper's augmentation, fastai `DataLoaders`, and bad samples counted, never fatal.
+- `groupvit_nb.demo`: `groupvit_demo`: a small GroupViT trained from scratch on captioned synthetic shapes — captions only, never a mask — segments held-out images zero-shot from nothing but the class names. The checkpoint ships with the package.
 - `groupvit_nb.eval`: Zero-shot semantic segmentation on PASCAL VOC 2012, PASCAL Context and COCO-Object (mIoU from an accumulated confusion matrix), zero-shot ImageNet classification (top-1 / top-5), and the `groupvit_eval` command.
 - `groupvit_nb.grouping`: Learnable group tokens take over image segments: Gumbel-softmax assignment (eq. 3), the straight-through hard assignment (eq. 4) and merging (eq. 5), each claim tested.
 - `groupvit_nb.losses`: The image–text contrastive loss (eq. 6), the multi-label contrastive loss (eq. 7) and their sum (eq. 8), computed over the global batch of all processes.

@@ -226,10 +226,12 @@ def segment_multi_label_loss(segment_emb, prompt_emb, logit_scale, prompt_ids=No
 # %% ../nbs/04_losses.ipynb #9ea144c9
 class GroupViTLoss(nn.Module):
     "Eq. 8: `contrastive_loss` (eq. 6) + `multi_label_weight` × `multi_label_loss` (eq. 7) [+ `segment_weight` × `segment_multi_label_loss`]."
-    def __init__(self, multi_label_weight=1.0, same_prompt_positive=False, segment_weight=0.0):
+    def __init__(self, multi_label_weight=1.0, same_prompt_positive=False, segment_weight=0.0, segment_same_prompt_positive=None):
         super().__init__()
         self.multi_label_weight, self.same_prompt_positive = float(multi_label_weight), same_prompt_positive
         self.segment_weight = float(segment_weight)
+        # the segment-level term's positives: None = as eq. 7 above; False = each image's own prompts only
+        self.segment_same_prompt_positive = same_prompt_positive if segment_same_prompt_positive is None else segment_same_prompt_positive
 
     def forward(self, image_emb, text_emb, prompt_emb, logit_scale, multi_label_logit_scale, prompt_ids=None, segment_emb=None):
         "→ (total, {'contrastive': eq. 6, 'multi_label': eq. 7[, 'segment': its segment-level variant]}); parts detached, unweighted."
@@ -244,7 +246,8 @@ class GroupViTLoss(nn.Module):
             if segment_emb is None: raise ValueError("segment_weight > 0 needs segment_emb [B, S, D], the projected final segments "
                                                      "(GroupViT.forward(..., segments=True) returns them).")
             if prompt_emb is None or prompt_emb.shape[1] == 0: seg = _zero_like_graph(contrastive, multi_label_logit_scale)
-            else: seg = segment_multi_label_loss(segment_emb, prompt_emb, multi_label_logit_scale, prompt_ids, self.same_prompt_positive)
+            else: seg = segment_multi_label_loss(segment_emb, prompt_emb, multi_label_logit_scale, prompt_ids,
+                                                 self.segment_same_prompt_positive)
             total = total + self.segment_weight * seg
             parts['segment'] = seg.detach()
         return total, parts

@@ -351,7 +351,8 @@ class TimeBudget(Callback):
 
 def groupvit_learner(dls, model:GroupViT, wd:float=0.05, multi_label_weight:float=1.0, same_prompt_positive:bool=False,
                      grad_clip:float|None=5.0, precision:str='fp32', activation_checkpointing:bool|None=None,
-                     compile:bool=False, metrics:bool=True, cbs=None, segment_weight:float=0.0, **kwargs) -> Learner:
+                     compile:bool=False, metrics:bool=True, cbs=None, segment_weight:float=0.0, segment_own_prompts:bool=False,
+                     **kwargs) -> Learner:
     "A fastai `Learner` that trains `model` with eq. 8 and AdamW (decay `wd` except on norms, biases, embeddings, group tokens, scales)."
     if not isinstance(model, GroupViT): raise TypeError(f"model must be a GroupViT, got {type(model).__name__}.")
     if precision not in ('fp32', 'bf16', 'fp16'): raise ValueError(f"precision must be 'fp32', 'bf16' or 'fp16', got {precision!r}.")
@@ -360,7 +361,8 @@ def groupvit_learner(dls, model:GroupViT, wd:float=0.05, multi_label_weight:floa
     if activation_checkpointing is not None: _set_activation_checkpointing(model, activation_checkpointing)
     if compile: model.compile()
     opt_func = lambda groups, lr: OptimWrapper(groups, opt=torch.optim.AdamW, lr=lr, betas=(0.9, 0.999), eps=1e-8)
-    learn = Learner(dls, model, loss_func=PairLoss(multi_label_weight, same_prompt_positive, segment_weight), opt_func=opt_func,
+    learn = Learner(dls, model, loss_func=PairLoss(multi_label_weight, same_prompt_positive, segment_weight,
+                                                         False if segment_own_prompts else None), opt_func=opt_func,
                     splitter=lambda m: param_groups(m, wd), metrics=[RetrievalTop1('image→text'), RetrievalTop1('text→image')] if metrics else [],
                     cbs=[PairTraining(), *([GradientClip(grad_clip)] if grad_clip else []), *(cbs or [])], **kwargs)
     if len(dls.loaders) == 1:  # no validation set: an empty one, so fastai's epoch loop has one to skip
@@ -438,6 +440,8 @@ def train_parser() -> argparse.ArgumentParser:
     a('--context-length', type=int, default=77, help='text tokens per caption or prompt (≤ 77)')
     a('--multi-label-weight', type=float, default=1.0, help='weight of eq. 7 in eq. 8')
     a('--segment-weight', type=float, default=0.0, help='weight of the segment-level variant of eq. 7 (0: the paper)')
+    a('--segment-own-prompts', action='store_true', help="in the segment-level term only an image's own prompts are "
+                                                           "positives, even with --same-prompt-positive")
     a('--same-prompt-positive', action='store_true', help='equal prompts of other images count as positives in eq. 7')
     a('--precision', default='auto', choices=['auto', 'fp32', 'bf16', 'fp16'], help='auto: bf16 on a GPU, fp32 on CPU')
     a('--device', default='auto', choices=['auto', 'cpu', 'cuda'])
@@ -590,7 +594,8 @@ def build_run(args):
     if args.minutes: cbs.append(TimeBudget(args.minutes))
     learn = groupvit_learner(dls, model, args.wd, args.multi_label_weight, args.same_prompt_positive, args.grad_clip or None,
                              precision, True if args.checkpoint_activations else None, args.compile, metrics=valid is not None,
-                             cbs=cbs, segment_weight=args.segment_weight, path=out)
+                             cbs=cbs, segment_weight=args.segment_weight,
+                             segment_own_prompts=args.segment_own_prompts, path=out)
     if world > 1:
         handlers = [DistributedDataParallelKwargs(static_graph=True)] if args.chunk else []  # the replay is a re-entrant backward
         learn.add_cb(ShardedTrainer(sync_bn=device.type == 'cuda', cpu=device.type == 'cpu', kwargs_handlers=handlers))

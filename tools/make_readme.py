@@ -24,6 +24,7 @@ def render():
         if c.cell_type == 'code':
             c.source = '\n'.join(l for l in c.source.splitlines() if not re.match(r'\s*#\s*\|', l))
     body, res = MarkdownExporter().from_notebook_node(nb)
+    body = re.sub(r'\]\(images/', '](nbs/images/', body)  # figures live in nbs/images, relative to the notebooks
     return re.sub(r'\n{3,}', '\n\n', body).strip() + '\n', res.get('outputs', {})
 
 def main():
