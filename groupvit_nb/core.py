@@ -298,12 +298,12 @@ class GroupViT(nn.Module):
             raise TypeError("tokens must be an integer tensor from groupvit_nb.text.tokenize, shape [B, 77] or [B, T, 77].")
         if tokens.ndim not in (2, 3) or tokens.shape[-1] > self.cfg.context_length:
             raise ValueError(f"tokens must have shape [B, L] or [B, T, L] with L <= {self.cfg.context_length}, got {tuple(tokens.shape)}.")
-        if tokens.ndim == 3:  # caption + prompts: encode each distinct row once (prompts repeat when nouns are few)
-            B, T, L = tokens.shape
+        if tokens.ndim == 3:  # caption + prompts: the transformer runs once per distinct row (prompts repeat when nouns are
+            B, T, L = tokens.shape  # few); the projection head, whose BatchNorm sees the batch, gets every row as usual
             flat = tokens.reshape(B * T, L)
             uniq, inv = torch.unique(flat, dim=0, return_inverse=True)
-            if len(uniq) < 0.9 * len(flat): return self.encode_text(uniq)[inv].reshape(B, T, -1)
-            return self.encode_text(flat).reshape(B, T, -1)
+            feats = self.text_encoder(uniq)[inv] if len(uniq) < 0.9 * len(flat) else self.text_encoder(flat)
+            return self.text_projector(feats).reshape(B, T, -1)
         return self.text_projector(self.text_encoder(tokens))
 
     def encode_segments(self, images:torch.Tensor) -> dict:
