@@ -167,21 +167,26 @@ def multi_label_loss(image_emb, prompt_emb, logit_scale, prompt_ids=None, same_p
     B, K, D = prompt_emb.shape
     if (B, D) != tuple(image_emb.shape):
         raise ValueError(f"prompt_emb {tuple(prompt_emb.shape)} must be [B, K, D] for image_emb {tuple(image_emb.shape)} [B, D].")
-    if same_prompt_positive:
-        if prompt_ids is None:
-            raise ValueError("same_prompt_positive=True needs prompt_ids [B, K]; derive them with `prompt_ids_from_tokens(prompt_tokens)`.")
-        _check_prompt_ids(prompt_ids, (B, K))
+    _check_same_prompt(same_prompt_positive, prompt_ids, B, K)
     if K == 0: return _zero_like_graph(image_emb, logit_scale)
     with torch.autocast(image_emb.device.type, enabled=False):
         image, prompt = _normalise(image_emb), _normalise(prompt_emb)
         scale = temperature_scale(logit_scale, image.dtype).to(image.device)
-        rank, _ = rank_and_world()
-        ids = all_ids = None
-        if same_prompt_positive:
-            ids = prompt_ids.to(image.device, torch.long)
-            all_ids = _gather_nograd(ids)
+        ids, all_ids = _local_and_global_ids(prompt_ids, same_prompt_positive, image.device)
         return _multi_label_local(image, prompt, gather_features(image), gather_features(prompt),
-                                  rank * B, scale, ids, all_ids)
+                                  rank_and_world()[0] * B, scale, ids, all_ids)
+
+def _check_same_prompt(same_prompt_positive, prompt_ids, B, K):
+    if not same_prompt_positive: return
+    if prompt_ids is None:
+        raise ValueError("same_prompt_positive=True needs prompt_ids [B, K]; derive them with `prompt_ids_from_tokens(prompt_tokens)`.")
+    _check_prompt_ids(prompt_ids, (B, K))
+
+def _local_and_global_ids(prompt_ids, same_prompt_positive, device):
+    "(this process's prompt ids, every process's) when identical prompts count as positives, else (None, None)."
+    if not same_prompt_positive: return None, None
+    ids = prompt_ids.to(device, torch.long)
+    return ids, _gather_nograd(ids)
 
 def _zero_like_graph(x, logit_scale):
     "A float32 zero that stays attached to `logit_scale` (so DDP sees the parameter used, with a 0 gradient)."
@@ -208,20 +213,14 @@ def segment_multi_label_loss(segment_emb, prompt_emb, logit_scale, prompt_ids=No
     if (B, D) != (segment_emb.shape[0], segment_emb.shape[2]):
         raise ValueError(f"prompt_emb {tuple(prompt_emb.shape)} must be [B, K, D] for segment_emb {tuple(segment_emb.shape)} [B, S, D].")
     if segment_emb.shape[1] == 0: raise ValueError("segment_emb has no segments (S = 0).")
-    if same_prompt_positive:
-        if prompt_ids is None:
-            raise ValueError("same_prompt_positive=True needs prompt_ids [B, K]; derive them with `prompt_ids_from_tokens(prompt_tokens)`.")
-        _check_prompt_ids(prompt_ids, (B, K))
+    _check_same_prompt(same_prompt_positive, prompt_ids, B, K)
     if K == 0: return _zero_like_graph(segment_emb, logit_scale)
     with torch.autocast(segment_emb.device.type, enabled=False):
         seg, prompt = _normalise(segment_emb), _normalise(prompt_emb)
         scale = temperature_scale(logit_scale, seg.dtype).to(seg.device)
-        rank, _ = rank_and_world()
-        ids = all_ids = None
-        if same_prompt_positive:
-            ids = prompt_ids.to(seg.device, torch.long)
-            all_ids = _gather_nograd(ids)
-        return _segment_multi_label_local(seg, prompt, gather_features(seg), gather_features(prompt), rank * B, scale, ids, all_ids)
+        ids, all_ids = _local_and_global_ids(prompt_ids, same_prompt_positive, seg.device)
+        return _segment_multi_label_local(seg, prompt, gather_features(seg), gather_features(prompt),
+                                          rank_and_world()[0] * B, scale, ids, all_ids)
 
 # %% ../nbs/04_losses.ipynb #9ea144c9
 class GroupViTLoss(nn.Module):

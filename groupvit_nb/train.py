@@ -498,10 +498,8 @@ def _source(spec, what, args, size, split):
     if spec == 'synthetic':
         n = args.n_train if split == 'train' else args.n_valid
         if n < 1: raise ValueError(f"--n-{split} must be at least 1, got {n}.")
-        try: src = SyntheticShapes(n, size, split, args.seed, **args.synthetic)
+        try: return SyntheticShapes(n, size, split, args.seed, **args.synthetic)
         except TypeError as e: raise ValueError(f"--synthetic: {e}; see help(SyntheticShapes).") from None
-        if n * size * size * 4 < 2**31: src.render(args.num_workers, progress=not args.no_progress)  # draw once, keep in memory
-        return src
     s = str(spec)
     if '.tar' in s and not s.startswith('pipe:'):
         urls = expand_urls(s)
@@ -552,6 +550,11 @@ def build_run(args):
         if bs > len(train):
             raise ValueError(f"--batch {args.batch} is larger than the {len(train) * world} training pairs of --data "
                              f"({bs} per process, {len(train)} pairs each); lower --batch or add data.")
+    from groupvit_nb.data import SyntheticShapes
+    for src in (train, valid):  # synthetic shapes: draw them once and keep them in memory, now that the settings are checked
+        base = src.source if isinstance(src, RankShard) else src
+        if isinstance(base, SyntheticShapes) and len(base) * size * size * 4 < 2**31:
+            base.render(args.num_workers, progress=not args.no_progress)
     tok = MultiLabelTokenizer(args.num_prompts, args.templates, seed=args.seed, context_length=args.context_length)
     tfm = train_transform(size, scale=(args.crop_scale, 1.), policy=args.augment, erase=args.erase)
     dls = pair_dataloaders(train, valid, size=size, batch_size=bs, num_workers=args.num_workers, tokenizer=tok, seed=args.seed,
