@@ -255,7 +255,7 @@ class SyntheticShapes(Dataset):
     class_names = DEFAULT_KINDS  # evaluation classes: mask value c ↔ class_names[c-1]; 0 is background
     def __init__(self, n:int=1000, size=64, split='train', seed:int=0, kinds=None, colours=None, textures=TEXTURES,
                  min_objects:int=1, max_objects:int=3, templates=TEMPLATES, size_words:bool=True, object_scale:float=1.0,
-                 kind_colours:dict|None=None):
+                 kind_colours:dict|None=None, min_gap:int|None=None):
         if split not in _SPLITS: raise ValueError(f'split must be one of {list(_SPLITS)}, not {split!r}.')
         self.h, self.w = (size, size) if isinstance(size, int) else tuple(size)
         if min(self.h, self.w) < 16: raise ValueError(f'size {size} is too small to draw shapes; use at least 16 pixels.')
@@ -279,6 +279,9 @@ class SyntheticShapes(Dataset):
         if bad or any(not v for v in kc.values()):
             raise ValueError(f'kind_colours maps kinds {list(kinds)} to non-empty lists of colours {list(COLOURS)}; bad: {bad}.')
         self.kind_colours = kc  # kinds listed here take their colour from their own list instead of `colours`
+        if min_gap is not None and (not isinstance(min_gap, int) or isinstance(min_gap, bool) or min_gap < 0):
+            raise ValueError(f'min_gap must be None or an int >= 0 (pixels between objects), got {min_gap!r}.')
+        self.min_gap = min_gap
     def __len__(self): return self.n
     def name(self, i): return f'shapes/{self.split}/{self.seed}/{i}'
     def __repr__(self):
@@ -299,6 +302,36 @@ def _draw_object(rng, shape, cx, cy, r, angle, h, w):
     d = ImageDraw.Draw(canvas)
     for p, fill in polys: d.polygon([tuple(q) for q in (p - [x0, y0])], fill=fill)
     return np.asarray(canvas, bool), x0, y0
+
+def _place(rng, shape, r, angle, h, w, mask, tries=12, max_overlap=.15):
+    "A few random centres; the first whose object overlaps earlier ones by at most `max_overlap` of its area, else the least overlapping."
+    best = None
+    for _ in range(tries):
+        cx, cy = rng.uniform(r, w - r), rng.uniform(r, h - r)
+        obj, x0, y0 = _draw_object(rng, shape, cx, cy, r, angle, h, w)
+        overlap = (mask[y0:y0 + obj.shape[0], x0:x0 + obj.shape[1]][obj] > 0).mean() if obj.any() else 1.
+        if best is None or overlap < best[0]: best = (overlap, obj, x0, y0)
+        if overlap <= max_overlap: break
+    return best[1:]
+
+def _dilate(m, d):
+    "Binary dilation of the boolean image `m` by a (2d+1)² square."
+    if d == 0: return m
+    p = np.pad(m, d)
+    out = np.zeros_like(m)
+    for dy in range(2 * d + 1):
+        for dx in range(2 * d + 1): out |= p[dy:dy + m.shape[0], dx:dx + m.shape[1]]
+    return out
+
+def _place_apart(rng, shape, r, angle, h, w, mask, gap, tries=20, shrink=(1., .85, .7)):
+    "A random centre whose object keeps at least `gap` background pixels from every earlier object (shrinking it if it must) → (mask, x0, y0, r), or None."
+    taken = _dilate(mask > 0, gap)
+    for f in shrink:
+        for _ in range(tries):
+            cx, cy = rng.uniform(r * f, w - r * f), rng.uniform(r * f, h - r * f)
+            obj, x0, y0 = _draw_object(rng, shape, cx, cy, r * f, angle, h, w)
+            if obj.any() and not taken[y0:y0 + obj.shape[0], x0:x0 + obj.shape[1]][obj].any(): return obj, x0, y0, r * f
+    return None
 
 @patch
 def sample(self:SyntheticShapes, i:int)->dict:
@@ -326,14 +359,12 @@ def _draw(self:SyntheticShapes, i:int)->dict:
         texture = self.textures[rng.integers(len(self.textures))]
         rel = rng.uniform(.10, .30 if k == 1 else .24 if k == 2 else .19)
         r, angle = min(rel * self.object_scale, .48) * m, rng.uniform(0, 2 * math.pi)
-        best = None
-        for _ in range(12):
-            cx, cy = rng.uniform(r, w - r), rng.uniform(r, h - r)
-            obj, x0, y0 = _draw_object(rng, SHAPES[kind], cx, cy, r, angle, h, w)
-            overlap = (mask[y0:y0 + obj.shape[0], x0:x0 + obj.shape[1]][obj] > 0).mean() if obj.any() else 1.
-            if best is None or overlap < best[0]: best = (overlap, obj, x0, y0)
-            if overlap <= .15: break
-        _, obj, x0, y0 = best
+        if self.min_gap is not None:  # objects never touch: free placements only, else the object is left out
+            placed = _place_apart(rng, SHAPES[kind], r, angle, h, w, mask, self.min_gap)
+            if placed is None: continue
+            obj, x0, y0, r_placed = placed
+            rel, r = rel * r_placed / r, r_placed
+        else: obj, x0, y0 = _place(rng, SHAPES[kind], r, angle, h, w, mask)
         oh, ow = obj.shape
         rgb = np.clip(np.array(COLOURS[colour]) + rng.integers(-18, 19, 3), 0, 255)
         shade = rgb * .5 if rgb.mean() > 70 else rgb + 110
