@@ -78,7 +78,7 @@ def shapes_miou(model:GroupViT, ds, bg_thresh:float|list=0.5, templates='simple'
     res = [dict(m.compute(), bg_thresh=t) for t, m in zip(threshs, metrics)]
     return res if isinstance(bg_thresh, (list, tuple)) else res[0]
 
-def tune_bg_thresh(model:GroupViT, valid_ds, grid=(0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95), **kwargs) -> float:
+def tune_bg_thresh(model:GroupViT, valid_ds, grid=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95), **kwargs) -> float:
     "The background threshold with the best mIoU on the validation set `valid_ds`."
     res = shapes_miou(model, valid_ds, list(grid), **kwargs)
     return max(res, key=lambda r: r['miou'])['bg_thresh']
