@@ -171,7 +171,7 @@ def resize_short_side(x:torch.Tensor, short_side:int|None, max_long_side:int|Non
 
 @torch.no_grad()
 def segment(model:GroupViT, images, class_names, background:bool=True, bg_thresh:float=0.95, mode:str='slide',
-            short_side:int|None=448, window:int=448, stride:int=224, top_k:int=5, templates='full',
+            short_side:int|None=448, window:int=448, stride:int=224, top_k:int=5, templates='simple',
             text_emb:torch.Tensor|None=None, return_scores:bool=False, batch_size:int=8):
     "Zero-shot label maps (0 = background, i = `class_names[i-1]`) of PIL image(s), path(s) or a normalised batch."
     names = check_class_names(class_names)
