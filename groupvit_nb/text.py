@@ -12,7 +12,7 @@ __all__ = ['SOT', 'EOT', 'WORDNET_DIRS', 'WORDNET_MISSING', 'CLOSED', 'TAGS', 'N
            'extract_nouns', 'get_templates', 'class_embeddings', 'clear_class_embeddings_cache', 'MultiLabelTokenizer']
 
 # %% ../nbs/03_text.ipynb #42b48dc9
-import functools, gzip, html, importlib.util, itertools, math, os, random, re, unicodedata, weakref
+import functools, gzip, heapq, html, importlib.util, itertools, math, os, random, re, unicodedata, weakref
 from collections import OrderedDict
 from pathlib import Path
 
@@ -48,6 +48,31 @@ def clean_text(text:str) -> str:
     if not _PLAIN.fullmatch(text): text = html.unescape(html.unescape(ftfy.fix_text(text)))
     return ' '.join(text.split()).lower()
 
+def _merge(parts:list, ranks:dict) -> list:
+    "BPE merging of the symbols `parts`: every occurrence of the best-ranked pair, left to right, until no pair is known."
+    n = len(parts)
+    if n < 2: return list(parts)
+    sym, nxt, prv = list(parts), [*range(1, n), -1], list(range(-1, n - 1))      # a linked list over the symbols
+    heap = [(r, i) for i in range(n - 1) if (r := ranks.get((sym[i], sym[i + 1]))) is not None]
+    heapq.heapify(heap)
+    while heap:
+        rank, batch = heap[0][0], []
+        while heap and heap[0][0] == rank: batch.append(heapq.heappop(heap)[1])
+        merged = []
+        for i in sorted(batch):                                   # left to right; skip entries a merge made stale
+            j = nxt[i]
+            if sym[i] is None or j < 0 or ranks.get((sym[i], sym[j])) != rank: continue
+            sym[i], sym[j] = sym[i] + sym[j], None
+            nxt[i] = k = nxt[j]
+            if k >= 0: prv[k] = i
+            merged.append(i)
+        for i in merged:                                          # only the new symbols' pairs can be new
+            if sym[i] is None: continue
+            p, k = prv[i], nxt[i]
+            if p >= 0 and (r := ranks.get((sym[p], sym[i]))) is not None: heapq.heappush(heap, (r, p))
+            if k >= 0 and (r := ranks.get((sym[i], sym[k]))) is not None: heapq.heappush(heap, (r, i))
+    return [s for s in sym if s is not None]
+
 class BPE:
     "CLIP's byte-pair encoder over the 49,408-token vocabulary of `bpe_vocab_path()`."
     def __init__(self, path=None, cache_size=2**17):
@@ -69,16 +94,7 @@ class BPE:
         "Ids of one pre-token: its UTF-8 bytes as characters, merged by rank until no known pair is left."
         if word in (SOT, EOT): return (self.encoder[word],)
         chars = word if word.isascii() and word.isprintable() else ''.join(self.byte_char[b] for b in word.encode('utf-8'))
-        parts = [*chars[:-1], chars[-1] + '</w>']
-        while len(parts) > 1:
-            rank, first, second = min((self.ranks.get(p, math.inf), *p) for p in zip(parts, parts[1:]))
-            if rank == math.inf: break
-            merged, i = [], 0
-            while i < len(parts):     # merge every occurrence of the best pair, left to right
-                if i + 1 < len(parts) and parts[i] == first and parts[i+1] == second: merged.append(first + second); i += 2
-                else: merged.append(parts[i]); i += 1
-            parts = merged
-        return tuple(self.encoder[p] for p in parts)
+        return tuple(self.encoder[p] for p in _merge([*chars[:-1], chars[-1] + '</w>'], self.ranks))
 
     def encode(self, text:str, max_ids:int|None=None) -> list:
         "Token ids of `text` (no start/end tokens); stops once `max_ids` ids are known."
@@ -423,7 +439,7 @@ TEMPLATES = {
              'a photo of the large {}.', 'a black and white photo of a {}.', 'the plushie {}.', 'a dark photo of a {}.',
              'itap of a {}.', 'graffiti of the {}.', 'a toy {}.', 'itap of my {}.', 'a photo of a cool {}.',
              'a photo of a small {}.', 'a tattoo of the {}.'],
-    'subset': ['itap of a {}.', 'a bad photo of the {}.', 'a origami {}.', 'a photo of the large {}.',
+    'subset': ['itap of a {}.', 'a bad photo of a {}.', 'a origami {}.', 'a photo of the large {}.',
                'a {} in a video game.', 'art of the {}.', 'a photo of the small {}.'],
     'simple': ['a photo of a {}.'],
     'identity': ['{}'],
@@ -467,8 +483,21 @@ def _device(model) -> torch.device:
     t = next(itertools.chain(model.parameters(), model.buffers()), None)
     return t.device if t is not None else torch.device('cpu')
 
-def class_embeddings(model, class_names:list[str], templates='full', *, batch_size:int=1024, cache:bool=True) -> torch.Tensor:
-    "Unit-norm text embedding per class, FloatTensor [C, D]: template sentences encoded, normalised, averaged, normalised."
+def _prompt_rows(names, templates, context_length:int) -> list:
+    "Token ids of every template sentence of every name; a name whose sentence does not fit the context is refused."
+    bpe, room = clip_bpe(), context_length - 2
+    rows = []
+    for n in names:
+        for t in templates:
+            ids = bpe.encode(t.format(n))
+            if len(ids) > room:
+                raise ValueError(f"class name {n[:60]!r}{'...' if len(n) > 60 else ''} is too long: {t.format(n)[:40]!r}... has "
+                                 f"{len(ids)} tokens, the text encoder reads at most {room}; shorten the name.")
+            rows.append(ids)
+    return rows
+
+def class_embeddings(model, class_names:list[str], templates='simple', *, batch_size:int=1024, cache:bool=True) -> torch.Tensor:
+    "Unit-norm text embedding per class, FloatTensor [C, D]: normalise(mean over templates of the projected text features)."
     names, tmpl = _check_class_names(class_names), tuple(get_templates(templates))
     if not callable(getattr(model, 'encode_text', None)): raise TypeError("model must have an encode_text(tokens) method (a GroupViT).")
     key = (names, tmpl)
@@ -477,18 +506,19 @@ def class_embeddings(model, class_names:list[str], templates='full', *, batch_si
         old_fp, entries = _EMBED_CACHE.get(model, (None, None))
         if old_fp != fp: entries = OrderedDict(); _EMBED_CACHE[model] = (fp, entries)
         if key in entries: entries.move_to_end(key); return entries[key].clone()
-    sentences = [t.format(n) for n in names for t in tmpl]
+    context_length = getattr(getattr(model, 'cfg', None), 'context_length', 77)
+    rows = _prompt_rows(names, tmpl, context_length)
     modes = [(m, m.training) for m in model.modules()] if hasattr(model, 'modules') else []
     try:
         if hasattr(model, 'eval'): model.eval()
         device, out = _device(model) if hasattr(model, 'parameters') else torch.device('cpu'), []
         with torch.no_grad():
-            for i in range(0, len(sentences), batch_size):
-                chunk = sentences[i:i + batch_size]
-                emb = model.encode_text(tokenize(chunk).to(device))
+            for i in range(0, len(rows), batch_size):
+                chunk = rows[i:i + batch_size]
+                emb = model.encode_text(_pack(chunk, context_length).to(device))
                 if not isinstance(emb, torch.Tensor) or emb.ndim != 2 or emb.shape[0] != len(chunk):
                     raise ValueError(f"model.encode_text must return [N, D] for N token rows; got {getattr(emb, 'shape', type(emb))} for N={len(chunk)}.")
-                out.append(torch.nn.functional.normalize(emb.float(), dim=-1))
+                out.append(emb.float())
     finally:
         for m, training in modes: m.training = training
     emb = torch.cat(out).reshape(len(names), len(tmpl), -1).mean(1)
