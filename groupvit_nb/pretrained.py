@@ -13,9 +13,10 @@ import torch
 from .core import GroupViT, GroupViTConfig
 
 # %% auto #0
-__all__ = ['load_weights_file', 'load_state_dict_strict', 'nvlabs_to_ours', 'ours_to_nvlabs', 'config_from_state_dict', 'hf_name',
-           'ours_to_hf', 'hf_to_ours', 'hf_config_to_ours', 'ours_config_to_hf', 'save_pretrained', 'export_hf',
-           'load_pretrained']
+__all__ = ['UNSEEN_FIELDS', 'ZERO_SHOT_KEYS', 'WEIGHT_SUFFIXES', 'load_weights_file', 'load_state_dict_strict', 'nvlabs_to_ours',
+           'ours_to_nvlabs', 'shape_fields', 'config_from_state_dict', 'check_plain_state_dict', 'hf_name',
+           'ours_to_hf', 'hf_to_ours', 'hf_config_to_ours', 'ours_config_to_hf', 'check_zero_shot', 'save_pretrained',
+           'export_hf', 'load_pretrained']
 
 # %% ../nbs/09_pretrained.ipynb #45c916c3
 def load_weights_file(path) -> dict:
@@ -71,8 +72,8 @@ def ours_to_nvlabs(sd:dict) -> dict:
         out[k] = v
     return out
 
-def config_from_state_dict(sd:dict, **overrides) -> GroupViTConfig:
-    "Read a GroupViT architecture off the tensor shapes of a state dict in this project's names."
+def shape_fields(sd:dict) -> dict:
+    "The `GroupViTConfig` fields that the tensor names and shapes of a state dict (this project's names) show."
     def n_idx(pattern): return 1 + max((int(m.group(1)) for k in sd for m in [re.match(pattern, k)] if m), default=-1)
     try:
         proj, pos = sd['img_encoder.patch_embed.proj.weight'], sd['img_encoder.patch_embed.pos_embed']
@@ -85,18 +86,38 @@ def config_from_state_dict(sd:dict, **overrides) -> GroupViTConfig:
         W = sd['text_encoder.token_embedding.weight'].shape[1]
         hidden = [k for k in sd if re.match(r'img_projector\.linear_hidden\.\d+\.weight$', k) and sd[k].ndim == 2]
         cfg = dict(img_size=side * P, patch_size=P, in_chans=proj.shape[1], embed_dim=C, depths=depths,
+                   qkv_bias='img_encoder.layers.0.blocks.0.attn.qkv.bias' in sd,
                    num_group_tokens=groups, num_output_groups=outs,
                    mlp_ratio=sd['img_encoder.layers.0.blocks.0.mlp.fc1.weight'].shape[0] / C,
                    vocab_size=sd['text_encoder.token_embedding.weight'].shape[0], text_width=W,
                    context_length=sd['text_encoder.positional_embedding'].shape[0],
-                   text_layers=n_idx(r'text_encoder\.transformer\.resblocks\.(\d+)\.'), text_heads=max(W // 64, 1),
+                   text_layers=n_idx(r'text_encoder\.transformer\.resblocks\.(\d+)\.'),
                    proj_dim=sd['img_projector.linear_out.weight'].shape[0],
                    proj_hidden=sd['img_projector.linear_out.weight'].shape[1] if hidden else 4096,
                    proj_layers=1 + len(hidden))
     except KeyError as e:
         raise ValueError(f"not a GroupViT checkpoint: tensor {e} is missing (expected NVlabs keys such as "
                          "'img_encoder.patch_embed.proj.weight' and 'text_encoder.token_embedding.weight').") from None
-    return GroupViTConfig(**{**cfg, **overrides})
+    return cfg
+
+def config_from_state_dict(sd:dict, **overrides) -> GroupViTConfig:
+    "Read a GroupViT architecture off the tensor shapes of a state dict; heads: the released 6, and width/64 for text."
+    cfg = shape_fields(sd)
+    return GroupViTConfig(**{**cfg, 'text_heads': max(cfg['text_width'] // 64, 1), **overrides})
+
+UNSEEN_FIELDS = ('num_heads', 'text_heads', 'center_assign', 'assign_cosine_scale')   # visible in no tensor
+
+def check_plain_state_dict(sd:dict, overrides:dict, source:str):
+    "Refuse a bare state dict that is not the released architecture unless the `UNSEEN_FIELDS` are in `overrides`."
+    shapes, released = shape_fields(sd), GroupViTConfig()
+    differ = [f for f, v in shapes.items() if f not in overrides and (tuple(v) if isinstance(v, (list, tuple)) else v) != getattr(released, f)]
+    missing = [f for f in UNSEEN_FIELDS if f not in overrides]
+    if differ and missing:
+        shown = ', '.join(f"{f}={shapes[f]!r}" for f in differ[:4]) + (', ...' if len(differ) > 4 else '')
+        raise ValueError(f"{source} is a bare state dict of a GroupViT that is not the released architecture ({shown}), and its "
+                         f"{', '.join(missing)} cannot be read from the tensors: load the folder save_pretrained wrote or a "
+                         f"checkpoint with its 'config', or pass them, e.g. GroupViT.from_pretrained(path, "
+                         + ', '.join(f"{f}=..." for f in missing) + ").")
 
 # %% ../nbs/09_pretrained.ipynb #eeb6d203
 _SUBS = {  # prefix of our name → (prefix of the transformers name, [(pattern, replacement) inside it])
@@ -206,13 +227,36 @@ def _save_safetensors(sd, path):
     from safetensors.torch import save_file
     save_file({k: v.detach().contiguous().cpu() for k, v in sd.items()}, str(path))
 
-def save_pretrained(model:GroupViT, path, dtype:torch.dtype|None=None) -> Path:
-    "Write `config.json` + `model.safetensors` (this project's names) into the folder `path`; `dtype=torch.float16` halves the file."
+ZERO_SHOT_KEYS = ('bg_thresh', 'templates')
+
+def check_zero_shot(zero_shot, source:str='zero_shot') -> dict:
+    "Validate a zero-shot defaults dict: keys from `ZERO_SHOT_KEYS`, `bg_thresh` a number in [0, 1], `templates` a set name or sentences."
+    if not isinstance(zero_shot, dict): raise TypeError(f"{source} must be a dict with keys from {ZERO_SHOT_KEYS}, got {type(zero_shot).__name__}.")
+    unknown = sorted(set(zero_shot) - set(ZERO_SHOT_KEYS))
+    if unknown: raise ValueError(f"{source} has unknown keys {unknown}; the zero-shot defaults are {list(ZERO_SHOT_KEYS)}.")
+    t = zero_shot.get('bg_thresh')
+    if 'bg_thresh' in zero_shot and (isinstance(t, bool) or not isinstance(t, (int, float)) or not 0 <= t <= 1):
+        raise ValueError(f"{source}: bg_thresh must be a number between 0 and 1, got {t!r}.")
+    if 'templates' in zero_shot:
+        from groupvit_nb.text import get_templates
+        try: get_templates(zero_shot['templates'])
+        except (TypeError, ValueError) as e: raise ValueError(f"{source}: {e}") from None
+    return dict(zero_shot)
+
+def _write_zero_shot(model, path:Path, zero_shot):
+    zs = check_zero_shot(zero_shot if zero_shot is not None else getattr(model, 'zero_shot', None) or {})
+    f = path/'zero_shot.json'
+    if zs: f.write_text(json.dumps(zs, indent=2))
+    else: f.unlink(missing_ok=True)                       # never leave another model's defaults behind
+
+def save_pretrained(model:GroupViT, path, dtype:torch.dtype|None=None, zero_shot:dict|None=None) -> Path:
+    "Write `config.json` + `model.safetensors` (+ `zero_shot.json`) into the folder `path`; `dtype=torch.float16` halves the file."
     path = Path(path); path.mkdir(parents=True, exist_ok=True)
     (path/'config.json').write_text(json.dumps(dict(format='groupvit_nb', config=model.cfg.to_dict()), indent=2))
     sd = model.state_dict()
     if dtype is not None: sd = {k: v.to(dtype) if v.is_floating_point() else v for k, v in sd.items()}
     _save_safetensors(sd, path/'model.safetensors')
+    _write_zero_shot(model, path, zero_shot)
     return path
 
 def export_hf(model:GroupViT, path) -> Path:
@@ -222,12 +266,26 @@ def export_hf(model:GroupViT, path) -> Path:
     (path/'config.json').write_text(json.dumps(cfg, indent=2))
     sd = ours_to_hf(model.state_dict())
     _save_safetensors(sd, path/'model.safetensors')
+    _write_zero_shot(model, path, None)                  # transformers ignores the file; load_pretrained reads it
     return path
 
 # %% ../nbs/09_pretrained.ipynb #4ad4ecfd
-def _load_hf_folder(path:Path, **overrides) -> GroupViT:
-    hf_cfg = json.loads((path/'config.json').read_text())
-    model = GroupViT(hf_config_to_ours(hf_cfg, **overrides))
+def _read_json(f:Path, what:str) -> dict:
+    "A JSON object from `f`, or one ValueError that names the file."
+    try: d = json.loads(f.read_text(encoding='utf-8'))
+    except json.JSONDecodeError as e: raise ValueError(f"{f} is not valid JSON ({e.msg} at line {e.lineno}, column {e.colno}); "
+                                                       f"it should hold {what}.") from None
+    except UnicodeDecodeError: raise ValueError(f"{f} is not UTF-8 text; it should hold {what}.") from None
+    if not isinstance(d, dict): raise ValueError(f"{f} holds a JSON {type(d).__name__}, not an object; it should hold {what}.")
+    return d
+
+def _config(f:Path, make):
+    "Build a config with `make()`; a bad field becomes one error that names the file."
+    try: return make()
+    except (TypeError, ValueError, KeyError) as e: raise ValueError(f"{f} does not describe a valid GroupViT: {e}") from None
+
+def _load_hf_folder(path:Path, hf_cfg:dict, **overrides) -> GroupViT:
+    model = GroupViT(_config(path/'config.json', lambda: hf_config_to_ours(hf_cfg, **overrides)))
     files = [path/'model.safetensors', path/'pytorch_model.bin']
     f = next((f for f in files if f.exists()), None)
     if f is None: raise FileNotFoundError(f"{path} has a config.json but neither model.safetensors nor pytorch_model.bin.")
@@ -243,8 +301,13 @@ def _load_file(path:Path, **overrides) -> GroupViT:
     if not isinstance(sd, dict) or not all(isinstance(v, torch.Tensor) for v in sd.values()):
         raise ValueError(f"{path} has no state dict of tensors (looked under 'model', 'state_dict' and the top level).")
     sd = nvlabs_to_ours(sd)
-    cfg = GroupViTConfig.from_dict({**cfg, **overrides}) if cfg else config_from_state_dict(sd, **overrides)
-    return load_state_dict_strict(GroupViT(cfg), sd, f"checkpoint {path}")
+    if cfg: cfg = _config(path, lambda: GroupViTConfig.from_dict({**cfg, **overrides}))
+    else:
+        check_plain_state_dict(sd, overrides, str(path))
+        cfg = config_from_state_dict(sd, **overrides)
+    model = load_state_dict_strict(GroupViT(cfg), sd, f"checkpoint {path}")
+    model.zero_shot = check_zero_shot(obj['zero_shot'], f"{path}: 'zero_shot'") if 'zero_shot' in obj else {}
+    return model
 
 def _download(repo_id:str) -> Path:
     try:
@@ -254,20 +317,34 @@ def _download(repo_id:str) -> Path:
         raise OSError(f"could not reach the Hugging Face hub to download '{repo_id}' ({type(e).__name__}); "
                       "check the id and your connection, or pass a local folder or .pth file.") from None
 
+WEIGHT_SUFFIXES = ('.pth', '.pt', '.bin', '.safetensors', '.ckpt', '.json')
+
+def _is_hub_id(s:str) -> bool:
+    "`owner/name` as the hub writes it, that cannot be meant as a local path."
+    if not re.fullmatch(r'[\w-][\w.-]*/[\w.-]+', s) or s.lower().endswith(WEIGHT_SUFFIXES): return False
+    return not Path(s.split('/')[0]).exists()
+
 def load_pretrained(path_or_id, **overrides) -> GroupViT:
     "Load a GroupViT from a folder, a weights file or a hub id (see the table above); `overrides` change config fields."
-    p = Path(os.path.expanduser(str(path_or_id)))
+    s = str(path_or_id)
+    p, from_hub = Path(os.path.expanduser(s)), False
     if not p.exists():
-        if re.fullmatch(r'[\w.-]+/[\w.-]+', str(path_or_id)) and not str(path_or_id).startswith(('.', '/')): p = _download(str(path_or_id))
-        else: raise FileNotFoundError(f"no checkpoint at '{path_or_id}': pass a folder, a .pth/.safetensors file or a hub id like nvidia/groupvit-gcc-yfcc.")
+        if _is_hub_id(s): p, from_hub = _download(s), True
+        else: raise FileNotFoundError(f"no checkpoint at '{s}': no such file or folder (not read as a hub id, which looks like "
+                                      "nvidia/groupvit-gcc-yfcc); check the path.")
+    zero_shot = {}
     if p.is_dir():
         if not (p/'config.json').exists(): raise FileNotFoundError(f"{p} is a folder without config.json: not a saved GroupViT.")
-        cfg = json.loads((p/'config.json').read_text())
+        cfg = _read_json(p/'config.json', 'a GroupViT config')
         if cfg.get('format') == 'groupvit_nb':
-            model = GroupViT(GroupViTConfig.from_dict({**cfg['config'], **overrides}))
+            if not isinstance(cfg.get('config'), dict): raise ValueError(f"{p/'config.json'} has no 'config' object: not a saved GroupViT.")
+            model = GroupViT(_config(p/'config.json', lambda: GroupViTConfig.from_dict({**cfg['config'], **overrides})))
             model = load_state_dict_strict(model, load_weights_file(p/'model.safetensors'), f"checkpoint {p}")
-        elif cfg.get('model_type') == 'groupvit': model = _load_hf_folder(p, **overrides)
+        elif cfg.get('model_type') == 'groupvit': model = _load_hf_folder(p, cfg, **overrides)
         else: raise ValueError(f"{p}/config.json is neither a groupvit_nb nor a transformers GroupViT config "
                                f"(model_type={cfg.get('model_type')!r}).")
+        f = p/'zero_shot.json'
+        if f.is_file() and not from_hub: zero_shot = check_zero_shot(_read_json(f, 'zero-shot defaults'), str(f))
+        model.zero_shot = zero_shot
     else: model = _load_file(p, **overrides)
     return model.eval()
