@@ -18,9 +18,10 @@ from .core import GroupViT
 from .segment import segment, load_image, IMAGENET_MEAN, IMAGENET_STD
 
 # %% auto #0
-__all__ = ['VOC_CLASSES', 'CONTEXT_CLASSES', 'COCO_OBJECT_CLASSES', 'SEG_DATASETS', 'SegDatasetSpec', 'SegmentationDataset',
-           'SegmentationMetric', 'iou_table', 'evaluate_segmentation', 'zero_shot_predictor', 'imagenet_class_names',
-           'classification_transform', 'image_folder', 'zero_shot_classification', 'eval_parser', 'main', 'run_eval']
+__all__ = ['VOC_CLASSES', 'CONTEXT_CLASSES', 'COCO_OBJECT_CLASSES', 'SEG_DATASETS', 'CLASSIFICATION_PROTOCOL', 'SegDatasetSpec',
+           'DatasetFileError', 'SegmentationDataset', 'SegmentationMetric', 'iou_table', 'evaluate_segmentation',
+           'zero_shot_settings', 'zero_shot_predictor', 'imagenet_class_names', 'classification_transform',
+           'image_folder', 'zero_shot_classification', 'eval_parser', 'check_device', 'main', 'run_eval']
 
 # %% ../nbs/08_eval.ipynb #9fcc7f18
 VOC_CLASSES = ('aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat', 'chair', 'cow', 'table', 'dog',
@@ -44,7 +45,7 @@ COCO_OBJECT_CLASSES = ('person', 'bicycle', 'car', 'motorcycle', 'airplane', 'bu
 
 @dataclass(frozen=True)
 class SegDatasetSpec:
-    "Where a segmentation dataset keeps its files, its class names and how background is handled."
+    "Where a segmentation dataset keeps its files, its class names, and the official zero-shot protocol on it."
     classes: tuple                 # foreground class names; label i is classes[i-1], 0 is background
     img_dir: str
     ann_dir: str
@@ -52,19 +53,33 @@ class SegDatasetSpec:
     img_suffix: str = '.jpg'
     ann_suffix: str = '.png'
     background: bool = True        # background is a class that is predicted and scored
-    bg_thresh: float = 0.95
+    bg_thresh: float = 0.95        # background where the best class score < min(bg_thresh, best group score)
+    short_side: int = 448          # img_scale (2048, 448): short side 448, long side at most 2048, aspect kept
+    mode: str = 'slide'
+    window: int = 448              # crop_size (448, 448)
+    stride: int = 224              # stride (224, 224)
+    templates: str = 'simple'      # configs/default.yml, evaluate.seg.template
+    source: str = ''               # the official config these settings come from
 
+_CFG = 'segmentation/configs/_base_/datasets/'
 SEG_DATASETS = {
-    'voc': SegDatasetSpec(VOC_CLASSES, 'JPEGImages', 'SegmentationClass', 'ImageSets/Segmentation/val.txt'),
+    'voc': SegDatasetSpec(VOC_CLASSES, 'JPEGImages', 'SegmentationClass', 'ImageSets/Segmentation/val.txt',
+                          source=_CFG + 'pascal_voc12.py'),
     'context': SegDatasetSpec(CONTEXT_CLASSES, 'JPEGImages', 'SegmentationClassContext',
-                              'ImageSets/SegmentationContext/val.txt', bg_thresh=0.35),
+                              'ImageSets/SegmentationContext/val.txt', bg_thresh=0.35, source=_CFG + 'pascal_context.py'),
     'context59': SegDatasetSpec(CONTEXT_CLASSES, 'JPEGImages', 'SegmentationClassContext',
-                                'ImageSets/SegmentationContext/val.txt', background=False),
+                                'ImageSets/SegmentationContext/val.txt', background=False,
+                                source='none in GroupViT: the 59-class protocol of later work'),
     'coco_object': SegDatasetSpec(COCO_OBJECT_CLASSES, 'images/val2017', 'annotations/val2017', None,
-                                  ann_suffix='_instanceTrainIds.png'),
+                                  ann_suffix='_instanceTrainIds.png', source=_CFG + 'coco.py'),
 }
+CLASSIFICATION_PROTOCOL = dict(img_size=224, resize=256, templates='subset',   # resize 256/224·224, centre crop 224
+                               source='configs/default.yml (evaluate.cls.template), datasets/builder.py')
 
 # %% ../nbs/08_eval.ipynb #a5bd28f2
+class DatasetFileError(ValueError):
+    "A file of the dataset is unreadable or inconsistent; the message names it."
+
 class SegmentationDataset:
     "A PASCAL VOC / PASCAL Context / COCO-Object split in its standard layout: items are (RGB PIL image, LongTensor[H, W])."
     ignore_index = 255
@@ -100,13 +115,27 @@ class SegmentationDataset:
     def __repr__(self): return f"{type(self).__name__}({self.name}, {len(self)} images, root='{self.root}')"
 
     def label(self, i:int) -> torch.Tensor:
-        lab = torch.from_numpy(np.array(Image.open(self.ann_path(self.ids[i]))).astype(np.int64))
-        if lab.ndim != 2: raise ValueError(f"label file '{self.ann_path(self.ids[i])}' is not a single-channel label map.")
+        f = self.ann_path(self.ids[i])
+        try:
+            with Image.open(f) as im: lab = torch.from_numpy(np.array(im).astype(np.int64))
+        except Exception as e:
+            raise DatasetFileError(f"cannot read label file '{f}' ({type(e).__name__}); replace it with the dataset's PNG.") from None
+        if lab.ndim != 2: raise DatasetFileError(f"label file '{f}' is not a single-channel label map (shape {tuple(lab.shape)}).")
+        bad = lab[(lab != self.ignore_index) & ((lab < 0) | (lab > len(self.spec.classes)))]
+        if bad.numel():
+            raise DatasetFileError(f"label file '{f}' has the value {bad[0].item()}, but {self.name} labels are "
+                                   f"0..{len(self.spec.classes)} or {self.ignore_index}.")
         if not self.spec.background: lab[lab == 0] = self.ignore_index
         return lab
 
     def __getitem__(self, i:int):
-        return load_image(self.img_path(self.ids[i])), self.label(i)
+        try: img = load_image(self.img_path(self.ids[i]))
+        except (ValueError, FileNotFoundError) as e: raise DatasetFileError(str(e)) from None
+        lab = self.label(i)
+        if tuple(lab.shape) != (img.height, img.width):
+            raise DatasetFileError(f"label file '{self.ann_path(self.ids[i])}' is {lab.shape[1]}x{lab.shape[0]} pixels but its image "
+                                   f"'{self.img_path(self.ids[i])}' is {img.width}x{img.height}; they must have the same size.")
+        return img, lab
 
 # %% ../nbs/08_eval.ipynb #afc0fc2b
 class SegmentationMetric:
@@ -156,19 +185,34 @@ def evaluate_segmentation(predict, dataset:SegmentationDataset, max_images:int|N
         img, lab = dataset[i]
         pred = predict(img)
         if pred.shape[-2:] != lab.shape:
-            raise ValueError(f"the predictor returned {tuple(pred.shape)} for an image of size {tuple(lab.shape)}.")
+            raise ValueError(f"the predictor returned a {tuple(pred.shape)} label map for '{dataset.img_path(dataset.ids[i])}', "
+                             f"whose label map is {tuple(lab.shape)}.")
         metric.update(pred.reshape(lab.shape), lab)
     return dict(metric.compute(), dataset=dataset.name, images=n)
 
-def zero_shot_predictor(model:GroupViT, dataset:SegmentationDataset, bg_thresh:float|None=None, templates='full',
-                        text_emb:torch.Tensor|None=None, **segment_kwargs):
-    "GroupViT zero-shot predictor for `dataset`: class prompts embedded once, `segment` with the dataset's background rule."
+def zero_shot_settings(model, dataset_or_spec, **given) -> dict:
+    "The settings of a zero-shot run: each given value (not None), else `model.zero_shot`'s, else the protocol row's."
+    spec = getattr(dataset_or_spec, 'spec', dataset_or_spec)
+    own = getattr(model, 'zero_shot', None) or {}
+    row = dict(bg_thresh=spec.bg_thresh, templates=spec.templates, mode=spec.mode, short_side=spec.short_side,
+               window=spec.window, stride=spec.stride)
+    out = {k: (given[k] if given.get(k) is not None else own.get(k, v)) for k, v in row.items()}
+    return dict(out, background=spec.background)
+
+def zero_shot_predictor(model:GroupViT, dataset:SegmentationDataset, bg_thresh:float|None=None, templates=None,
+                        text_emb:torch.Tensor|None=None, mode:str|None=None, short_side:int|None=None,
+                        window:int|None=None, stride:int|None=None, **segment_kwargs):
+    "GroupViT zero-shot predictor for `dataset` (settings: `zero_shot_settings`); its `.settings` say what it uses."
+    s = zero_shot_settings(model, dataset, bg_thresh=bg_thresh, templates=templates, mode=mode, short_side=short_side,
+                           window=window, stride=stride)
     if text_emb is None:
         from groupvit_nb.text import class_embeddings
-        text_emb = class_embeddings(model, list(dataset.class_names), templates=templates)
-    spec = dataset.spec
-    kw = dict(background=spec.background, bg_thresh=spec.bg_thresh if bg_thresh is None else bg_thresh, **segment_kwargs)
-    return lambda img: segment(model, img, list(dataset.class_names), text_emb=text_emb, **kw)[0]
+        text_emb = class_embeddings(model, list(dataset.class_names), templates=s['templates'])
+    kw = dict(background=s['background'], bg_thresh=s['bg_thresh'], mode=s['mode'], short_side=s['short_side'] or None,
+              window=s['window'], stride=s['stride'], **segment_kwargs)
+    predict = lambda img: segment(model, img, list(dataset.class_names), text_emb=text_emb, **kw)[0]
+    predict.settings = s
+    return predict
 
 # %% ../nbs/08_eval.ipynb #49f108cf
 def imagenet_class_names() -> tuple:
@@ -191,7 +235,7 @@ def image_folder(root, img_size:int=224):
     except FileNotFoundError as e: raise FileNotFoundError(f"'{root}' has no class sub-folders with images ({e}).") from None
 
 @torch.no_grad()
-def zero_shot_classification(model:GroupViT, root, class_names=None, templates='full', text_emb=None,
+def zero_shot_classification(model:GroupViT, root, class_names=None, templates=None, text_emb=None,
                              batch_size:int=64, max_images:int|None=None, num_workers:int=0, progress:bool=True) -> dict:
     "Top-1 / top-5 zero-shot accuracy of `model` on the ImageFolder at `root`."
     from tqdm.auto import tqdm
@@ -203,6 +247,7 @@ def zero_shot_classification(model:GroupViT, root, class_names=None, templates='
         raise ValueError(f"{len(class_names)} class names for {len(ds.classes)} class folders; give one name per folder.")
     if text_emb is None:
         from groupvit_nb.text import class_embeddings
+        if templates is None: templates = (getattr(model, 'zero_shot', None) or {}).get('templates', CLASSIFICATION_PROTOCOL['templates'])
         text_emb = class_embeddings(model, class_names, templates=templates)
     param = next(model.parameters())
     text = F.normalize(text_emb.float(), dim=-1).to(param.device, param.dtype)
@@ -225,21 +270,67 @@ def _fail(prog, msg, code=2):
 
 def eval_parser():
     p = argparse.ArgumentParser(prog='groupvit_eval', description='Zero-shot evaluation of GroupViT: segmentation mIoU '
-                                'on PASCAL VOC / PASCAL Context / COCO-Object, or classification top-1/top-5 on an ImageFolder.')
-    p.add_argument('--dataset', required=True, choices=tuple(SEG_DATASETS) + ('imagenet',))
+                                'on PASCAL VOC / PASCAL Context / COCO-Object, or classification top-1/top-5 on an ImageFolder. '
+                                'Settings not given come from the model\'s zero_shot.json, then from the official protocol.')
+    p.add_argument('--dataset', required=True, choices=tuple(SEG_DATASETS) + ('imagenet',),
+                   help='context = 60 classes with background (the published protocol); context59 = 59, background ignored')
     p.add_argument('--root', required=True, help='dataset folder in its standard layout (see the eval docs)')
     p.add_argument('--weights', help='model: HF-format folder, NVlabs .pth or hub id (required)')
     p.add_argument('--split', help='split file relative to --root (default: the official val split)')
-    p.add_argument('--mode', choices=('slide', 'whole'), default='slide')
-    p.add_argument('--short-side', type=int, default=448, help='resize the short side to this (0: keep size)')
-    p.add_argument('--window', type=int, default=448); p.add_argument('--stride', type=int, default=224)
-    p.add_argument('--bg-thresh', type=float, help='background threshold (default: the dataset\'s official one)')
-    p.add_argument('--templates', default='full', help='prompt templates: full, subset, simple or identity')
-    p.add_argument('--max-images', type=int, help='evaluate only the first N images')
-    p.add_argument('--batch-size', type=int, default=64, help='images per batch (classification)')
-    p.add_argument('--device', default='auto')
-    p.add_argument('--out', help='write the results as JSON to this file')
+    p.add_argument('--mode', choices=('slide', 'whole'), help='sliding windows or the whole image at once (default: slide)')
+    p.add_argument('--short-side', type=int, help='resize the short side to this, 0 keeps the size (default: 448)')
+    p.add_argument('--window', type=int, help='sliding-window size in pixels (default: 448)')
+    p.add_argument('--stride', type=int, help='sliding-window stride in pixels (default: 224)')
+    p.add_argument('--bg-thresh', type=float, help="background threshold in [0, 1] (default: the model's, else 0.95 on voc "
+                                                   "and coco_object, 0.35 on context)")
+    p.add_argument('--templates', help="prompt templates: full, subset, simple or identity (default: the model's, else "
+                                       "simple for segmentation, subset for imagenet)")
+    p.add_argument('--max-images', type=int, help='evaluate only the first N images (default: all)')
+    p.add_argument('--batch-size', type=int, default=64, help='images per batch, classification only (default: 64)')
+    p.add_argument('--device', default='auto', help='auto (a GPU if there is one), cpu, cuda, cuda:N or mps (default: auto)')
+    p.add_argument('--out', help='also write the results and settings as JSON to this file (default: none)')
     return p
+
+def check_device(name:str) -> str:
+    "A `--device` value → a device PyTorch can use here; a ValueError in one sentence otherwise."
+    if name == 'auto': return 'cuda' if torch.cuda.is_available() else 'cpu'
+    try: d = torch.device(name)
+    except (RuntimeError, ValueError): raise ValueError(f"--device {name!r} is not a device; use auto, cpu, cuda, cuda:N or mps.") from None
+    if d.type == 'cuda':
+        if not torch.cuda.is_available(): raise ValueError(f"--device {name}: no CUDA GPU is visible to PyTorch here; use --device cpu.")
+        if d.index is not None and d.index >= torch.cuda.device_count():
+            raise ValueError(f"--device {name}: there are only {torch.cuda.device_count()} CUDA device(s), numbered from 0.")
+    elif d.type == 'mps':
+        if not torch.backends.mps.is_available(): raise ValueError(f"--device {name}: Apple's MPS is not available here; use --device cpu.")
+    elif d.type != 'cpu': raise ValueError(f"--device {name}: groupvit_eval runs on cpu, cuda or mps.")
+    return name
+
+def _check_args(args):
+    "Every option that can be wrong, checked before anything is loaded; one sentence for the first that is."
+    for opt, v, lo in (('--short-side', args.short_side, 0), ('--window', args.window, 1), ('--stride', args.stride, 1),
+                       ('--max-images', args.max_images, 1), ('--batch-size', args.batch_size, 1)):
+        if v is not None and v < lo: raise ValueError(f"{opt} must be at least {lo}, got {v}.")
+    spec = SEG_DATASETS.get(args.dataset)
+    window, stride = args.window or (spec and spec.window), args.stride or (spec and spec.stride)
+    if window and stride and stride > window:
+        raise ValueError(f"--stride {stride} is larger than the window ({window} pixels); windows would leave gaps.")
+    if args.bg_thresh is not None and not 0 <= args.bg_thresh <= 1:
+        raise ValueError(f"--bg-thresh must lie in [0, 1], got {args.bg_thresh}.")
+    if args.templates is not None:
+        from groupvit_nb.text import get_templates
+        get_templates(args.templates)
+    check_device(args.device)
+    if args.out: _check_writable(Path(args.out))
+
+def _check_writable(out:Path):
+    "Fail now, not after the evaluation, if `out` cannot be written (nothing is left behind)."
+    if out.is_dir(): raise ValueError(f"--out '{out}' is a folder; give a file name such as {out / 'results.json'}.")
+    existed = out.exists()
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with open(out, 'a'): pass
+        if not existed: out.unlink()
+    except OSError as e: raise ValueError(f"cannot write --out '{out}': {e.strerror or e}.") from None
 
 def main(argv=None) -> None:
     "Console script `groupvit_eval` (use `run_eval` to get the results as a dict)."
@@ -249,31 +340,33 @@ def run_eval(argv=None) -> dict:
     "Parse `groupvit_eval` arguments, evaluate and return the results (printed, and written as JSON with `--out`)."
     args = eval_parser().parse_args(argv)
     prog = 'groupvit_eval'
-    if args.max_images is not None and args.max_images < 1: _fail(prog, "--max-images must be at least 1.")
+    try: _check_args(args)
+    except (ValueError, TypeError) as e: _fail(prog, str(e))
     try:
         if args.dataset == 'imagenet': data = image_folder(args.root)
         else: data = SegmentationDataset(args.root, args.dataset, args.split)
     except (FileNotFoundError, ValueError) as e: _fail(prog, str(e))
     if not args.weights:
-        _fail(prog, "--weights is required: no model is shipped yet; pass an HF-format folder, an NVlabs .pth "
-                    "checkpoint or a hub id.")
+        _fail(prog, "--weights is required: pass a model folder (e.g. groupvit_demo's model/), an NVlabs .pth "
+                    "checkpoint or a hub id such as nvidia/groupvit-gcc-yfcc.")
     try: model = GroupViT.from_pretrained(args.weights)
+    except FileNotFoundError as e: _fail(prog, f"--weights: {e}")
     except Exception as e: _fail(prog, f"cannot load --weights '{args.weights}': {e}", 1)
-    device = ('cuda' if torch.cuda.is_available() else 'cpu') if args.device == 'auto' else args.device
-    model = model.to(device).eval()
+    model = model.to(check_device(args.device)).eval()
     try:
         if args.dataset == 'imagenet':
-            res = zero_shot_classification(model, args.root, templates=args.templates, batch_size=args.batch_size,
+            templates = args.templates or (getattr(model, 'zero_shot', None) or {}).get('templates', CLASSIFICATION_PROTOCOL['templates'])
+            res = zero_shot_classification(model, args.root, templates=templates, batch_size=args.batch_size,
                                            max_images=args.max_images)
+            res['settings'] = dict(templates=templates, img_size=model.cfg.img_size)
             print(f"top-1 {100 * res['top1']:.2f}  top-5 {100 * res['top5']:.2f}  ({res['images']} images, {res['classes']} classes)")
         else:
             pred = zero_shot_predictor(model, data, bg_thresh=args.bg_thresh, templates=args.templates, mode=args.mode,
-                                       short_side=args.short_side or None, window=args.window, stride=args.stride)
-            res = evaluate_segmentation(pred, data, args.max_images)
+                                       short_side=args.short_side, window=args.window, stride=args.stride)
+            res = dict(evaluate_segmentation(pred, data, args.max_images), settings=pred.settings)
             print(iou_table(res))
             print(f"{args.dataset}: mIoU {100 * res['miou']:.2f} over {res['images']} images")
+    except DatasetFileError as e: _fail(prog, str(e))
     except (ValueError, TypeError) as e: _fail(prog, str(e), 1)
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps(dict(res, weights=str(args.weights)), indent=1))
+    if args.out: Path(args.out).write_text(json.dumps(dict(res, weights=str(args.weights)), indent=1))
     return res

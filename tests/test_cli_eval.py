@@ -63,7 +63,7 @@ def test_eval_cli_matches_segment_cli_and_numpy(weights, tmp_path):
     rs = np.random.RandomState(1)
     labels = [rs.choice([0, 3, 15, 255], (40, 56)), rs.choice([0, 8, 255], (48, 40))]
     ids = write_fake(tmp_path / 'voc', 'voc', labels)
-    opts = ['--mode', 'slide', '--short-side', 64, '--window', 48, '--stride', 24]
+    opts = ['--mode', 'slide', '--short-side', 64, '--window', 48, '--stride', 24, '--templates', 'simple']
     r = run('groupvit_eval', '--dataset', 'voc', '--root', tmp_path / 'voc', '--weights', weights, '--out',
             tmp_path / 'res.json', *opts)
     assert r.returncode == 0, r.stderr
