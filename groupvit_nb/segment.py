@@ -8,35 +8,57 @@ Docs: https://groupvit-nb.github.io/groupvit_nb/segment.html.md"""
 
 # %% ../nbs/07_segment.ipynb #464c11ae
 from __future__ import annotations
-import argparse, json, math, sys
+import argparse, json, math, sys, warnings
 from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image
+from PIL import Image, ImageOps
 from .core import GroupViT
 
 # %% auto #0
-__all__ = ['load_image', 'normalize_image', 'denormalize_image', 'as_image_tensors', 'check_class_names', 'patch_group_maps',
-           'group_class_scores', 'window_scores', 'window_starts', 'slide_scores', 'resize_short_side', 'segment',
-           'palette', 'overlay', 'show_segmentation', 'group_maps', 'show_groups', 'save_label_map', 'segment_parser',
-           'main']
+__all__ = ['ZERO_SHOT_DEFAULTS', 'upright', 'load_image', 'normalize_image', 'denormalize_image', 'as_image_tensors',
+           'check_class_names', 'patch_group_maps', 'group_class_scores', 'window_scores', 'window_starts',
+           'slide_scores', 'target_size', 'resize_bilinear', 'resize_short_side', 'zero_shot_settings', 'segment',
+           'palette', 'overlay', 'show_segmentation', 'group_maps', 'show_groups', 'save_label_map', 'output_stems',
+           'segment_parser', 'main']
 
 # %% ../nbs/07_segment.ipynb #255fbec7
-from .data import to_rgb, IMAGENET_MEAN, IMAGENET_STD  # one RGB conversion for training and inference
+from .data import to_rgb, IMAGENET_MEAN, IMAGENET_STD, MAX_PIXELS  # shared with training
 
-def load_image(src) -> Image.Image:
-    "A path or PIL image → RGB PIL image, with a clear error for missing or unreadable files."
+def upright(img:Image.Image) -> Image.Image:
+    "The image as viewers show it: its EXIF orientation applied (`ImageOps.exif_transpose`, as in training)."
+    try: orientation = img.getexif().get(0x0112, 1)
+    except Exception: return img
+    return img if orientation in (None, 1) else ImageOps.exif_transpose(img)
+
+def _check_pixels(size, max_pixels, name):
+    w, h = size
+    if max_pixels and w * h > max_pixels:
+        raise ValueError(f"{name} has {w}x{h} pixels, more than max_pixels={max_pixels}; "
+                         "shrink it first or raise max_pixels.")
+
+def load_image(src, max_pixels:int|None=MAX_PIXELS) -> Image.Image:
+    "A path or PIL image → upright RGB PIL image; one-sentence errors for missing, unreadable or too large images."
     if isinstance(src, (str, Path)):
         p = Path(src)
         if not p.is_file(): raise FileNotFoundError(f"image file '{p}' does not exist; check the path.")
         try:
-            img = Image.open(p); img.load()
+            with warnings.catch_warnings():
+                warnings.simplefilter('ignore', Image.DecompressionBombWarning)
+                img = Image.open(p)
+                _check_pixels(img.size, max_pixels, f"'{p}'")      # from the header, before decoding
+                img.load()
+        except ValueError as e:
+            if 'max_pixels' in str(e): raise
+            raise ValueError(f"cannot read '{p}' as an image ({type(e).__name__}); give a JPEG or PNG file.") from None
         except Exception as e:
             raise ValueError(f"cannot read '{p}' as an image ({type(e).__name__}); give a JPEG or PNG file.") from None
-    elif isinstance(src, Image.Image): img = src
+    elif isinstance(src, Image.Image):
+        img = src
+        _check_pixels(img.size, max_pixels, 'the image')
     else: raise TypeError(f"expected a PIL image or a path, got {type(src).__name__}.")
-    return to_rgb(img)
+    return to_rgb(upright(img))
 
 def normalize_image(img:Image.Image) -> torch.Tensor:
     "RGB PIL image → float tensor `[3, H, W]` normalised with the ImageNet mean/std."
@@ -47,6 +69,7 @@ def denormalize_image(x:torch.Tensor) -> np.ndarray:
     "Normalised `[3, H, W]` tensor → uint8 `[H, W, 3]` array for display."
     x = x.detach().float().cpu() * torch.tensor(IMAGENET_STD)[:, None, None] + torch.tensor(IMAGENET_MEAN)[:, None, None]
     return (x.clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()
+
 
 # %% ../nbs/07_segment.ipynb #c3e41ca4
 def as_image_tensors(images) -> list[torch.Tensor]:
@@ -62,6 +85,8 @@ def as_image_tensors(images) -> list[torch.Tensor]:
         if images.shape[1] != 3:
             raise ValueError(f"image tensors must have 3 channels (RGB), got {images.shape[1]}; "
                              "pass RGBA pictures as PIL images or paths and they are converted to RGB.")
+        bad = [i for i, im in enumerate(images) if not torch.isfinite(im).all()]
+        if bad: raise ValueError(f"image(s) {bad} of the batch contain NaN or infinite values; check how they were made.")
         return list(images)
     if isinstance(images, (str, Path, Image.Image)): images = [images]
     if not isinstance(images, (list, tuple)) or len(images) == 0:
@@ -100,6 +125,8 @@ def patch_group_maps(assignments:list[dict], grid:tuple[int,int]) -> list[torch.
 def group_class_scores(segment_emb:torch.Tensor, image_emb:torch.Tensor, text_emb:torch.Tensor,
                        logit_scale:torch.Tensor, top_k:int=5) -> torch.Tensor:
     "Scores `[B, S, C]` of each segment for each class: full softmax × softmax over the image's `top_k` classes."
+    if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
+        raise ValueError(f"top_k must be a positive whole number of classes (the official value is 5), got {top_k!r}.")
     scale = logit_scale.exp().clamp(max=100)
     text = F.normalize(text_emb, dim=-1)
     logits = scale * F.normalize(segment_emb, dim=-1) @ text.T                      # [B, S, C]
@@ -151,6 +178,51 @@ def slide_scores(model:GroupViT, x:torch.Tensor, text_emb:torch.Tensor, window:i
             count[..., y:y + h, x0:x0 + w] += 1
     return total / count
 
+# %% ../nbs/07_segment.ipynb #8ca21878
+def target_size(H:int, W:int, short_side:int|None, max_long_side:int|None=None) -> tuple[int, int]:
+    "`(h, w)` with short side `short_side` and long side at most `max_long_side` (default 2048/448 · `short_side`)."
+    if not short_side: return H, W
+    max_long_side = max_long_side or round(short_side * 2048 / 448)
+    scale = min(short_side / min(H, W), max_long_side / max(H, W))
+    return int(H * scale + 0.5), int(W * scale + 0.5)
+
+# %% ../nbs/07_segment.ipynb #010bca39
+def _taps(n_in:int, n_out:int, device):
+    "Source rows/columns and weights of a bilinear resize along one axis (half-pixel centres, as `F.interpolate`)."
+    scale = torch.tensor(n_in / n_out, dtype=torch.float32)
+    src = ((torch.arange(n_out, device=device, dtype=torch.float32) + 0.5) * scale.to(device) - 0.5).clamp(min=0)
+    i0 = src.floor().long().clamp(max=n_in - 1)
+    return i0, (i0 + 1).clamp(max=n_in - 1), src - i0
+
+def _bilinear_bands(x:torch.Tensor, size, band_elems:int=1 << 22):
+    "Yield `(start, stop, band)`: the resized rows `start:stop` of `x` `[..., H, W]` (any dtype) as float."
+    H, W = x.shape[-2:]
+    h, w = size
+    dtype = x.dtype if x.is_floating_point() else torch.float32
+    r0, r1, wr = _taps(H, h, x.device)
+    c0, c1, wc = _taps(W, w, x.device)
+    wr, wc = wr.to(dtype)[:, None], wc.to(dtype)
+    def across(rows):                                                        # the horizontal pass
+        left = rows.index_select(-1, c0)
+        return left + (rows.index_select(-1, c1) - left) * wc
+    if h > H: x, W = across(x.to(dtype)), w                                  # upsampling rows: columns first, once
+    step = max(1, band_elems // max(1, x.shape[:-2].numel() * max(W, w)))
+    for a in range(0, h, step):
+        b = min(a + step, h)
+        top, bot = x.index_select(-2, r0[a:b]).to(dtype), x.index_select(-2, r1[a:b]).to(dtype)
+        rows = top + (bot - top) * wr[a:b]                                   # [..., b - a, W]
+        yield a, b, rows if h > H else across(rows)
+
+def resize_bilinear(x:torch.Tensor, size) -> torch.Tensor:
+    "Bilinear resize of `[..., H, W]` (8-bit or float) to `size` as float, like `F.interpolate`, a band of rows at a time."
+    size = tuple(int(s) for s in size)
+    if tuple(x.shape[-2:]) == size: return x if x.is_floating_point() else x.float()
+    out = None
+    for a, b, band in _bilinear_bands(x, size):
+        if out is None: out = band.new_empty(*x.shape[:-2], *size)
+        out[..., a:b, :] = band
+    return out
+
 # %% ../nbs/07_segment.ipynb #8328ce9d
 def _text_embeddings(model, class_names, templates, text_emb):
     if text_emb is None:
@@ -158,31 +230,77 @@ def _text_embeddings(model, class_names, templates, text_emb):
         text_emb = class_embeddings(model, class_names, templates=templates)
     if not isinstance(text_emb, torch.Tensor) or text_emb.ndim != 2 or text_emb.shape[0] != len(class_names):
         raise ValueError(f"text_emb must be a tensor [C, D] with one row per class ({len(class_names)} classes).")
+    if not torch.isfinite(text_emb).all():
+        raise ValueError("the class text embeddings contain NaN or infinite values; check text_emb or the model's weights.")
     return F.normalize(text_emb.float(), dim=-1)
 
 def resize_short_side(x:torch.Tensor, short_side:int|None, max_long_side:int|None=None) -> torch.Tensor:
     "Resize `[B, 3, H, W]` bilinearly so the short side is `short_side` (long side capped at `max_long_side`)."
-    if not short_side: return x
-    H, W = x.shape[-2:]
-    max_long_side = max_long_side or round(short_side * 2048 / 448)
-    scale = min(short_side / min(H, W), max_long_side / max(H, W))
-    size = (int(H * scale + 0.5), int(W * scale + 0.5))
-    return x if size == (H, W) else F.interpolate(x, size=size, mode='bilinear', align_corners=False)
+    return resize_bilinear(x, target_size(*x.shape[-2:], short_side, max_long_side))
+
+ZERO_SHOT_DEFAULTS = dict(bg_thresh=0.95, templates='simple')  # the official zero-shot segmentation settings
+
+def zero_shot_settings(model, bg_thresh:float|None=None, templates=None) -> tuple:
+    "`(bg_thresh, templates)`: each as given, else the model's own (`model.zero_shot`, saved with it), else the official."
+    own = getattr(model, 'zero_shot', None) or {}
+    bg = next(v for v in (bg_thresh, own.get('bg_thresh'), ZERO_SHOT_DEFAULTS['bg_thresh']) if v is not None)
+    tp = next(v for v in (templates, own.get('templates'), ZERO_SHOT_DEFAULTS['templates']) if v is not None)
+    if isinstance(bg, bool) or not isinstance(bg, (int, float)) or not math.isfinite(bg):
+        raise ValueError(f"bg_thresh must be a finite number (0.95 for the released weights), got {bg!r}.")
+    return float(bg), tp
+
+def _input_images(images, max_pixels) -> list:
+    "Upright RGB PIL images, or normalised `[3, H, W]` tensors: nothing is made full size in float."
+    if isinstance(images, torch.Tensor): return as_image_tensors(images)
+    if isinstance(images, (str, Path, Image.Image)): images = [images]
+    if not isinstance(images, (list, tuple)) or len(images) == 0:
+        raise TypeError("images must be a PIL image, a path, a non-empty list of them, or a normalised tensor batch.")
+    return [load_image(im, max_pixels) for im in images]
+
+def _model_input(im, short_side, device, dtype) -> torch.Tensor:
+    "One input image → normalised `[1, 3, h, w]` at the inference size, resized before it becomes a float tensor."
+    if isinstance(im, Image.Image):
+        x = torch.from_numpy(np.asarray(im)).permute(2, 0, 1)                # [3, H, W] uint8, no copy in float
+        x = resize_bilinear(x, target_size(im.height, im.width, short_side)) / 255.
+        x = (x - torch.tensor(IMAGENET_MEAN)[:, None, None]) / torch.tensor(IMAGENET_STD)[:, None, None]
+    else: x = resize_bilinear(im, target_size(*im.shape[-2:], short_side))
+    return x[None].to(device, dtype)
+
+def _argmax0(s:torch.Tensor) -> torch.Tensor:
+    "`s.argmax(0)` (first maximum wins) for few channels, as K element-wise passes: much faster than a strided argmax."
+    best, idx = s[0].clone(), torch.zeros(s.shape[1:], dtype=torch.long, device=s.device)
+    for k in range(1, s.shape[0]):
+        more = s[k] > best
+        idx.masked_fill_(more, k); best = torch.maximum(best, s[k])
+    return idx
+
+def _labels_at(s:torch.Tensor, size) -> torch.Tensor:
+    "Argmax label map `[H, W]` of scores `[K, h, w]` resized bilinearly to `size`, one band of rows at a time."
+    if tuple(s.shape[-2:]) == tuple(size): return _argmax0(s)
+    out = torch.empty(tuple(size), dtype=torch.long, device=s.device)
+    for a, b, band in _bilinear_bands(s, size): out[a:b] = _argmax0(band)
+    return out
 
 @torch.no_grad()
-def segment(model:GroupViT, images, class_names, background:bool=True, bg_thresh:float=0.95, mode:str='slide',
-            short_side:int|None=448, window:int=448, stride:int=224, top_k:int=5, templates='simple',
-            text_emb:torch.Tensor|None=None, return_scores:bool=False, batch_size:int=8):
+def segment(model:GroupViT, images, class_names, background:bool=True, bg_thresh:float|None=None, mode:str='slide',
+            short_side:int|None=448, window:int=448, stride:int=224, top_k:int=5, templates=None,
+            text_emb:torch.Tensor|None=None, return_scores:bool=False, batch_size:int=8, max_pixels:int|None=MAX_PIXELS):
     "Zero-shot label maps (0 = background, i = `class_names[i-1]`) of PIL image(s), path(s) or a normalised batch."
     names = check_class_names(class_names)
+    bg_thresh, templates = zero_shot_settings(model, bg_thresh, templates)
     if mode not in ('whole', 'slide'): raise ValueError(f"mode must be 'whole' or 'slide', got {mode!r}.")
+    if short_side is not None and (isinstance(short_side, bool) or not isinstance(short_side, int) or short_side < 0):
+        raise ValueError(f"short_side must be a positive number of pixels (or None to keep the size), got {short_side!r}.")
+    if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
+        raise ValueError(f"top_k must be a positive whole number of classes (the official value is 5), got {top_k!r}.")
     p = model.cfg.patch_size
     if mode == 'slide' and not (p <= window and 0 < stride <= window):
         raise ValueError(f"need patch size {p} <= window {window} and 0 < stride {stride} <= window.")
-    tensors = as_image_tensors(images)
-    for t in tensors:
-        if min(t.shape[-2:]) < p:
-            raise ValueError(f"an image of {t.shape[-2]}x{t.shape[-1]} pixels is smaller than one {p}x{p} patch; "
+    inputs = _input_images(images, max_pixels)
+    for im in inputs:
+        h, w = (im.height, im.width) if isinstance(im, Image.Image) else im.shape[-2:]
+        if min(h, w) < p:
+            raise ValueError(f"an image of {h}x{w} pixels is smaller than one {p}x{p} patch; "
                              f"give images at least {p} pixels on each side.")
     param = next(model.parameters())
     was_training = model.training
@@ -191,15 +309,20 @@ def segment(model:GroupViT, images, class_names, background:bool=True, bg_thresh
         text = _text_embeddings(model, names, templates, text_emb).to(param.device, param.dtype)
         kw = dict(background=background, bg_thresh=bg_thresh, top_k=top_k)
         labels, scores = [], []
-        for t in tensors:
-            H, W = t.shape[-2:]
-            x = resize_short_side(t[None].to(param.device, param.dtype), short_side)
+        for i, im in enumerate(inputs):
+            H, W = (im.height, im.width) if isinstance(im, Image.Image) else im.shape[-2:]
+            x = _model_input(im, short_side, param.device, param.dtype)
             s = (slide_scores(model, x, text, window, stride, batch_size, **kw) if mode == 'slide'
-                 else window_scores(model, x, text, **kw))
-            if s.shape[-2:] != (H, W): s = F.interpolate(s, size=(H, W), mode='bilinear', align_corners=False)
-            labels.append(s[0].argmax(0)); scores.append(s[0])
+                 else window_scores(model, x, text, **kw))[0]
+            if not torch.isfinite(s).all():
+                raise RuntimeError(f"the model gave NaN or infinite scores for image {i}; its weights may be broken "
+                                   "(check them for NaN).")
+            labels.append(_labels_at(s, (H, W)))
+            if return_scores: scores.append(resize_bilinear(s, (H, W)))
     finally: model.train(was_training)
-    if len({l.shape for l in labels}) == 1: labels, scores = torch.stack(labels), torch.stack(scores)
+    if len(labels) == 1: labels, scores = labels[0][None], (scores[0][None] if return_scores else None)
+    elif len({l.shape for l in labels}) == 1:
+        labels, scores = torch.stack(labels), (torch.stack(scores) if return_scores else None)
     return (labels, scores) if return_scores else labels
 
 # %% ../nbs/07_segment.ipynb #652ac588
@@ -299,71 +422,115 @@ def save_label_map(labels, path):
     else: im = Image.fromarray(lab.astype(np.uint16))
     im.save(path)
 
+def output_stems(paths) -> list[str]:
+    "One output name per input file: its stem, or `stem_1`, `stem_2`, … for repeats (never another input's stem)."
+    stems = [Path(p).stem for p in paths]
+    reserved, taken, res = {s.lower() for s in stems}, set(), []
+    for s in stems:
+        name, i = s, 0
+        while name.lower() in taken or (i and name.lower() in reserved):
+            i += 1; name = f'{s}_{i}'
+        taken.add(name.lower()); res.append(name)
+    return res
+
+# %% ../nbs/07_segment.ipynb #d55e6938
 def _parse_classes(s:str) -> list[str]:
     return check_class_names([c for c in s.split(',')] if s.strip() else [])
 
 def _fail(prog, msg, code=2):
     print(f"{prog}: error: {msg}", file=sys.stderr); sys.exit(code)
 
-def _device(name):
-    if name == 'auto': return 'cuda' if torch.cuda.is_available() else 'cpu'
-    return name
+def _device(name:str) -> torch.device:
+    "`--device` → torch.device, or ValueError if it is not a device or not present on this machine."
+    if name == 'auto': return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    try: dev = torch.device(name)
+    except (RuntimeError, ValueError): raise ValueError(f"--device {name!r} is not a device; use auto, cpu, cuda, cuda:N or mps.") from None
+    if dev.type not in ('cpu', 'cuda', 'mps'): raise ValueError(f"--device {name!r}: this tool runs on cpu, cuda or mps.")
+    if dev.type == 'cuda' and not torch.cuda.is_available():
+        raise ValueError(f"--device {name}: no CUDA GPU is available on this machine; use --device cpu (or auto).")
+    if dev.type == 'cuda' and (dev.index or 0) >= torch.cuda.device_count():
+        raise ValueError(f"--device {name}: this machine has {torch.cuda.device_count()} CUDA GPU(s).")
+    if dev.type == 'mps' and not torch.backends.mps.is_available():
+        raise ValueError(f"--device {name}: Apple's MPS is not available on this machine; use --device cpu (or auto).")
+    return dev
 
+# %% ../nbs/07_segment.ipynb #a178a0c6
 def segment_parser():
     p = argparse.ArgumentParser(prog='groupvit_segment', description='Zero-shot segmentation with GroupViT: '
                                 'writes <name>_overlay.png and <name>_labels.png per image (label 0 = background, '
-                                'i = i-th class).')
+                                'i = i-th class) and classes.json.')
     p.add_argument('images', nargs='+', help='image files (JPEG, PNG, ...)')
     p.add_argument('--classes', required=True, help='comma-separated class names, e.g. "dog,grass,sky"')
-    p.add_argument('--weights', help='model: HF-format folder, NVlabs .pth or hub id (required)')
+    p.add_argument('--weights', help='model (required): HF-format folder (e.g. groupvit_demo/model), NVlabs .pth or hub id')
     p.add_argument('--out', required=True, help='output folder (created if missing)')
+    p.add_argument('--overwrite', action='store_true', help='replace outputs of an earlier run in --out')
     p.add_argument('--no-background', action='store_true', help='never predict background')
-    p.add_argument('--bg-thresh', type=float, default=0.95, help='background where the best class score is below (0.95)')
-    p.add_argument('--mode', choices=('slide', 'whole'), default='slide')
-    p.add_argument('--short-side', type=int, default=448, help='resize the short side to this (0: keep size)')
-    p.add_argument('--window', type=int, default=448); p.add_argument('--stride', type=int, default=224)
-    p.add_argument('--templates', default='full', help="prompt templates: full, subset, simple or identity")
-    p.add_argument('--device', default='auto')
+    p.add_argument('--bg-thresh', type=float, default=None,
+                   help="background where the best class score is below this (default: the model's own, else 0.95)")
+    p.add_argument('--templates', default=None,
+                   help="prompt templates: full, subset, simple or identity (default: the model's own, else simple)")
+    p.add_argument('--mode', choices=('slide', 'whole'), default='slide',
+                   help='slide: overlapping windows, as the official evaluation; whole: the image at once (default: slide)')
+    p.add_argument('--short-side', type=int, default=448, help='resize the short side to this; 0 keeps the size (default: 448)')
+    p.add_argument('--window', type=int, default=448, help='sliding-window size in pixels (default: 448)')
+    p.add_argument('--stride', type=int, default=224, help='sliding-window stride in pixels (default: 224)')
+    p.add_argument('--max-pixels', type=int, default=MAX_PIXELS,
+                   help=f'refuse images with more pixels than this (default: {MAX_PIXELS})')
+    p.add_argument('--device', default='auto', help='auto (a GPU if there is one), cpu, cuda, cuda:N or mps (default: auto)')
     return p
 
+# %% ../nbs/07_segment.ipynb #ba64f842
 def main(argv=None):
     "Console script `groupvit_segment`."
     args = segment_parser().parse_args(argv)
     prog = 'groupvit_segment'
     try: names = _parse_classes(args.classes)
     except (ValueError, TypeError) as e: _fail(prog, f"--classes: {e}")
+    for opt, v, low in (('--short-side', args.short_side, 0), ('--window', args.window, 1), ('--stride', args.stride, 1),
+                        ('--max-pixels', args.max_pixels, 1)):
+        if v < low: _fail(prog, f"{opt} must be at least {low}, got {v}.")
+    if args.bg_thresh is not None and not math.isfinite(args.bg_thresh):
+        _fail(prog, f"--bg-thresh must be a finite number, got {args.bg_thresh}.")
+    try: device = _device(args.device)
+    except ValueError as e: _fail(prog, str(e))
     missing = [f for f in args.images if not Path(f).is_file()]
     if missing: _fail(prog, f"image file(s) not found: {', '.join(missing)}.")
     if not args.weights:
-        _fail(prog, "--weights is required: no model is shipped yet; pass an HF-format folder, an NVlabs .pth "
-                    "checkpoint or a hub id.")
+        _fail(prog, "--weights is required: pass an HF-format folder (groupvit_demo writes one to groupvit_demo/model), "
+                    "an NVlabs .pth checkpoint or a hub id such as nvidia/groupvit-gcc-yfcc.")
     out = Path(args.out)
+    stems = output_stems(args.images)
+    targets = [out / 'classes.json'] + [out / f'{s}_{k}.png' for s in stems for k in ('labels', 'overlay')]
+    existing = [t.name for t in targets if t.exists()]
+    if existing and not args.overwrite:
+        _fail(prog, f"--out '{out}' already holds {', '.join(existing[:3])}{' …' if len(existing) > 3 else ''} "
+                    "from an earlier run; choose another --out or pass --overwrite.")
     try: out.mkdir(parents=True, exist_ok=True)
     except OSError as e: _fail(prog, f"cannot create output folder '{out}': {e.strerror}.")
-    try: images = [load_image(f) for f in args.images]
+    try:
+        for f in args.images: load_image(f, args.max_pixels)          # every image readable, before the model loads
     except (ValueError, TypeError) as e: _fail(prog, str(e))
     try: model = GroupViT.from_pretrained(args.weights)
     except Exception as e: _fail(prog, f"cannot load --weights '{args.weights}': {e}", 1)
-    model = model.to(_device(args.device)).eval()
+    model = model.to(device).eval()
     from tqdm.auto import tqdm
     import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    (out / 'classes.json').write_text(json.dumps({'0': 'background', **{str(i + 1): n for i, n in enumerate(names)}}, indent=1))
-    stems = {}
     try:
-        for f, im in zip(tqdm(args.images, desc='segmenting', disable=None), images):
+        for f, stem in zip(tqdm(args.images, desc='segmenting', disable=None), stems):
+            im = load_image(f, args.max_pixels)                         # one image in memory at a time
             lab = segment(model, im, names, background=not args.no_background, bg_thresh=args.bg_thresh, mode=args.mode,
                           short_side=args.short_side or None, window=args.window, stride=args.stride,
-                          templates=args.templates)[0]
-            stem = Path(f).stem
-            stems[stem] = stems.get(stem, -1) + 1
-            if stems[stem]: stem = f'{stem}_{stems[stem]}'
+                          templates=args.templates, max_pixels=args.max_pixels)[0]
+            if stem == stems[0]:                                  # written with the first label map
+                (out / 'classes.json').write_text(json.dumps({'0': 'background', **{str(i + 1): n for i, n in enumerate(names)}}, indent=1))
             save_label_map(lab, out / f'{stem}_labels.png')
             w, h = im.size
             fig, ax = plt.subplots(figsize=(6 * w / max(w, h) + 1.5, 6 * h / max(w, h)))
             show_segmentation(im, lab, names, ax=ax)
             fig.savefig(out / f'{stem}_overlay.png', dpi=100, bbox_inches='tight'); plt.close(fig)
-            print(f"{f}: " + ', '.join(f"{(['background'] + names)[i]} {float((lab == i).float().mean()):.0%}"
-                                      for i in lab.unique().tolist()))
-    except (ValueError, TypeError) as e: _fail(prog, str(e), 1)
-    print(f"wrote {len(images)} overlay(s) and label map(s) to {out}")
+            print(f"{f} -> {stem}_labels.png: " + ', '.join(
+                f"{(['background'] + names)[i]} {float((lab == i).float().mean()):.0%}" for i in lab.unique().tolist()))
+    except (ValueError, TypeError) as e: _fail(prog, str(e))                 # the input: exit 2
+    except (RuntimeError, OSError) as e: _fail(prog, str(e), 1)              # running it: exit 1
+    print(f"wrote {len(stems)} overlay(s) and label map(s) to {out}")

@@ -67,6 +67,48 @@ def test_bad_images_and_weights(weights, images, tmp_path):
     r = run(images / 'notes.png', '--classes', 'dog', '--weights', weights, '--out', tmp_path)
     assert r.returncode == 2 and 'cannot read' in r.stderr
     r = run(images / 'tiny.png', '--classes', 'dog', '--weights', weights, '--out', tmp_path, '--short-side', 0)
-    assert r.returncode == 1 and 'smaller than one 8x8 patch' in r.stderr
+    assert r.returncode == 2 and 'smaller than one 8x8 patch' in r.stderr
     r = run(images / 'photo.png', '--classes', 'dog', '--weights', tmp_path / 'no_such_model', '--out', tmp_path)
     assert r.returncode == 1 and 'cannot load --weights' in r.stderr
+
+def test_same_file_names_get_unique_outputs_and_nothing_is_overwritten(weights, tmp_path):
+    "a/x.png b/x.png c/x_1.png: three different pictures, three label maps, each the segmentation of its own input."
+    rs = np.random.RandomState(1)
+    paths = []
+    for folder, name, size in (('a', 'x', (40, 56)), ('b', 'x', (48, 40)), ('c', 'x_1', (32, 64))):
+        (tmp_path / folder).mkdir()
+        p = tmp_path / folder / f'{name}.png'
+        Image.fromarray(rs.randint(0, 256, (*size, 3), dtype=np.uint8)).save(p)
+        paths.append(p)
+    out = tmp_path / 'out'
+    args = [*paths, '--classes', 'dog,grass', '--weights', weights, '--out', out, '--mode', 'whole', '--short-side', 0]
+    r = run(*args)
+    assert r.returncode == 0, r.stderr
+    model = GroupViT.from_pretrained(weights)
+    for p, stem in zip(paths, ('x', 'x_2', 'x_1')):
+        lab = np.array(Image.open(out / f'{stem}_labels.png'))
+        ref = segment(model, p, ['dog', 'grass'], mode='whole', short_side=None)[0]
+        np.testing.assert_array_equal(lab, ref.numpy())
+    before = {f.name: f.read_bytes() for f in out.iterdir()}
+    assert len(before) == 7                                           # classes.json + 2 per image
+    r = run(*args)                                                    # a second run into the same --out
+    assert r.returncode == 2 and 'already holds' in r.stderr and '--overwrite' in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    assert {f.name: f.read_bytes() for f in out.iterdir()} == before
+    r = run(*args, '--overwrite')
+    assert r.returncode == 0, r.stderr
+
+
+def test_exif_orientation_gives_labels_of_the_displayed_size(weights, tmp_path):
+    stored = Image.fromarray(np.random.RandomState(2).randint(0, 256, (40, 72, 3), dtype=np.uint8))  # 72 wide, 40 high
+    exif = stored.getexif(); exif[0x0112] = 8                          # "rotate 90° counter-clockwise to view"
+    stored.save(tmp_path / 'turned.jpg', exif=exif)
+    r = run(tmp_path / 'turned.jpg', '--classes', 'dog,grass', '--weights', weights, '--out', tmp_path / 'o',
+            '--mode', 'whole', '--short-side', 0)
+    assert r.returncode == 0, r.stderr
+    lab = np.array(Image.open(tmp_path / 'o' / 'turned_labels.png'))
+    assert lab.shape == (72, 40)                                        # as shown: 40 wide, 72 high
+    from groupvit_nb.data import load_image as training_load
+    shown = training_load(tmp_path / 'turned.jpg')
+    ref = segment(GroupViT.from_pretrained(weights), shown, ['dog', 'grass'], mode='whole', short_side=None)[0]
+    np.testing.assert_array_equal(lab, ref.numpy())
