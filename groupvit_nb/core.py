@@ -298,6 +298,9 @@ class GroupViT(nn.Module):
             raise TypeError("tokens must be an integer tensor from groupvit_nb.text.tokenize, shape [B, 77] or [B, T, 77].")
         if tokens.ndim not in (2, 3) or tokens.shape[-1] > self.cfg.context_length:
             raise ValueError(f"tokens must have shape [B, L] or [B, T, L] with L <= {self.cfg.context_length}, got {tuple(tokens.shape)}.")
+        if tokens.numel() and (int(tokens.min()) < 0 or int(tokens.max()) >= self.cfg.vocab_size):
+            raise ValueError(f"token ids must lie in [0, {self.cfg.vocab_size}) (the model's vocabulary), got ids from "
+                             f"{int(tokens.min())} to {int(tokens.max())}; make tokens with groupvit_nb.text.tokenize.")
         if tokens.ndim == 3:  # caption + prompts: the transformer runs once per distinct row (prompts repeat when nouns are
             B, T, L = tokens.shape  # few); the projection head, whose BatchNorm sees the batch, gets every row as usual
             flat = tokens.reshape(B * T, L)

@@ -17,7 +17,7 @@ __all__ = ['check_images', 'resize_pos_embed', 'PatchEmbed', 'ConvStem']
 
 # %% ../nbs/00_patch_embed.ipynb #b4f18336
 def check_images(x, patch_size:int, in_chans:int=3):
-    "Raise a clear error unless `x` is a float batch `[B, in_chans, H, W]` with H and W divisible by `patch_size`."
+    "Raise a clear error unless `x` is a finite float batch `[B, in_chans, H, W]` with H and W divisible by `patch_size`."
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"images must be a torch.Tensor of shape [B, {in_chans}, H, W], got {type(x).__name__}; "
                         "use groupvit_nb.segment for PIL images or paths.")
@@ -29,6 +29,9 @@ def check_images(x, patch_size:int, in_chans:int=3):
                          "convert grey or RGBA images to RGB first.")
     if not x.is_floating_point():
         raise TypeError(f"images must be a float tensor normalised with the ImageNet mean/std, got {x.dtype}.")
+    if not torch.isfinite(x).all():
+        raise ValueError("images contain NaN or infinite values; check how they were made (a NaN pixel makes every "
+                         "embedding NaN).")
     H, W = x.shape[-2:]
     if H % patch_size or W % patch_size:
         raise ValueError(f"image size {H}x{W} is not divisible by the patch size {patch_size}; "
@@ -67,6 +70,8 @@ class PatchEmbed(nn.Module):
 
     def forward(self, x:torch.Tensor) -> tuple[torch.Tensor, tuple[int,int]]:
         check_images(x, self.patch_size, self.in_chans)
+        w = self.norm.weight
+        if x.dtype != w.dtype and not torch.is_autocast_enabled(x.device.type): x = x.to(w.dtype)  # e.g. float64 input
         x = self.proj(x)                              # [B, C, h, w]
         hw = tuple(x.shape[-2:])
         x = self.norm(x.flatten(2).transpose(1, 2))   # [B, h*w, C]
