@@ -1,0 +1,178 @@
+"""Bad inputs to zero-shot segmentation, the encoders and `groupvit_segment`, each answered with one sentence.
+
+Every case is an input that once passed silently (a NaN label map, every pixel class 1) or ended in a traceback.
+The library cases run in-process on a random-weight tiny model; the command-line cases run the console script and
+check the exit status (2: bad input) and that stderr is exactly one line naming the problem."""
+import resource, shutil, subprocess, sys, textwrap
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from groupvit_nb.core import groupvit_tiny
+from groupvit_nb.segment import segment, zero_shot_settings, group_class_scores
+
+NAMES = ['dog', 'grass', 'sky']
+
+
+@pytest.fixture(scope='module')
+def tiny():
+    torch.manual_seed(0)
+    return groupvit_tiny().eval()
+
+
+@pytest.fixture(scope='module')
+def text_emb():
+    return torch.nn.functional.normalize(torch.randn(3, 128, generator=torch.Generator().manual_seed(1)), dim=-1)
+
+
+def _image(): return torch.randn(1, 3, 32, 48, generator=torch.Generator().manual_seed(2))
+
+def _nan_pixel(): x = _image(); x[0, 1, 4, 7] = float('nan'); return x
+
+def _inf_image(): return torch.full((1, 3, 32, 48), float('inf'))
+
+def _nan_text(t): t = t.clone(); t[1, 3] = float('nan'); return t
+
+
+SEGMENT_CASES = [  # (id, keyword arguments for segment besides model/class names, error type, part of the message)
+    ('nan-pixel', lambda t: dict(images=_nan_pixel(), text_emb=t), ValueError, 'contain NaN or infinite'),
+    ('inf-image', lambda t: dict(images=_inf_image(), text_emb=t), ValueError, 'contain NaN or infinite'),
+    ('nan-text-embedding', lambda t: dict(images=_image(), text_emb=_nan_text(t)), ValueError, 'text embeddings contain NaN'),
+    ('top_k=0', lambda t: dict(images=_image(), text_emb=t, top_k=0), ValueError, 'top_k must be a positive'),
+    ('top_k=-1', lambda t: dict(images=_image(), text_emb=t, top_k=-1), ValueError, 'top_k must be a positive'),
+    ('top_k=2.5', lambda t: dict(images=_image(), text_emb=t, top_k=2.5), ValueError, 'top_k must be a positive'),
+    ('short_side=-5', lambda t: dict(images=_image(), text_emb=t, short_side=-5), ValueError, 'short_side must be'),
+    ('bg_thresh=nan', lambda t: dict(images=_image(), text_emb=t, bg_thresh=float('nan')), ValueError, 'finite number'),
+    ('mode', lambda t: dict(images=_image(), text_emb=t, mode='tiles'), ValueError, "'whole' or 'slide'"),
+    ('too-many-pixels', lambda t: dict(images=Image.new('RGB', (300, 200)), text_emb=t, max_pixels=10_000),
+     ValueError, '300x200 pixels, more than max_pixels=10000'),
+    ('text_emb-rows', lambda t: dict(images=_image(), text_emb=t[:2]), ValueError, 'one row per class'),
+    ('uint8-tensor', lambda t: dict(images=torch.zeros(1, 3, 32, 32, dtype=torch.uint8), text_emb=t), TypeError, 'must be float'),
+]
+
+
+@pytest.mark.parametrize('make,error,message', [c[1:] for c in SEGMENT_CASES], ids=[c[0] for c in SEGMENT_CASES])
+def test_segment_refuses(tiny, text_emb, make, error, message):
+    kw = make(text_emb)
+    with pytest.raises(error, match=None) as e:
+        segment(tiny, kw.pop('images'), NAMES, **{'mode': 'whole', 'short_side': None, **kw})
+    assert message in str(e.value) and '\n' not in str(e.value)
+
+
+def test_top_k_zero_in_group_class_scores(tiny):
+    with torch.no_grad(): out = tiny.encode_segments(_image())
+    with pytest.raises(ValueError, match='top_k must be a positive'):
+        group_class_scores(out['segment_emb'], out['image_emb'], torch.randn(3, 128), tiny.logit_scale, top_k=0)
+
+
+def test_nan_weights_raise_instead_of_labelling_every_pixel(text_emb):
+    broken = groupvit_tiny().eval()
+    with torch.no_grad(): broken.img_projector.linear_out.bias.fill_(float('nan'))
+    with pytest.raises(RuntimeError, match='NaN or infinite scores for image 0'):
+        segment(broken, _image(), NAMES, mode='whole', short_side=None, text_emb=text_emb)
+
+
+def test_float64_images_are_converted(tiny, text_emb):
+    x = _image()
+    with torch.no_grad():
+        torch.testing.assert_close(tiny.encode_image(x.double()), tiny.encode_image(x), atol=1e-4, rtol=1e-4)
+    a, sa = segment(tiny, x.double(), NAMES, mode='whole', short_side=None, text_emb=text_emb, return_scores=True)
+    b, sb = segment(tiny, x, NAMES, mode='whole', short_side=None, text_emb=text_emb, return_scores=True)
+    torch.testing.assert_close(sa, sb, atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.parametrize('tokens,message', [
+    (torch.full((1, 77), 49408), 'token ids must lie in [0, 49408)'),
+    (torch.full((2, 3, 77), -3), 'from -3 to -3'),
+], ids=['id-too-large', 'negative-id'])
+def test_encode_text_names_out_of_vocabulary_ids(tiny, tokens, message):
+    with pytest.raises(ValueError) as e: tiny.encode_text(tokens)
+    assert message in str(e.value)
+
+
+def test_model_settings_are_used_unless_overridden(tiny, text_emb):
+    x = _image()
+    kw = dict(mode='whole', short_side=None, text_emb=text_emb)
+    tiny.zero_shot = {'bg_thresh': 2.0}                       # θ > 1: only the best segment stays foreground
+    try:
+        own = segment(tiny, x, NAMES, **kw)
+        assert torch.equal(own, segment(tiny, x, NAMES, bg_thresh=2.0, **kw)) and (own == 0).any()
+        assert (segment(tiny, x, NAMES, bg_thresh=0.0, **kw) != 0).all()   # the argument wins
+    finally: del tiny.zero_shot
+    assert zero_shot_settings(tiny) == (0.95, 'simple')
+
+
+# ---- the command line ----
+
+def run(*args, timeout=300):
+    exe = shutil.which('groupvit_segment')
+    cmd = [exe] if exe else [sys.executable, '-c', 'from groupvit_nb.segment import main; main()']
+    return subprocess.run(cmd + [str(a) for a in args], capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope='module')
+def photo(tmp_path_factory):
+    p = tmp_path_factory.mktemp('img') / 'photo.png'
+    Image.fromarray(np.random.RandomState(0).randint(0, 256, (40, 56, 3), dtype=np.uint8)).save(p)
+    return p
+
+
+CLI_CASES = [  # (id, extra arguments, part of the one-line message)
+    ('short-side-negative', ['--short-side', '-5'], '--short-side must be at least 0'),
+    ('window-zero', ['--window', '0'], '--window must be at least 1'),
+    ('stride-negative', ['--stride', '-1'], '--stride must be at least 1'),
+    ('max-pixels-zero', ['--max-pixels', '0'], '--max-pixels must be at least 1'),
+    ('bg-thresh-nan', ['--bg-thresh', 'nan'], '--bg-thresh must be a finite number'),
+    ('device-tpu', ['--device', 'tpu'], "--device 'tpu' is not a device"),
+    ('device-cuda-index', ['--device', 'cuda:99'], '--device cuda:99'),
+    ('classes-empty', ['--classes', ' , '], '--classes: class_names is empty'),
+]
+if not torch.cuda.is_available():
+    CLI_CASES.append(('device-cuda-without-gpu', ['--device', 'cuda'], 'no CUDA GPU is available'))
+
+
+@pytest.mark.parametrize('extra,message', [c[1:] for c in CLI_CASES], ids=[c[0] for c in CLI_CASES])
+def test_cli_bad_input_exits_2_with_one_line(weights, photo, tmp_path, extra, message):
+    args = [photo, '--classes', 'dog,grass', '--weights', weights, '--out', tmp_path / 'out']
+    if extra[0] == '--classes': args[2] = extra[1]
+    else: args += extra
+    r = run(*args)
+    assert r.returncode == 2, (r.returncode, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], r.stderr
+    assert not (tmp_path / 'out').exists()                    # refused before anything was written
+
+
+def test_cli_too_large_image_is_refused_before_decoding(weights, tmp_path):
+    "A 12000² image: the size is read from the file header and refused, without decoding 430 MB of pixels."
+    big = tmp_path / 'big.png'
+    Image.new('1', (12000, 12000)).save(big)                     # 1-bit: a small file, a huge picture
+    r = run(big, '--classes', 'dog', '--weights', weights, '--out', tmp_path / 'out')
+    assert r.returncode == 2 and '12000x12000 pixels, more than max_pixels' in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_large_image_memory_stays_bounded(tmp_path):
+    """A 6000² photo at the default settings: the picture is resized from its 8-bit pixels and the labels are
+    upsampled band by band, so the peak memory grows by little more than the label map itself (6000² int64 = 288 MB),
+    not by several full-size float copies (about 2.1 GB before)."""
+    script = tmp_path / 'mem.py'
+    script.write_text(textwrap.dedent('''
+        import resource, warnings; warnings.simplefilter('ignore')
+        import torch
+        from PIL import Image
+        from groupvit_nb.core import groupvit_tiny
+        from groupvit_nb.segment import segment
+        img = Image.new('RGB', (6000, 6000), (90, 120, 200))
+        torch.manual_seed(0); m = groupvit_tiny().eval()
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        lab = segment(m, img, ['a', 'b', 'c'], short_side=64, mode='whole', text_emb=torch.randn(3, 128))
+        assert lab.shape == (1, 6000, 6000)
+        print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024)
+    '''))
+    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300,
+                       env={**__import__('os').environ, 'OMP_NUM_THREADS': '1'})
+    assert r.returncode == 0, r.stderr
+    growth_mb = float(r.stdout.strip().splitlines()[-1])
+    assert growth_mb < 900, f'peak memory grew by {growth_mb:.0f} MB'
