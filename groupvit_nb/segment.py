@@ -8,7 +8,7 @@ Docs: https://groupvit-nb.github.io/groupvit_nb/segment.html.md"""
 
 # %% ../nbs/07_segment.ipynb #464c11ae
 from __future__ import annotations
-import argparse, json, math, sys, warnings
+import argparse, json, math, os, sys, warnings
 from pathlib import Path
 import numpy as np
 import torch
@@ -505,14 +505,17 @@ def main(argv=None):
     if existing and not args.overwrite:
         _fail(prog, f"--out '{out}' already holds {', '.join(existing[:3])}{' …' if len(existing) > 3 else ''} "
                     "from an earlier run; choose another --out or pass --overwrite.")
-    try: out.mkdir(parents=True, exist_ok=True)
-    except OSError as e: _fail(prog, f"cannot create output folder '{out}': {e.strerror}.")
+    base = next(p for p in (out, *out.absolute().parents) if p.exists())
+    if not base.is_dir() or not os.access(base, os.W_OK):
+        _fail(prog, f"cannot write to --out '{out}': '{base}' is not a writable folder.")
     try:
         for f in args.images: load_image(f, args.max_pixels)          # every image readable, before the model loads
     except (ValueError, TypeError) as e: _fail(prog, str(e))
     try: model = GroupViT.from_pretrained(args.weights)
     except Exception as e: _fail(prog, f"cannot load --weights '{args.weights}': {e}", 1)
     model = model.to(device).eval()
+    try: out.mkdir(parents=True, exist_ok=True)                           # created once the model has loaded
+    except OSError as e: _fail(prog, f"cannot create output folder '{out}': {e.strerror}.")
     from tqdm.auto import tqdm
     import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
