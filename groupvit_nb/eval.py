@@ -20,7 +20,7 @@ from .segment import segment, load_image, IMAGENET_MEAN, IMAGENET_STD
 # %% auto #0
 __all__ = ['VOC_CLASSES', 'CONTEXT_CLASSES', 'COCO_OBJECT_CLASSES', 'SEG_DATASETS', 'CLASSIFICATION_PROTOCOL', 'SegDatasetSpec',
            'DatasetFileError', 'SegmentationDataset', 'SegmentationMetric', 'iou_table', 'evaluate_segmentation',
-           'zero_shot_settings', 'zero_shot_predictor', 'imagenet_class_names', 'classification_transform',
+           'protocol_settings', 'zero_shot_predictor', 'imagenet_class_names', 'classification_transform',
            'image_folder', 'zero_shot_classification', 'eval_parser', 'check_device', 'main', 'run_eval']
 
 # %% ../nbs/08_eval.ipynb #9fcc7f18
@@ -190,7 +190,7 @@ def evaluate_segmentation(predict, dataset:SegmentationDataset, max_images:int|N
         metric.update(pred.reshape(lab.shape), lab)
     return dict(metric.compute(), dataset=dataset.name, images=n)
 
-def zero_shot_settings(model, dataset_or_spec, **given) -> dict:
+def protocol_settings(model, dataset_or_spec, **given) -> dict:
     "The settings of a zero-shot run: each given value (not None), else `model.zero_shot`'s, else the protocol row's."
     spec = getattr(dataset_or_spec, 'spec', dataset_or_spec)
     own = getattr(model, 'zero_shot', None) or {}
@@ -202,8 +202,8 @@ def zero_shot_settings(model, dataset_or_spec, **given) -> dict:
 def zero_shot_predictor(model:GroupViT, dataset:SegmentationDataset, bg_thresh:float|None=None, templates=None,
                         text_emb:torch.Tensor|None=None, mode:str|None=None, short_side:int|None=None,
                         window:int|None=None, stride:int|None=None, **segment_kwargs):
-    "GroupViT zero-shot predictor for `dataset` (settings: `zero_shot_settings`); its `.settings` say what it uses."
-    s = zero_shot_settings(model, dataset, bg_thresh=bg_thresh, templates=templates, mode=mode, short_side=short_side,
+    "GroupViT zero-shot predictor for `dataset` (settings: `protocol_settings`); its `.settings` say what it uses."
+    s = protocol_settings(model, dataset, bg_thresh=bg_thresh, templates=templates, mode=mode, short_side=short_side,
                            window=window, stride=stride)
     if text_emb is None:
         from groupvit_nb.text import class_embeddings
