@@ -7,7 +7,7 @@ Docs: https://groupvit-nb.github.io/groupvit_nb/train.html.md"""
 
 # %% ../nbs/06_train.ipynb #cd9ba6cf
 from __future__ import annotations
-import argparse, csv, math, os, random, sys, time, warnings
+import argparse, csv, errno, math, os, random, signal, sys, time, warnings
 from pathlib import Path
 import numpy as np
 import torch
@@ -17,7 +17,6 @@ from torch.utils.data import Dataset
 from fastai.learner import Learner, Metric
 from fastai.callback.core import Callback, CancelBatchException, CancelFitException
 from fastai.callback.schedule import ParamScheduler
-from fastai.callback.training import GradientClip
 from fastai.callback.fp16 import MixedPrecision
 from fastai.callback.progress import ProgressCallback
 from fastai.distributed import DistributedTrainer
@@ -29,11 +28,14 @@ from .beyond import (GradCacheCallback, GroupCollapse, RunLog, seed_everything, 
 from accelerate.utils import DistributedDataParallelKwargs
 
 # %% auto #0
-__all__ = ['NO_DECAY_NAMES', 'STEP_FIELDS', 'CHECKPOINT', 'PRESETS', 'PRESET_SIZES', 'no_weight_decay', 'param_groups',
-           'scaled_lrs', 'warmup_cosine', 'PairTraining', 'PairLoss', 'RetrievalTop1', 'StepLog', 'plot_log',
-           'atomic_save', 'load_checkpoint', 'rng_state', 'set_rng_state', 'loader_state', 'set_loader_state',
-           'Checkpoint', 'RankShard', 'init_distributed', 'ShardedTrainer', 'TimeBudget', 'groupvit_learner',
-           'fit_groupvit', 'synthetic_dataloaders', 'train_parser', 'parse_train_args', 'build_run', 'main']
+__all__ = ['NO_DECAY_NAMES', 'STEP_FIELDS', 'CHECKPOINT', 'TEMP_PATTERN', 'PRESETS', 'PRESET_SIZES', 'DATA_FORMATS',
+           'PRESET_PATCH', 'RUN_FILES', 'LOCK_FILE', 'RUN_SETTINGS', 'no_weight_decay', 'param_groups', 'scaled_lrs',
+           'warmup_cosine', 'PairTraining', 'PairLoss', 'RetrievalTop1', 'StepLog', 'plot_log', 'DiskFull',
+           'atomic_save', 'load_checkpoint', 'remove_stale_temps', 'rng_state', 'set_rng_state', 'loader_state',
+           'set_loader_state', 'TrainingStopped', 'Checkpoint', 'GracefulStop', 'RankShard', 'init_distributed',
+           'ShardedTrainer', 'FiniteGuard', 'SkipGuard', 'TimeBudget', 'groupvit_learner', 'fit_groupvit',
+           'synthetic_dataloaders', 'train_parser', 'parse_train_args', 'check_train_args', 'lock_folder',
+           'previous_run', 'run_settings', 'settings_differ', 'build_run', 'main']
 
 # %% ../nbs/06_train.ipynb #6850d56b
 NO_DECAY_NAMES = ('pos_embed', 'positional_embedding', 'group_token', 'logit_scale')
@@ -66,7 +68,7 @@ def warmup_cosine(lr:float, warmup_pct:float, warmup_lr:float, min_lr:float):
 
 # %% ../nbs/06_train.ipynb #c6489de6
 class PairTraining(Callback):
-    "Feed `(images, tokens)` to GroupViT, pass the logit scales to the loss, clamp them after each step."
+    "Feed `(images, tokens)` to GroupViT and pass the logit scales to the loss (which caps exp(scale) at 100; the parameters stay free)."
     order = -5  # before MixedPrecision (10), so the batch is arranged before autocast starts
     def before_batch(self):
         seg = getattr(self.loss_func, 'segment_weight', 0) > 0  # the segment-level loss needs the final segments too
@@ -75,10 +77,6 @@ class PairTraining(Callback):
         m = unwrap(self.model)
         pred = {k: v for k, v in self.pred.items() if v is not None}  # no prompts when K = 0
         self.learn.pred = dict(pred, logit_scale=m.logit_scale, multi_label_logit_scale=m.multi_label_logit_scale)
-    def after_step(self):
-        m = unwrap(self.model)
-        with torch.no_grad():
-            for p in (m.logit_scale, m.multi_label_logit_scale): p.clamp_(0, math.log(LOGIT_SCALE_MAX))
 
 class PairLoss(GroupViTLoss):
     "Eq. 8 as a fastai loss function `(pred dict, tokens) → total`; the unweighted parts of the last call are in `.parts`."
@@ -119,8 +117,9 @@ def _keep_rows(path:Path, keep):
         w = csv.DictWriter(f, fieldnames=list(rows[0])); w.writeheader(); w.writerows(r for r in rows if keep(r))
 
 class StepLog(Callback):
-    "Rank 0: `steps.csv` (loss, its parts, lr, 1/τ per step), `epochs.csv` (validation) and the plot `train.png` in `folder`."
-    order = 70  # after ParamScheduler (60): the lr logged is the one the step used
+    """Rank 0: `steps.csv` (loss, its parts, lr, 1/τ per step), `epochs.csv` (per epoch) and the plot `train.png` in
+    `folder`. A row is on disk before the checkpoint that covers its step, so a kill never loses a row of a saved step."""
+    order = 70  # after Recorder (50): the epoch's numbers are in `recorder.log` at `after_validate`
     def __init__(self, folder, plot=True): self.folder, self.plot = Path(folder), plot
     def before_fit(self):
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -129,34 +128,36 @@ class StepLog(Callback):
         done = self.learn.resumed_iter  # resume: forget what came after the checkpoint
         _keep_rows(self.steps, lambda r: int(r['step']) <= done)
         _keep_rows(self.epochs, lambda r: int(r['epoch']) < self.learn.resumed_epoch)
-        new = not self.steps.exists() or self.steps.stat().st_size == 0
-        self.file = self.steps.open('a', newline='')
-        self.writer = csv.writer(self.file)
-        if new: self.writer.writerow(STEP_FIELDS)
-    def after_batch(self):
-        if not self.training or not len(self.yb): return  # validation, or a batch skipped while resuming
+        if not self.steps.exists() or self.steps.stat().st_size == 0: self._append(STEP_FIELDS)
+    def _append(self, row):
+        with self.steps.open('a', newline='') as f: csv.writer(f).writerow(row)  # closed (so flushed) at once
+    def after_step(self):
+        "Right after the optimiser step (and before `Checkpoint.after_batch` can save it)."
+        if not self.training: return
         m, parts = unwrap(self.model), self.loss_func.parts
-        self.writer.writerow([self.epoch, self.train_iter, f'{self.loss.item():.5f}', f"{parts['contrastive'].item():.5f}",
+        self._append([self.epoch, self.train_iter + 1, f'{self.loss.item():.5f}', f"{parts['contrastive'].item():.5f}",
                               f"{parts['multi_label'].item():.5f}",
                               f"{parts['segment'].item():.5f}" if 'segment' in parts else '', f"{self.opt.hypers[0]['lr']:.4g}",
                               f'{min(m.logit_scale.exp().item(), LOGIT_SCALE_MAX):.3f}',
                               f'{min(m.multi_label_logit_scale.exp().item(), LOGIT_SCALE_MAX):.3f}'])
-        self.file.flush()
-    def after_epoch(self):
+    def after_validate(self):
+        "The epoch's row, before `Checkpoint.after_epoch` saves the epoch."
         if self.epoch < getattr(self.learn, 'resumed_epoch', 0): return  # an epoch skipped while resuming
-        names, values = list(self.recorder.metric_names[1:-1]), list(self.recorder.log[1:len(self.recorder.metric_names) - 1])
+        names = list(self.recorder.metric_names[1:-1])
+        values = list(self.recorder.log[1:1 + len(names)])
         new = not self.epochs.exists()
         with self.epochs.open('a', newline='') as f:
             w = csv.writer(f)
             if new: w.writerow(['epoch', 'step', *names])
             w.writerow([self.epoch, self.train_iter, *[f'{v:.5f}' if isinstance(v, float) else v for v in values]])
-        if self.plot: plot_log(self.folder)
+    def after_epoch(self):
+        if self.plot and self.epoch >= getattr(self.learn, 'resumed_epoch', 0): plot_log(self.folder)
     def after_fit(self):
-        if getattr(self, 'file', None): self.file.close()
         if self.plot and self.steps.exists(): plot_log(self.folder)
 
 def plot_log(folder, fname='train.png', dpi=90):
-    "Draw loss (both parts), learning rate and validation retrieval from the CSVs in `folder` into `folder/fname`."
+    """Draw loss (all parts), learning rate and, where there are numbers for them, validation retrieval and the group
+    statistics from the CSVs in `folder` into `folder/fname`."""
     import matplotlib; import matplotlib.pyplot as plt
     folder = Path(folder)
     with (folder/'steps.csv').open() as f: s = list(csv.DictReader(f))
@@ -164,34 +165,60 @@ def plot_log(folder, fname='train.png', dpi=90):
     if (folder/'epochs.csv').exists():
         with (folder/'epochs.csv').open() as f: ep = list(csv.DictReader(f))
     if not s: return None
+    retrieval = [k for k in ('i2t_top1', 't2i_top1') if ep and ep[0].get(k)]  # no panel without a validation set
     groups = (folder/'groups.csv').exists()  # the group-collapse probe ran: two more panels
-    fig, axs = plt.subplots(1, 5 if groups else 3, figsize=(20, 3.2) if groups else (13, 3.2))
+    n = 2 + bool(retrieval) + 2 * groups
+    fig, axs = plt.subplots(1, n, figsize=(4.3 * n, 3.2))
     x = [int(r['step']) for r in s]
     for k, lbl in [('loss', 'total (eq. 8)'), ('contrastive', 'image–text (eq. 6)'), ('multi_label', 'multi-label (eq. 7)'),
                    ('segment', 'segment-level (eq. 7, best segment)')]:
         if s[0].get(k): axs[0].plot(x, [float(r[k]) for r in s], label=lbl, lw=1)
-    if ep and 'valid_loss' in ep[0]:
+    if ep and ep[0].get('valid_loss'):
         axs[0].plot([int(r['step']) for r in ep], [float(r['valid_loss']) for r in ep], 'ko-', ms=3, label='valid total')
     axs[0].set_xlabel('step'); axs[0].set_title('loss'); axs[0].legend(fontsize=7)
     axs[1].plot(x, [float(r['lr']) for r in s]); axs[1].set_xlabel('step'); axs[1].set_title('learning rate')
-    for k in ('i2t_top1', 't2i_top1'):
-        if ep and k in ep[0]: axs[2].plot([int(r['step']) for r in ep], [float(r[k]) for r in ep], 'o-', label=k)
-    axs[2].set_xlabel('step'); axs[2].set_title('validation retrieval top-1'); axs[2].legend(fontsize=7)
-    if groups: plot_group_stats(folder, axs[3:5])
+    if retrieval:
+        for k in retrieval: axs[2].plot([int(r['step']) for r in ep], [float(r[k]) for r in ep], 'o-', label=k)
+        axs[2].set_xlabel('step'); axs[2].set_title('validation retrieval top-1'); axs[2].legend(fontsize=7)
+    if groups: plot_group_stats(folder, axs[n - 2:n])
     fig.tight_layout(); fig.savefig(folder/fname, dpi=dpi); plt.close(fig)
     return folder/fname
 
 # %% ../nbs/06_train.ipynb #1ce1166d
 CHECKPOINT = 'last.pth'
 
+
+class DiskFull(OSError):
+    "The disk (or the quota) is full: nothing of `filename` was written, and the file it would have replaced is intact."
+    def __str__(self): return f"no space left on the device to write {self.filename}; free some space and run again."
+
+class _Writes:
+    "A file wrapper that remembers the `OSError` of a failed write (torch's zip writer turns it into an opaque `RuntimeError`)."
+    def __init__(self, f): self.f, self.error = f, None
+    def write(self, b):
+        try: return self.f.write(b)
+        except OSError as e: self.error = e; raise
+    def flush(self): self.f.flush()
+
+def _disk_full(e) -> bool: return isinstance(e, OSError) and e.errno in (errno.ENOSPC, getattr(errno, 'EDQUOT', errno.ENOSPC))
+
 def atomic_save(obj, path) -> Path:
-    "`torch.save(obj)` to `path` so that `path` is always a complete file: write a temp file, fsync, `os.replace`."
+    """`torch.save(obj)` to `path` so that `path` is always a complete file: write a temp file, fsync, `os.replace`.
+    On any failure the temp file is removed; a full disk raises `DiskFull` naming `path`."""
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f'.{path.name}.tmp{os.getpid()}')
     try:
         with open(tmp, 'wb') as f:
-            torch.save(obj, f); f.flush(); os.fsync(f.fileno())
+            w = _Writes(f)
+            try: torch.save(obj, w)
+            except Exception as e:
+                if w.error is not None: raise w.error from None  # the write's own error, not the zip writer's
+                raise
+            f.flush(); os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as e:
+        if _disk_full(e): raise DiskFull(e.errno, os.strerror(e.errno), str(path)) from None
+        raise
     finally:
         if tmp.exists(): tmp.unlink()
     try:  # make the rename itself durable
@@ -210,6 +237,18 @@ def load_checkpoint(path) -> dict:
     missing = [k for k in ('model', 'config', 'opt', 'epoch', 'iter', 'train_iter', 'rng', 'data') if k not in state]
     if missing: raise ValueError(f"{path} is a model file, not a training checkpoint (it lacks {missing}); load it with GroupViT.from_pretrained.")
     return state
+
+# %% ../nbs/06_train.ipynb #ad977651
+TEMP_PATTERN = '.*.tmp[0-9]*'  # what `atomic_save` writes before the rename
+
+def remove_stale_temps(*folders) -> list:
+    "Delete the temp files that killed `atomic_save` calls left in `folders` (call it only when no other run writes there)."
+    gone = []
+    for d in map(Path, folders):
+        if not d.is_dir(): continue
+        for p in d.glob(TEMP_PATTERN):
+            if p.is_file() and p.name.rsplit('.tmp', 1)[-1].isdigit(): p.unlink(); gone.append(p)
+    return gone
 
 # %% ../nbs/06_train.ipynb #96cd5764
 def rng_state() -> dict:
@@ -243,11 +282,22 @@ def _all_ranks(obj) -> list:
     return out
 
 # %% ../nbs/06_train.ipynb #fcc1424b
+class TrainingStopped(RuntimeError):
+    """Training cannot go on (non-finite loss, gradient or weights, too many unusable samples); `.message` says why and
+    where (fastai prefixes the name of the callback that raised it to `str(e)`)."""
+    def __init__(self, message:str): super().__init__(message); self.message = message
+
+def _nonfinite(state_dict) -> list:
+    return [k for k, v in state_dict.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+
 class Checkpoint(Callback):
-    "Atomic `folder/last.pth` every `every` steps and at each epoch end (rank 0 writes); with `resume=state`, continue that run."
+    """Atomic `folder/last.pth` every `every` steps and at each epoch end (rank 0 writes); with `resume=state`, continue
+    that run. Weights that are not finite are never saved. With `stop` (a `GracefulStop`), a SIGTERM/SIGINT saves after
+    the current step and ends the fit; `.signal` then names the signal and `.saved_step` the step saved."""
     order = -5
-    def __init__(self, folder, every:int=1000, resume:dict|None=None, meta:dict|None=None):
-        self.folder, self.every, self.resume, self.meta, self.skip = Path(folder), every, resume, meta or {}, 0
+    def __init__(self, folder, every:int=1000, resume:dict|None=None, meta:dict|None=None, stop=None):
+        self.folder, self.every, self.resume, self.meta, self.skip, self.stop = Path(folder), every, resume, meta or {}, 0, stop
+        self.signal, self.saved_step = None, (resume or {}).get('train_iter')
     @property
     def path(self): return self.folder/CHECKPOINT
 
@@ -263,7 +313,20 @@ class Checkpoint(Callback):
                     meta=self.meta)
     def save(self, epoch, it):
         s = self.state(epoch, it)  # collective: every rank
+        bad = _nonfinite(s['model'])
+        if bad: raise TrainingStopped(f"after step {self.train_iter} the weights are not finite ({len(bad)} tensors, e.g. {bad[0]}); "
+                                      "the checkpoint was not overwritten")
         if rank_and_world()[0] == 0: atomic_save(s, self.path)
+        self.saved_step = self.train_iter
+    def _stop_requested(self) -> bool:
+        "Whether any process got a stop signal (every process asks, so all of them stop after the same step)."
+        if self.stop is None: return False
+        flag = self.stop.signum is not None
+        if rank_and_world()[1] > 1:
+            t = torch.tensor([float(flag)], device=next(self.model.parameters()).device)
+            dist.all_reduce(t, op=dist.ReduceOp.MAX); flag = bool(t.item())
+        if flag: self.signal = signal.Signals(self.stop.signum).name if self.stop.signum is not None else 'a signal on another process'
+        return flag
 
     def before_fit(self):
         self.learn.resumed_epoch, self.learn.resumed_iter = 0, 0
@@ -300,9 +363,30 @@ class Checkpoint(Callback):
             self.skip -= 1
             if self.skip == 0: self._restore_rng()
             return
-        if self.every and self.train_iter % self.every == 0: self.save(self.epoch, self.iter + 1)
+        stop = self._stop_requested()
+        if stop or (self.every and self.train_iter % self.every == 0): self.save(self.epoch, self.iter + 1)
+        if stop: raise CancelFitException
     def after_epoch(self):
         if self.epoch >= self.learn.resumed_epoch: self.save(self.epoch + 1, 0)
+        if self._stop_requested(): raise CancelFitException
+
+# %% ../nbs/06_train.ipynb #808252bf
+class GracefulStop:
+    "Context manager: SIGTERM and SIGINT only set `.signum` (then restore the previous handler); `Checkpoint(stop=…)` acts on it."
+    def __init__(self, signals=(signal.SIGTERM, signal.SIGINT)): self.signals, self.signum, self.previous = tuple(signals), None, {}
+    def _handle(self, signum, frame):
+        self.signum = signum
+        signal.signal(signum, self.previous.get(signum, signal.SIG_DFL))  # a second signal acts as it did before
+    def __enter__(self):
+        import threading
+        if threading.current_thread() is threading.main_thread():  # Python handles signals in the main thread only
+            for s in self.signals:
+                h = signal.signal(s, self._handle)
+                self.previous[s] = signal.SIG_DFL if h is None else h
+        return self
+    def __exit__(self, *exc):
+        for s, h in self.previous.items(): signal.signal(s, h)
+        self.previous = {}
 
 # %% ../nbs/06_train.ipynb #2329ca43
 class RankShard(Dataset):
@@ -333,6 +417,52 @@ class ShardedTrainer(DistributedTrainer):
     "fastai's `DistributedTrainer` (DDP through accelerate, SyncBatchNorm) for loaders that already split the data by process."
     def _wrap_dl(self, dl): return dl
 
+# %% ../nbs/06_train.ipynb #0730116f
+class FiniteGuard(Callback):
+    """Clip the gradient norm at `max_norm` (None: no clipping) and raise `TrainingStopped`, naming the step, at the first
+    loss or gradient norm that is not finite, before the optimiser step."""
+    order = MixedPrecision.order + 1  # where fastai's GradientClip runs: after the grad scaler unscaled the gradients
+    def __init__(self, max_norm:float|None=None):
+        if max_norm is not None and not (math.isfinite(max_norm) and max_norm > 0):
+            raise ValueError(f"max_norm must be a positive number or None, got {max_norm}.")
+        self.max_norm = max_norm
+    def _stop(self, what, value):
+        raise TrainingStopped(f"step {self.train_iter + 1}: the {what} is {value} (not finite), so training stopped before "
+                              "this step changed the weights")
+    def after_loss(self):
+        if self.training and not torch.isfinite(self.loss.detach()).all(): self._stop('loss', f'{self.loss.item():g}')
+    def before_step(self):
+        params = [p for p in self.model.parameters() if p.grad is not None]
+        if not params: return
+        norm = nn.utils.clip_grad_norm_(params, self.max_norm or math.inf)
+        if not torch.isfinite(norm): self._stop('gradient norm', f'{norm.item():g}')
+
+# %% ../nbs/06_train.ipynb #7b97a283
+class SkipGuard(Callback):
+    """Raise `TrainingStopped` when a training epoch has no usable sample, or when more than `max_skip` of the samples it
+    read were unusable: checked after every step once `min_seen` samples were read, and at the end of the epoch."""
+    order = 80
+    def __init__(self, max_skip:float=0.05, min_seen:int=1000):
+        if not 0 <= max_skip <= 1: raise ValueError(f"max_skip must be a fraction in [0, 1], got {max_skip}.")
+        self.max_skip, self.min_seen = max_skip, min_seen
+    def _check(self, counts:dict, end:bool):
+        skipped, used = counts['skipped'], counts['used']
+        n = len(skipped) + used
+        if not n or (not end and n < self.min_seen): return
+        eg = f"e.g. {skipped[0].name} ({skipped[0].reason})" if skipped else ''
+        if used == 0:
+            raise TrainingStopped(f"training epoch {self.epoch}: none of the {n} samples read could be used, {eg}; check --data")
+        if len(skipped) > self.max_skip * n:
+            raise TrainingStopped(f"training epoch {self.epoch}: {len(skipped)} of the {n} samples read were unusable "
+                                  f"({len(skipped) / n:.1%} > max_skip {self.max_skip:.1%}), {eg}; fix the data or raise --max-skip")
+    def after_batch(self):
+        cur = getattr(getattr(self.dl, 'skips', None), 'current', None)
+        if self.training and cur: self._check(cur, end=False)
+    def after_train(self):
+        skips = getattr(self.dl, 'skips', None)
+        if skips is not None and skips.epochs and self.epoch >= getattr(self.learn, 'resumed_epoch', 0):
+            self._check(skips.epochs[-1], end=True)
+
 # %% ../nbs/06_train.ipynb #3136b7bb
 def _set_activation_checkpointing(model, on:bool):
     for m in model.modules():
@@ -353,7 +483,8 @@ def groupvit_learner(dls, model:GroupViT, wd:float=0.05, multi_label_weight:floa
                      grad_clip:float|None=5.0, precision:str='fp32', activation_checkpointing:bool|None=None,
                      compile:bool=False, metrics:bool=True, cbs=None, segment_weight:float=0.0, segment_own_prompts:bool=False,
                      **kwargs) -> Learner:
-    "A fastai `Learner` that trains `model` with eq. 8 and AdamW (decay `wd` except on norms, biases, embeddings, group tokens, scales)."
+    """A fastai `Learner` that trains `model` with eq. 8 and AdamW (decay `wd` except on norms, biases, embeddings, group
+    tokens, scales), gradients clipped at `grad_clip`, stopping at the first non-finite loss or gradient (`FiniteGuard`)."""
     if not isinstance(model, GroupViT): raise TypeError(f"model must be a GroupViT, got {type(model).__name__}.")
     if precision not in ('fp32', 'bf16', 'fp16'): raise ValueError(f"precision must be 'fp32', 'bf16' or 'fp16', got {precision!r}.")
     if precision != 'fp32' and not torch.cuda.is_available():
@@ -364,7 +495,7 @@ def groupvit_learner(dls, model:GroupViT, wd:float=0.05, multi_label_weight:floa
     learn = Learner(dls, model, loss_func=PairLoss(multi_label_weight, same_prompt_positive, segment_weight,
                                                          False if segment_own_prompts else None), opt_func=opt_func,
                     splitter=lambda m: param_groups(m, wd), metrics=[RetrievalTop1('image→text'), RetrievalTop1('text→image')] if metrics else [],
-                    cbs=[PairTraining(), *([GradientClip(grad_clip)] if grad_clip else []), *(cbs or [])], **kwargs)
+                    cbs=[PairTraining(), FiniteGuard(grad_clip or None), *(cbs or [])], **kwargs)
     if len(dls.loaders) == 1:  # no validation set: an empty one, so fastai's epoch loop has one to skip
         dls.loaders.append([]); learn.recorder.valid_metrics = False
     if precision == 'bf16': learn.to_bf16()
@@ -401,30 +532,48 @@ class _OneLineParser(argparse.ArgumentParser):
     "argparse, but a usage error is one line (the usage itself is in --help)."
     def error(self, message): _fail(message)
 
-def _fail(msg, code=2):
-    print(f"groupvit_train: error: {msg}", file=sys.stderr); sys.exit(code)
+def _fail(msg, code=2, prefix='error: '):
+    print(f"groupvit_train: {prefix}{msg}", file=sys.stderr); sys.exit(code)
+
+class _HelpWithDefaults(argparse.HelpFormatter):
+    "Every option's help ends with its default, unless the help already says it or there is none."
+    def _get_help_string(self, action):
+        h = action.help or ''
+        d = action.default
+        if 'default' in h or d is None or d is False or d == {} or d is argparse.SUPPRESS or '-h' in action.option_strings: return h
+        return f'{h} (default: %(default)s)'
+
+DATA_FORMATS = """--data and --valid take one of: 'synthetic' (captioned shapes made on the fly); a table file (.csv, .tsv or
+.parquet) with the columns 'image' (path of the image file, relative to the table's folder or absolute) and 'caption'
+(its text), other columns ignored; webdataset .tar shards, e.g. 'dir/{00000..00099}.tar', each sample an image
+(.jpg, .jpeg, .png or .webp) and a caption (.txt) under the same key. Unusable samples (missing or broken image,
+empty caption) are skipped and reported; more than --max-skip of them in an epoch stops the run. Exit status: 0 trained,
+2 bad input, 1 training failed (the last good checkpoint is kept), 128+N stopped by signal N (checkpoint saved:
+continue with --resume)."""
 
 def train_parser() -> argparse.ArgumentParser:
-    p = _OneLineParser(prog='groupvit_train', description='Train GroupViT on image–caption pairs (defaults: the paper recipe).')
+    p = _OneLineParser(prog='groupvit_train', description='Train GroupViT on image–caption pairs (defaults: the paper recipe).',
+                       epilog=DATA_FORMATS, formatter_class=_HelpWithDefaults)
     a = p.add_argument
-    a('--config', help='YAML file of options (keys as below, dashes or underscores); flags override it')
-    a('--data', help="training pairs: 'synthetic' (built-in captioned shapes), a .csv/.tsv/.parquet table, or webdataset shards 'dir/{00000..00099}.tar'")
+    a('--config', help='YAML file of options (keys as below, dashes or underscores); flags override it (default: none)')
+    a('--data', help="training pairs: 'synthetic' (built-in captioned shapes), a .csv/.tsv/.parquet table with columns "
+                   "'image' and 'caption', or webdataset shards 'dir/{00000..00099}.tar' (see below; required)")
     a('--valid', help='validation pairs, same forms (default: synthetic validation shapes with --data synthetic, else none)')
     a('--n-train', type=int, default=2048, help='number of synthetic training pairs (--data synthetic)')
     a('--n-valid', type=int, default=256, help='number of synthetic validation pairs')
-    a('--epoch-length', type=int, help='samples per epoch, for shards without *_stats.json')
+    a('--epoch-length', type=int, help='samples per epoch, for shards without *_stats.json (default: the count in the shards\' stats)')
     a('--preset', default='s16', choices=list(PRESETS), help='model size')
     a('--arch', type=_mapping, default={}, help="GroupViTConfig fields over the preset's, as a YAML mapping, e.g. "
-                                                "'{depths: [1, 1, 0], patch_stem: conv, center_assign: true}'")
+                                                "'{depths: [1, 1, 0], patch_stem: conv, center_assign: true}' (default: none)")
     a('--synthetic', type=_mapping, default={}, help="SyntheticShapes options for --data synthetic, as a YAML mapping, e.g. "
-                                                     "'{kinds: [circle, square, star], max_objects: 2}'")
+                                                     "'{kinds: [circle, square, star], max_objects: 2}' (default: none)")
     a('--image-size', type=int, help="training image size (default: the preset's, 224 for s16)")
     a('--batch', '--contrastive-batch', type=int, default=4096, help='global batch of eq. 6–7, over all processes')
     a('--chunk', type=int, help='gradient caching: encode CHUNK samples per process at a time (eq. 8 still over the whole '
-                                'batch; ~4x less activation memory at batch/8, ~1.4x time)')
-    a('--epochs', type=int, default=30)
-    a('--minutes', type=float, help='stop after this many minutes of training (the schedule stays the one of --epochs)')
-    a('--warmup-epochs', type=float, default=2)
+                                'batch; ~4x less activation memory at batch/8, ~1.4x time; default: off)')
+    a('--epochs', type=int, default=30, help='training epochs (the length of the schedule)')
+    a('--minutes', type=float, help='stop after this many minutes of training (the schedule stays the one of --epochs; default: no limit)')
+    a('--warmup-epochs', type=float, default=2, help='epochs of linear warm-up from --warmup-lr to --lr, then cosine; must be < --epochs')
     a('--lr', type=float, help='peak learning rate (default 1.6e-3 × batch/4096)')
     a('--warmup-lr', type=float, help='start of the warm-up (default 4e-6 × batch/4096)')
     a('--min-lr', type=float, help='end of the cosine (default 4e-5 × batch/4096)')
@@ -432,7 +581,7 @@ def train_parser() -> argparse.ArgumentParser:
     a('--grad-clip', type=float, default=5.0, help='max gradient norm (0: off)')
     a('--drop-path', type=float, help="drop-path rate (default: the preset's, 0.1 for s16)")
     a('--num-prompts', '-K', type=int, default=3, help='noun prompts per caption (eq. 7)')
-    a('--templates', default='full', help='prompt template set for the nouns')
+    a('--templates', default='full', help='prompt template set for the nouns (see groupvit_nb.text)')
     a('--augment', default='randaugment', choices=['randaugment', 'colorjitter', 'none'],
       help="policy after crop + flip: the paper's RandAugment, colour jitter, or none (for small synthetic shapes whose captions name colours)")
     a('--crop-scale', type=float, default=0.08, help='smallest area fraction of RandomResizedCrop (paper: 0.08)')
@@ -444,17 +593,21 @@ def train_parser() -> argparse.ArgumentParser:
                                                            "positives, even with --same-prompt-positive")
     a('--same-prompt-positive', action='store_true', help='equal prompts of other images count as positives in eq. 7')
     a('--precision', default='auto', choices=['auto', 'fp32', 'bf16', 'fp16'], help='auto: bf16 on a GPU, fp32 on CPU')
-    a('--device', default='auto', choices=['auto', 'cpu', 'cuda'])
+    a('--device', default='auto', choices=['auto', 'cpu', 'cuda'], help='auto: a CUDA GPU if one is visible, else the CPU')
     a('--compile', action='store_true', help='torch.compile the model')
     a('--checkpoint-activations', action='store_true', help='recompute activations in the backward pass (less memory)')
     a('--num-workers', type=int, help='data-loading processes per training process (default: min(8, cores))')
-    a('--out', default='runs/groupvit', help='output folder: logs, plot, checkpoints')
+    a('--out', default='runs/groupvit', help='output folder: logs, plot, checkpoints; one run at a time (locked), and a folder '
+                                            'holding a run needs --resume or --overwrite')
     a('--save-every', type=int, default=1000, help='steps between checkpoints (and one at each epoch end)')
-    a('--resume', nargs='?', const='auto', help='continue from OUT/checkpoints/last.pth if it exists, or from the given checkpoint')
-    a('--init', help='start from a checkpoint GroupViT.from_pretrained reads: folder, .pth, hub id (nvidia/groupvit-gcc-yfcc) or a training checkpoint')
-    a('--freeze', help=f"comma-separated parts kept fixed: {', '.join(PARTS)}")
+    a('--resume', nargs='?', const='auto', help='continue from OUT/checkpoints/last.pth if it exists (else start), or from the given '
+                                              'checkpoint; the settings must be those of the run (default: a new run)')
+    a('--overwrite', action='store_true', help='replace the run in --out (its files are deleted once all settings are checked)')
+    a('--init', help='start from a checkpoint GroupViT.from_pretrained reads: folder, .pth, hub id (nvidia/groupvit-gcc-yfcc) or a training checkpoint (default: random initialisation)')
+    a('--freeze', help=f"comma-separated parts kept fixed: {', '.join(PARTS)} (default: none)")
     a('--collapse-every', type=int, default=100, help='steps between group-collapse probes (0: off)')
     a('--seed', type=int, default=0, help='fixes initialisation, data order, augmentation, noun sampling, Gumbel noise')
+    a('--max-skip', type=float, default=0.05, help='largest fraction of unusable samples in an epoch; above it the run stops')
     a('--no-progress', action='store_true', help='no progress bars')
     return p
 
@@ -485,11 +638,104 @@ def parse_train_args(argv=None) -> argparse.Namespace:
         if unknown: p.error(f"--config {path}: unknown option(s) {unknown}; see groupvit_train --help.")
         p.set_defaults(**cfg)
         args = p.parse_args(argv)
-    for a in p._actions:
+    for a in p._actions:  # values from the YAML file arrive unchecked
         v = getattr(args, a.dest, None)
         if a.choices and v is not None and v not in a.choices: p.error(f"--{a.dest.replace('_', '-')} must be one of {list(a.choices)}, got {v!r}.")
+        if a.type in (int, float) and v is not None:
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or (a.type is int and not isinstance(v, int)):
+                p.error(f"--{a.dest.replace('_', '-')} must be {'an integer' if a.type is int else 'a number'}, got {v!r}.")
+            setattr(args, a.dest, a.type(v))
     if not args.data: p.error("--data is required: 'synthetic', a table file (.csv/.tsv/.parquet) or webdataset shards.")
     return args
+
+# %% ../nbs/06_train.ipynb #afca42f3
+PRESET_PATCH = {'s16': 16, 'tiny': 8}
+
+def _flag(k): return '--' + k.replace('_', '-')
+
+def check_train_args(args):
+    "Refuse settings that cannot train with one `ValueError` sentence, before anything is built or written."
+    def need(ok, msg):
+        if not ok: raise ValueError(msg)
+    for k in ('lr', 'warmup_lr', 'min_lr', 'wd', 'grad_clip', 'drop_path', 'warmup_epochs', 'crop_scale', 'erase',
+              'multi_label_weight', 'segment_weight', 'minutes', 'max_skip'):
+        v = getattr(args, k, None)
+        need(v is None or math.isfinite(v), f"{_flag(k)} must be a finite number, got {v}.")
+    need(args.lr is None or args.lr > 0, f"--lr must be positive, got {args.lr}.")
+    for k in ('warmup_lr', 'min_lr', 'wd', 'grad_clip', 'multi_label_weight', 'segment_weight'):
+        v = getattr(args, k)
+        need(v is None or v >= 0, f"{_flag(k)} must be >= 0, got {v}.")
+    need(args.drop_path is None or 0 <= args.drop_path < 1, f"--drop-path must be in [0, 1), got {args.drop_path}.")
+    need(0 <= args.max_skip <= 1, f"--max-skip must be a fraction in [0, 1], got {args.max_skip}.")
+    need(args.epochs >= 1, f"--epochs must be at least 1, got {args.epochs}.")
+    need(args.batch >= 1, f"--batch must be at least 1, got {args.batch}.")
+    need(0 <= args.warmup_epochs < args.epochs, f"--warmup-epochs {args.warmup_epochs} must be in [0, --epochs {args.epochs}).")
+    need(1 <= args.context_length <= 77, f"--context-length must be between 1 and 77, got {args.context_length}.")
+    need(0 < args.crop_scale <= 1, f"--crop-scale must be in (0, 1], got {args.crop_scale}.")
+    need(0 <= args.erase <= 1, f"--erase must be a probability in [0, 1], got {args.erase}.")
+    need(args.num_prompts >= 0, f"--num-prompts must be >= 0, got {args.num_prompts}.")
+    need(args.save_every >= 0, f"--save-every must be 0 (epoch ends only) or a positive number of steps, got {args.save_every}.")
+    need(args.collapse_every >= 0, f"--collapse-every must be 0 (off) or a positive number of steps, got {args.collapse_every}.")
+    need(args.epoch_length is None or args.epoch_length >= 1, f"--epoch-length must be at least 1, got {args.epoch_length}.")
+    need(args.num_workers is None or args.num_workers >= 0, f"--num-workers must be >= 0, got {args.num_workers}.")
+    need(args.chunk is None or args.chunk >= 1, f"--chunk must be a positive number of samples, got {args.chunk}.")
+    need(not (args.chunk and args.compile), "--compile with --chunk is not supported: gradient caching calls the encoders directly.")
+    need(not (args.chunk and args.segment_weight), "--segment-weight with --chunk is not supported: gradient caching keeps no segments.")
+    need(args.minutes is None or args.minutes > 0, f"--minutes must be positive, got {args.minutes}.")
+    need(not args.synthetic or 'synthetic' in (args.data, args.valid), "--synthetic options only apply to --data synthetic.")
+    if args.image_size is not None:
+        patch = args.arch.get('patch_size', PRESET_PATCH[args.preset])
+        need(args.image_size >= 1 and (not isinstance(patch, int) or args.image_size % patch == 0),
+             f"--image-size must be a positive multiple of the patch size {patch}, got {args.image_size}.")
+    need(not (args.resume and args.overwrite), "--resume continues the run in --out and --overwrite replaces it: pass one of them.")
+    if args.device == 'cuda' and not torch.cuda.is_available():
+        raise ValueError("--device cuda: no CUDA GPU is visible on this machine; use --device cpu (or leave --device auto).")
+    if args.precision in ('bf16', 'fp16') and not torch.cuda.is_available():
+        raise ValueError(f"--precision {args.precision} needs a CUDA GPU and none is visible; use --precision fp32 on CPU.")
+
+# %% ../nbs/06_train.ipynb #338588ec
+RUN_FILES = ('config.yaml', 'run.json', 'steps.csv', 'epochs.csv', 'groups.csv', 'train.png', 'final.pth', f'checkpoints/{CHECKPOINT}')
+LOCK_FILE = '.lock'
+
+def lock_folder(folder):
+    """Lock `folder/LOCK_FILE` exclusively (creating the folder) → the open lock file (close it to release), or a
+    `ValueError` that names the process holding it. The lock goes with the process, however it ends."""
+    try: import fcntl
+    except ImportError: return None  # no flock on this system: no lock
+    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
+    f = open(folder/LOCK_FILE, 'a+')
+    try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        f.seek(0); pid = f.read().strip(); f.close()
+        raise ValueError(f"{folder} is in use by another training run{f' (process {pid})' if pid else ''}; "
+                         "wait for it to end, or choose another output folder.") from None
+    f.seek(0); f.truncate(); f.write(str(os.getpid())); f.flush()
+    return f
+
+def previous_run(folder) -> list:
+    "The files of an earlier run (`RUN_FILES`) that `folder` holds."
+    return [n for n in RUN_FILES if (Path(folder)/n).exists()]
+
+# %% ../nbs/06_train.ipynb #bc4599fd
+RUN_SETTINGS = ('data', 'valid', 'n_train', 'n_valid', 'epoch_length', 'preset', 'arch', 'synthetic', 'image_size', 'batch',
+                'epochs', 'warmup_epochs', 'lr', 'warmup_lr', 'min_lr', 'wd', 'grad_clip', 'drop_path', 'num_prompts',
+                'templates', 'augment', 'crop_scale', 'erase', 'context_length', 'multi_label_weight', 'segment_weight',
+                'segment_own_prompts', 'same_prompt_positive', 'init', 'freeze', 'seed')
+
+def _where(spec):
+    "A data spec as compared on resume: local paths absolute, 'synthetic' and URLs as given."
+    if spec is None or spec == 'synthetic' or str(spec).startswith('pipe:') or '://' in str(spec): return spec
+    return str(Path(spec).expanduser().resolve())
+
+def run_settings(args, size:int) -> dict:
+    "The settings of `RUN_SETTINGS` (image size resolved, data paths absolute) that a checkpoint must match to be resumed."
+    s = {k: getattr(args, k, None) for k in RUN_SETTINGS}
+    s.update(image_size=size, data=_where(args.data), valid=_where(args.valid), arch=dict(args.arch), synthetic=dict(args.synthetic))
+    return s
+
+def settings_differ(saved:dict, now:dict) -> list:
+    "`['--n-train 48 there, 24 now', …]` for the settings both know and that differ."
+    return [f"{_flag(k)} {saved[k]} there, {v} now" for k, v in now.items() if k in saved and saved[k] != v]
 
 # %% ../nbs/06_train.ipynb #021f20db
 def _source(spec, what, args, size, split):
@@ -512,34 +758,60 @@ def _source(spec, what, args, size, split):
     if n == 0: raise ValueError(f"--{what} '{s}' holds no image–caption pairs.")
     return src
 
-def build_run(args):
-    "Everything `groupvit_train` trains with: `(learn, start_epoch, rank)`; bad settings raise one-line errors."
+def build_run(args, stop:GracefulStop|None=None):
+    """Everything `groupvit_train` trains with: `(learn, start_epoch, rank)`; bad settings raise one-line errors. Rank 0
+    locks `--out` (the open lock file is `learn.out_lock`), refuses a folder holding a run unless `--resume`/`--overwrite`,
+    and removes stale temp files. `stop`: a `GracefulStop` that the checkpoints act on."""
+    check_train_args(args)
+    rank, world, device = init_distributed(args.device)
+    out = Path(args.out)
+    lock, made = None, not out.exists()
+    if rank == 0:
+        lock = lock_folder(out)
+        try:
+            old = previous_run(out)
+            if old and not (args.resume or args.overwrite):
+                raise ValueError(f"--out {out} already holds a run ({', '.join(old)}): pass --resume to continue it, "
+                                 "--overwrite to replace it, or choose another --out.")
+            gone = remove_stale_temps(out, out/'checkpoints')
+            if gone: print(f"removed {len(gone)} temp file(s) left by a killed run: {', '.join(p.name for p in gone)}")
+        except BaseException: _release(lock, out, made); raise
+    try: learn, start = _build(args, stop, rank, world, device, out)
+    except BaseException: _release(lock, out, made); raise
+    learn.out_lock = lock
+    return learn, start, rank
+
+def _release(lock, out, made):
+    "Undo the claim of `out` after a failed start: unlock it, and remove it if this run created it and left nothing else."
+    if lock is None: return
+    lock.close()
+    if made and [p.name for p in out.iterdir()] == [LOCK_FILE]: (out/LOCK_FILE).unlink(); out.rmdir()
+
+def _build(args, stop, rank, world, device, out):
     from groupvit_nb.data import WebShards, pair_dataloaders, train_transform
     from groupvit_nb.text import MultiLabelTokenizer
-    if args.device == 'cuda' and not torch.cuda.is_available():
-        raise ValueError("--device cuda: no CUDA GPU is visible on this machine; use --device cpu (or leave --device auto).")
-    if args.precision in ('bf16', 'fp16') and not torch.cuda.is_available():
-        raise ValueError(f"--precision {args.precision} needs a CUDA GPU and none is visible; use --precision fp32 on CPU.")
-    rank, world, device = init_distributed(args.device)
     precision = args.precision if args.precision != 'auto' else ('bf16' if device.type == 'cuda' else 'fp32')
-    if args.batch < 1 or args.batch % world:
+    if args.batch % world:
         raise ValueError(f"--batch {args.batch} must be a positive multiple of the number of processes ({world}).")
-    if args.epochs < 1: raise ValueError(f"--epochs must be at least 1, got {args.epochs}.")
-    if not 0 <= args.warmup_epochs < args.epochs: raise ValueError(f"--warmup-epochs {args.warmup_epochs} must be in [0, --epochs {args.epochs}).")
-    if not 1 <= args.context_length <= 77: raise ValueError(f"--context-length must be between 1 and 77, got {args.context_length}.")
-    if not 0 < args.crop_scale <= 1: raise ValueError(f"--crop-scale must be in (0, 1], got {args.crop_scale}.")
-    if not 0 <= args.erase <= 1: raise ValueError(f"--erase must be a probability in [0, 1], got {args.erase}.")
-    if args.collapse_every < 0: raise ValueError(f"--collapse-every must be 0 (off) or a positive number of steps, got {args.collapse_every}.")
-    if args.chunk is not None and args.chunk < 1: raise ValueError(f"--chunk must be a positive number of samples, got {args.chunk}.")
-    if args.chunk and args.compile: raise ValueError("--compile with --chunk is not supported: gradient caching calls the encoders directly.")
-    if args.chunk and args.segment_weight: raise ValueError("--segment-weight with --chunk is not supported: gradient caching keeps no segments.")
-    if args.segment_weight < 0: raise ValueError(f"--segment-weight must be >= 0, got {args.segment_weight}.")
-    if args.minutes is not None and args.minutes <= 0: raise ValueError(f"--minutes must be positive, got {args.minutes}.")
-    if args.synthetic and args.data != 'synthetic' and args.valid != 'synthetic':
-        raise ValueError("--synthetic options only apply to --data synthetic.")
     bs = args.batch // world
     if args.chunk and args.chunk >= bs and rank == 0: print(f"--chunk {args.chunk} >= {bs} samples per process: gradient caching has nothing to split")
     size = args.image_size or PRESET_SIZES[args.preset]
+    # the learning rates as used (recipe defaults scaled with the global batch; a tenth of them when fine-tuning)
+    lr, wlr, mlr = finetune_lrs(scaled_lrs(args.batch)) if args.init else scaled_lrs(args.batch)
+    args.lr = lr if args.lr is None else args.lr
+    args.warmup_lr = wlr if args.warmup_lr is None else args.warmup_lr
+    args.min_lr = mlr if args.min_lr is None else args.min_lr
+    state, ck = None, out/'checkpoints'/CHECKPOINT
+    if args.resume:
+        path = ck if args.resume == 'auto' else Path(args.resume)
+        if path.exists(): state = load_checkpoint(path)
+        elif args.resume != 'auto': raise FileNotFoundError(f"--resume {path}: no such checkpoint.")
+        elif rank == 0: print(f"no checkpoint at {path} yet: starting from scratch")
+    meta = run_settings(args, size)
+    if state is not None:
+        diff = settings_differ(state.get('meta', {}), meta)
+        if diff: raise ValueError(f"--resume: the checkpoint was trained with other settings ({'; '.join(diff)}); resume with "
+                                  "the same ones, or start a new run in another --out.")
     train = _source(args.data, 'data', args, size, 'train')
     valid = _source(args.valid or 'synthetic', 'valid', args, size, 'valid') if args.valid or args.data == 'synthetic' else None
     if isinstance(train, WebShards):
@@ -550,6 +822,18 @@ def build_run(args):
         if bs > len(train):
             raise ValueError(f"--batch {args.batch} is larger than the {len(train) * world} training pairs of --data "
                              f"({bs} per process, {len(train)} pairs each); lower --batch or add data.")
+    seed_everything(args.seed)  # the same initial weights everywhere
+    kw = dict(img_size=size, context_length=77, **args.arch)
+    if args.drop_path is not None: kw['drop_path_rate'] = args.drop_path
+    try: model = PRESETS[args.preset](**kw)
+    except TypeError as e:
+        from dataclasses import fields
+        raise ValueError(f"--arch: {e}; GroupViTConfig fields are {[f.name for f in fields(GroupViTConfig)]}.") from None
+    if args.init and state is None: model = load_init(model, args.init)  # one-line ValueError if the architecture differs
+    if args.freeze:  # before the Learner: its parameter groups keep only what requires grad
+        freeze(model, args.freeze)
+        if not any(p.requires_grad for p in model.parameters()):
+            raise ValueError(f"--freeze {args.freeze} leaves no parameter to train; keep at least one of {', '.join(PARTS)} free.")
     from groupvit_nb.data import SyntheticShapes
     for src in (train, valid):  # synthetic shapes: draw them once and keep them in memory, now that the settings are checked
         base = src.source if isinstance(src, RankShard) else src
@@ -559,37 +843,8 @@ def build_run(args):
     tfm = train_transform(size, scale=(args.crop_scale, 1.), policy=args.augment, erase=args.erase)
     dls = pair_dataloaders(train, valid, size=size, batch_size=bs, num_workers=args.num_workers, tokenizer=tok, seed=args.seed,
                            train_tfm=tfm, persistent_workers=False, epoch_length=args.epoch_length, device=device)
-    out = Path(args.out)
-    state, ck = None, out/'checkpoints'/CHECKPOINT
-    if args.resume:
-        path = ck if args.resume == 'auto' else Path(args.resume)
-        if path.exists(): state = load_checkpoint(path)
-        elif args.resume != 'auto': raise FileNotFoundError(f"--resume {path}: no such checkpoint.")
-        elif rank == 0: print(f"no checkpoint at {path} yet: starting from scratch")
-    meta = dict(preset=args.preset, batch=args.batch, epochs=args.epochs, image_size=size, num_prompts=args.num_prompts,
-                context_length=args.context_length, warmup_epochs=args.warmup_epochs, seed=args.seed)
-    if args.arch: meta['arch'] = dict(args.arch)
-    if args.synthetic: meta['synthetic'] = dict(args.synthetic)
-    if state is not None:
-        diff = {k: (state['meta'].get(k), v) for k, v in meta.items() if k in state.get('meta', {}) and state['meta'][k] != v}
-        if diff: raise ValueError("the checkpoint was trained with other settings (" + ', '.join(f"{k}: {a} there, {b} now" for k, (a, b) in diff.items())
-                                  + "); resume with the same ones.")
-    seed_everything(args.seed)  # the same initial weights everywhere
-    kw = dict(img_size=size, context_length=77, **args.arch)
-    if args.drop_path is not None: kw['drop_path_rate'] = args.drop_path
-    try: model = PRESETS[args.preset](**kw)
-    except TypeError as e:
-        from dataclasses import fields
-        raise ValueError(f"--arch: {e}; GroupViTConfig fields are {[f.name for f in fields(GroupViTConfig)]}.") from None
-    if args.init: model = load_init(model, args.init)  # one-line ValueError if the architecture differs
-    if args.freeze: freeze(model, args.freeze)  # before the Learner: its parameter groups keep only what requires grad
-    if args.init:  # fine-tuning: lower default lrs; explicit flags win
-        lr, wlr, mlr = finetune_lrs(scaled_lrs(args.batch))
-        args.lr = args.lr or lr
-        args.warmup_lr = wlr if args.warmup_lr is None else args.warmup_lr
-        args.min_lr = mlr if args.min_lr is None else args.min_lr
     torch.manual_seed(args.seed + rank)  # then different Gumbel noise and drop-path draws per process
-    cbs = [Checkpoint(out/'checkpoints', args.save_every, state, meta)]
+    cbs = [Checkpoint(out/'checkpoints', args.save_every, state, meta, stop), SkipGuard(args.max_skip)]
     if rank == 0: cbs += [StepLog(out), RunLog(out, args.seed, init=args.init, chunk=args.chunk)]
     if args.chunk: cbs.append(GradCacheCallback(args.chunk))
     if args.freeze: cbs.append(FrozenBatchNormEval())
@@ -605,26 +860,54 @@ def build_run(args):
     if args.no_progress or rank > 0: learn.remove_cb(ProgressCallback)
     if rank == 0:
         import yaml
-        out.mkdir(parents=True, exist_ok=True)
-        (out/'config.yaml').write_text(yaml.safe_dump({k: v for k, v in vars(args).items() if k != 'config'}, sort_keys=False))
-    return learn, (state['epoch'] if state else 0), rank
+        if args.overwrite:  # every setting is checked: now the old run's files go
+            for n in previous_run(out): (out/n).unlink()
+        (out/'config.yaml').write_text(yaml.safe_dump({k: v for k, v in vars(args).items() if k not in ('config', 'overwrite')},
+                                                      sort_keys=False))
+    return learn, (state['epoch'] if state else 0)
+
+_BAD_INPUT = (ValueError, TypeError, FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError, FileExistsError)
+
+def _os_error(e:OSError) -> str:
+    "One line for an `OSError`, naming its file."
+    if isinstance(e, DiskFull): return str(e)
+    if _disk_full(e): return f"no space left on the device{f' to write {e.filename}' if e.filename else ''}; free some space, then --resume."
+    return f"{e.strerror or e}{f': {e.filename}' if e.filename else ''}"
 
 def main(argv=None):
-    "Console script `groupvit_train`."
+    "Console script `groupvit_train`: exit 0 when trained, 2 for bad input, 1 when training failed, 128 + N after signal N."
     args = parse_train_args(argv)
-    try: learn, start_epoch, rank = build_run(args)
-    except (ValueError, TypeError, OSError) as e: _fail(str(e))
-    fit_groupvit(learn, args.epochs, args.lr, args.warmup_epochs, args.warmup_lr, args.min_lr, start_epoch)
-    tb = getattr(learn, 'time_budget', None)
-    if rank == 0 and tb is not None and tb.stopped:
-        print(f"--minutes {args.minutes}: stopped after {tb.elapsed / 60:.1f} min at step {learn.train_iter} of "
-              f"{args.epochs * len(learn.dls.train)} ({learn.train_iter / (args.epochs * len(learn.dls.train)):.0%} of the schedule)")
-    if rank == 0:
-        m = unwrap(learn.model)
-        atomic_save(dict(model={k: v.detach().cpu() for k, v in m.state_dict().items()}, config=m.cfg.to_dict(),
-                         meta=dict(seed=args.seed)), Path(args.out)/'final.pth')  # from_pretrained ignores the extra key
-        print(f"wrote {Path(args.out)/'final.pth'} (load it with GroupViT.from_pretrained), logs and train.png in {args.out}")
-    if dist.is_available() and dist.is_initialized(): dist.barrier(); dist.destroy_process_group()
+    stop = GracefulStop()
+    try: learn, start_epoch, rank = build_run(args, stop)
+    except _BAD_INPUT as e: _fail(_os_error(e) if isinstance(e, OSError) and e.errno is not None else str(e))
+    except OSError as e: _fail(_os_error(e), 1)
+    out, ck = Path(args.out), learn.cbs.filter(lambda c: isinstance(c, Checkpoint))[0]
+    try:
+        with stop: fit_groupvit(learn, args.epochs, args.lr, args.warmup_epochs, args.warmup_lr, args.min_lr, start_epoch)
+        if ck.signal is not None:
+            _fail(f"stopped by {ck.signal} after step {learn.train_iter}; {out/'checkpoints'/CHECKPOINT} holds that step: "
+                  "continue with --resume.", 128 + (stop.signum or signal.SIGTERM), prefix='')
+        tb = getattr(learn, 'time_budget', None)
+        if rank == 0 and tb is not None and tb.stopped:
+            print(f"--minutes {args.minutes}: stopped after {tb.elapsed / 60:.1f} min at step {learn.train_iter} of "
+                  f"{args.epochs * len(learn.dls.train)} ({learn.train_iter / (args.epochs * len(learn.dls.train)):.0%} of the schedule)")
+        if rank == 0:
+            m = unwrap(learn.model)
+            sd = {k: v.detach().cpu() for k, v in m.state_dict().items()}
+            if _nonfinite(sd): raise TrainingStopped(f"after step {learn.train_iter} the weights are not finite")
+            atomic_save(dict(model=sd, config=m.cfg.to_dict(), meta=dict(seed=args.seed)), out/'final.pth')  # from_pretrained ignores 'meta'
+            print(f"wrote {out/'final.pth'} (load it with GroupViT.from_pretrained), logs and train.png in {args.out}")
+        if dist.is_available() and dist.is_initialized(): dist.barrier(); dist.destroy_process_group()
+    except TrainingStopped as e:
+        kept = (f"{out/'checkpoints'/CHECKPOINT} (step {ck.saved_step}) is the last good checkpoint: fix the cause, then --resume"
+                if ck.saved_step else "no checkpoint was written")
+        _fail(f"{e.message}; {kept}.", 1)
+    except OSError as e: _fail(_os_error(e), 1)
+    except torch.OutOfMemoryError:
+        _fail(f"out of GPU memory at step {learn.train_iter + 1}: lower --batch, or use --chunk or --checkpoint-activations.", 1)
+    except KeyboardInterrupt: _fail(f"interrupted at step {learn.train_iter + 1}; nothing was saved after step {ck.saved_step or 0}.", 130, prefix='')
+    finally:
+        if getattr(learn, 'out_lock', None) is not None: learn.out_lock.close()
 
 # %% ../nbs/06_train.ipynb #64bca0d5
 if __name__ == '__main__': main()

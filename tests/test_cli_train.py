@@ -24,8 +24,25 @@ def test_help():
     assert r.returncode == 0
     for flag in ('--config', '--data', '--preset', '--batch', '--contrastive-batch', '--chunk', '--epochs', '--num-prompts',
                  '--templates', '--augment', '--crop-scale', '--precision', '--out', '--resume', '--init', '--freeze',
-                 '--collapse-every', '--seed'):
+                 '--collapse-every', '--seed', '--overwrite', '--max-skip'):
         assert flag in r.stdout, flag
+    assert "'image'" in r.stdout and "'caption'" in r.stdout  # the accepted table columns
+    assert 'Exit status: 0 trained' in ' '.join(r.stdout.split())
+
+
+def test_every_option_has_help_and_its_default():
+    import argparse
+    from groupvit_nb.train import train_parser
+    p = train_parser()
+    fmt = p._get_formatter()
+    for a in p._actions:
+        if isinstance(a, argparse._HelpAction): continue
+        assert a.help, a.option_strings
+        if not isinstance(a, argparse._StoreTrueAction):  # a switch is off unless given
+            h = fmt._get_help_string(a) % dict(default=a.default)
+            assert 'default' in h or 'required' in h, (a.option_strings, h)
+    text = ' '.join(p.format_help().split())
+    assert 'max gradient norm (0: off) (default: 5.0)' in text and '(0: the paper) (default: 0.0)' in text
 
 
 def test_errors(tmp_path, capsys):

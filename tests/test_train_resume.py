@@ -1,9 +1,10 @@
 """Crash-safe resume of `groupvit_train`: a tiny-model CPU run killed with SIGKILL in the middle of an epoch and then
 resumed with `--resume` ends with the same weights as the same run left alone — max |difference| ≤ 1e-6 over all
 tensors (the runs are deterministic on CPU: seeded Gumbel noise, one thread, no data workers; in practice the
-difference is exactly 0). A half-written checkpoint is never loaded: a stray temp file next to `last.pth` is
-ignored, and a cut `last.pth` is refused with a one-line error."""
-import csv, os, signal, subprocess, sys, time
+difference is exactly 0). The run kills itself right after step 9 (`_train_signal_worker.py`), so the test does not
+depend on the machine's speed. A half-written checkpoint is never loaded: a stray temp file next to `last.pth` is
+removed, and a cut `last.pth` is refused with a one-line error."""
+import csv, os, signal, subprocess, sys
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,9 @@ def _env():
     return dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1', PYTHONWARNINGS='ignore')
 
 
+WORKER = Path(__file__).with_name('_train_signal_worker.py')
+
+
 def _cmd(out, *extra): return [sys.executable, '-m', 'groupvit_nb.train', *ARGS, '--out', str(out), *extra]
 
 
@@ -38,14 +42,10 @@ def _weights(path): return GroupViT.from_pretrained(path).state_dict()
 def runs(tmp_path_factory):
     tmp = tmp_path_factory.mktemp('resume')
     full = subprocess.Popen(_cmd(tmp / 'full'), env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    killed = subprocess.Popen(_cmd(tmp / 'killed'), env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     kill_after = STEPS_PER_EPOCH + 3  # three steps into the second epoch: after the every-4-steps checkpoint of step 8
-    deadline = time.time() + 240
-    while len(_rows(tmp / 'killed' / 'steps.csv')) < kill_after and killed.poll() is None and time.time() < deadline:
-        time.sleep(0.02)
-    killed.send_signal(signal.SIGKILL)
-    killed.wait()
-    assert killed.returncode == -signal.SIGKILL, 'the run ended before it could be killed'
+    killed = subprocess.run([sys.executable, str(WORKER), 'SIGKILL', str(kill_after), *ARGS, '--out', str(tmp / 'killed')],
+                            env=_env(), capture_output=True, text=True, timeout=300)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
     assert not (tmp / 'killed' / 'final.pth').exists()
     at_kill = load_checkpoint(tmp / 'killed' / 'checkpoints' / 'last.pth')
     ck = tmp / 'killed' / 'checkpoints'
@@ -54,6 +54,7 @@ def runs(tmp_path_factory):
     logged_at_kill = len(_rows(tmp / 'killed' / 'steps.csv'))
     resumed = subprocess.run(_cmd(tmp / 'killed', '--resume'), env=_env(), capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert not (ck / '.last.pth.tmp99999').exists()  # removed at start
     out, _ = full.communicate(timeout=300)
     assert full.returncode == 0, out[-2000:]
     return tmp, at_kill, logged_at_kill
@@ -62,7 +63,7 @@ def runs(tmp_path_factory):
 def test_killed_mid_epoch(runs):
     _, at_kill, logged = runs
     assert 0 < at_kill['iter'] < STEPS_PER_EPOCH, f"checkpoint at epoch {at_kill['epoch']} batch {at_kill['iter']}: not mid-epoch"
-    assert logged > at_kill['train_iter']  # steps were lost with the kill and had to be redone
+    assert (at_kill['train_iter'], logged) == (8, STEPS_PER_EPOCH + 3)  # steps 9 was logged, then lost with the kill and redone
 
 
 def test_resumed_equals_uninterrupted(runs):
