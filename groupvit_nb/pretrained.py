@@ -7,7 +7,7 @@ Docs: https://groupvit-nb.github.io/groupvit_nb/pretrained.html.md"""
 
 # %% ../nbs/09_pretrained.ipynb #4c5bbe20
 from __future__ import annotations
-import json, os, re, pickle, zipfile
+import json, numbers, os, re, pickle, zipfile
 from pathlib import Path
 import torch
 from .core import GroupViT, GroupViTConfig
@@ -234,14 +234,19 @@ def check_zero_shot(zero_shot, source:str='zero_shot') -> dict:
     if not isinstance(zero_shot, dict): raise TypeError(f"{source} must be a dict with keys from {ZERO_SHOT_KEYS}, got {type(zero_shot).__name__}.")
     unknown = sorted(set(zero_shot) - set(ZERO_SHOT_KEYS))
     if unknown: raise ValueError(f"{source} has unknown keys {unknown}; the zero-shot defaults are {list(ZERO_SHOT_KEYS)}.")
-    t = zero_shot.get('bg_thresh')
-    if 'bg_thresh' in zero_shot and (isinstance(t, bool) or not isinstance(t, (int, float)) or not 0 <= t <= 1):
-        raise ValueError(f"{source}: bg_thresh must be a number between 0 and 1, got {t!r}.")
-    if 'templates' in zero_shot:
+    out = dict(zero_shot)
+    if 'bg_thresh' in out:
+        t = out['bg_thresh']
+        if isinstance(t, torch.Tensor) and t.numel() == 1: t = t.item()
+        if isinstance(t, bool) or not isinstance(t, numbers.Real) or not 0 <= t <= 1:
+            raise ValueError(f"{source}: bg_thresh must be a number between 0 and 1, got {t!r}.")
+        out['bg_thresh'] = float(t)                       # numpy / torch scalars become plain floats (JSON)
+    if 'templates' in out:
         from groupvit_nb.text import get_templates
-        try: get_templates(zero_shot['templates'])
+        try: get_templates(out['templates'])
         except (TypeError, ValueError) as e: raise ValueError(f"{source}: {e}") from None
-    return dict(zero_shot)
+        if not isinstance(out['templates'], str): out['templates'] = list(out['templates'])
+    return out
 
 def _write_zero_shot(model, path:Path, zero_shot):
     zs = check_zero_shot(zero_shot if zero_shot is not None else getattr(model, 'zero_shot', None) or {})
