@@ -15,13 +15,14 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageOps
 from .core import GroupViT
+from .cli import segment_parser, OneLineParser, at_least, finite  # the options, importable without torch (notebook 00_cli)
 
 # %% auto #0
 __all__ = ['ZERO_SHOT_DEFAULTS', 'upright', 'load_image', 'normalize_image', 'denormalize_image', 'as_image_tensors',
            'check_class_names', 'patch_group_maps', 'group_class_scores', 'window_scores', 'window_starts',
            'slide_scores', 'target_size', 'resize_bilinear', 'resize_short_side', 'zero_shot_settings', 'segment',
            'palette', 'overlay', 'show_segmentation', 'group_maps', 'show_groups', 'save_label_map', 'output_stems',
-           'segment_parser', 'main']
+           'main']
 
 # %% ../nbs/07_segment.ipynb #255fbec7
 from .data import to_rgb, IMAGENET_MEAN, IMAGENET_STD, MAX_PIXELS  # shared with training
@@ -454,43 +455,14 @@ def _device(name:str) -> torch.device:
         raise ValueError(f"--device {name}: Apple's MPS is not available on this machine; use --device cpu (or auto).")
     return dev
 
-# %% ../nbs/07_segment.ipynb #a178a0c6
-def segment_parser():
-    p = argparse.ArgumentParser(prog='groupvit_segment', description='Zero-shot segmentation with GroupViT: '
-                                'writes <name>_overlay.png and <name>_labels.png per image (label 0 = background, '
-                                'i = i-th class) and classes.json.')
-    p.add_argument('images', nargs='+', help='image files (JPEG, PNG, ...)')
-    p.add_argument('--classes', required=True, help='comma-separated class names, e.g. "dog,grass,sky"')
-    p.add_argument('--weights', help='model (required): HF-format folder (e.g. groupvit_demo/model), NVlabs .pth or hub id')
-    p.add_argument('--out', required=True, help='output folder (created if missing)')
-    p.add_argument('--overwrite', action='store_true', help='replace outputs of an earlier run in --out')
-    p.add_argument('--no-background', action='store_true', help='never predict background')
-    p.add_argument('--bg-thresh', type=float, default=None,
-                   help="background where the best class score is below this (default: the model's own, else 0.95)")
-    p.add_argument('--templates', default=None,
-                   help="prompt templates: full, subset, simple or identity (default: the model's own, else simple)")
-    p.add_argument('--mode', choices=('slide', 'whole'), default='slide',
-                   help='slide: overlapping windows, as the official evaluation; whole: the image at once (default: slide)')
-    p.add_argument('--short-side', type=int, default=448, help='resize the short side to this; 0 keeps the size (default: 448)')
-    p.add_argument('--window', type=int, default=448, help='sliding-window size in pixels (default: 448)')
-    p.add_argument('--stride', type=int, default=224, help='sliding-window stride in pixels (default: 224)')
-    p.add_argument('--max-pixels', type=int, default=MAX_PIXELS,
-                   help=f'refuse images with more pixels than this (default: {MAX_PIXELS})')
-    p.add_argument('--device', default='auto', help='auto (a GPU if there is one), cpu, cuda, cuda:N or mps (default: auto)')
-    return p
-
 # %% ../nbs/07_segment.ipynb #ba64f842
 def main(argv=None):
     "Console script `groupvit_segment`."
     args = segment_parser().parse_args(argv)
     prog = 'groupvit_segment'
+    if args.max_pixels is None: args.max_pixels = MAX_PIXELS
     try: names = _parse_classes(args.classes)
     except (ValueError, TypeError) as e: _fail(prog, f"--classes: {e}")
-    for opt, v, low in (('--short-side', args.short_side, 0), ('--window', args.window, 1), ('--stride', args.stride, 1),
-                        ('--max-pixels', args.max_pixels, 1)):
-        if v < low: _fail(prog, f"{opt} must be at least {low}, got {v}.")
-    if args.bg_thresh is not None and not math.isfinite(args.bg_thresh):
-        _fail(prog, f"--bg-thresh must be a finite number, got {args.bg_thresh}.")
     try: device = _device(args.device)
     except ValueError as e: _fail(prog, str(e))
     missing = [f for f in args.images if not Path(f).is_file()]

@@ -12,7 +12,7 @@ CLASSES = ['dog', 'grass', 'sky']
 
 def run(*args):
     exe = shutil.which('groupvit_segment')
-    cmd = [exe] if exe else [sys.executable, '-c', 'from groupvit_nb.segment import main; main()']
+    cmd = [exe] if exe else [sys.executable, '-c', 'from groupvit_nb.cli import segment_main; segment_main()']
     return subprocess.run(cmd + [str(a) for a in args], capture_output=True, text=True, timeout=300)
 
 @pytest.fixture(scope='module')

@@ -107,7 +107,7 @@ def test_model_settings_are_used_unless_overridden(tiny, text_emb):
 
 def run(*args, timeout=300):
     exe = shutil.which('groupvit_segment')
-    cmd = [exe] if exe else [sys.executable, '-c', 'from groupvit_nb.segment import main; main()']
+    cmd = [exe] if exe else [sys.executable, '-c', 'from groupvit_nb.cli import segment_main; segment_main()']
     return subprocess.run(cmd + [str(a) for a in args], capture_output=True, text=True, timeout=timeout)
 
 
@@ -119,14 +119,14 @@ def photo(tmp_path_factory):
 
 
 CLI_CASES = [  # (id, extra arguments, part of the one-line message)
-    ('short-side-negative', ['--short-side', '-5'], '--short-side must be at least 0'),
-    ('window-zero', ['--window', '0'], '--window must be at least 1'),
-    ('stride-negative', ['--stride', '-1'], '--stride must be at least 1'),
-    ('max-pixels-zero', ['--max-pixels', '0'], '--max-pixels must be at least 1'),
-    ('bg-thresh-nan', ['--bg-thresh', 'nan'], '--bg-thresh must be a finite number'),
-    ('device-tpu', ['--device', 'tpu'], "--device 'tpu' is not a device"),
+    ('short-side-negative', ['--short-side', '-5'], 'argument --short-side: must be at least 0, got -5'),
+    ('window-zero', ['--window', '0'], 'argument --window: must be at least 1, got 0'),
+    ('stride-negative', ['--stride', '-1'], 'argument --stride: must be at least 1, got -1'),
+    ('max-pixels-zero', ['--max-pixels', '0'], 'argument --max-pixels: must be at least 1, got 0'),
+    ('bg-thresh-nan', ['--bg-thresh', 'nan'], 'argument --bg-thresh: must be a finite number, got nan'),
+    ('device-tpu', ['--device', 'tpu'], "argument --device: 'tpu' is not a device"),
     ('device-cuda-index', ['--device', 'cuda:99'], '--device cuda:99'),
-    ('classes-empty', ['--classes', ' , '], '--classes: class_names is empty'),
+    ('classes-blank', ['--classes', ' , '], '--classes: class_names contains an empty name'),
 ]
 if not torch.cuda.is_available():
     CLI_CASES.append(('device-cuda-without-gpu', ['--device', 'cuda'], 'no CUDA GPU is available'))
