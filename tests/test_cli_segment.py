@@ -112,3 +112,26 @@ def test_exif_orientation_gives_labels_of_the_displayed_size(weights, tmp_path):
     shown = training_load(tmp_path / 'turned.jpg')
     ref = segment(GroupViT.from_pretrained(weights), shown, ['dog', 'grass'], mode='whole', short_side=None)[0]
     np.testing.assert_array_equal(lab, ref.numpy())
+
+
+def test_the_model_folder_carries_its_zero_shot_settings(weights, images, tmp_path):
+    "A saved model's own background threshold (zero_shot.json) is used unless --bg-thresh is given."
+    folder = tmp_path / 'model'
+    shutil.copytree(weights, folder)
+    (folder / 'zero_shot.json').write_text(json.dumps({'bg_thresh': 0.0}))   # θ = 0: no pixel is background
+    assert GroupViT.from_pretrained(folder).zero_shot['bg_thresh'] == 0.0
+    yy, xx = np.mgrid[:96, :128]                                             # sky, grass and a red disc
+    scene = np.zeros((96, 128, 3), np.uint8); scene[:40] = (120, 170, 235); scene[40:] = (70, 150, 60)
+    scene[((yy - 60) ** 2 + (xx - 80) ** 2) < 300] = (200, 40, 40)
+    Image.fromarray(scene).save(tmp_path / 'scene.png')
+    common = [tmp_path / 'scene.png', '--classes', 'dog,grass', '--weights', folder, '--mode', 'whole', '--short-side', 0]
+    r = run(*common, '--out', tmp_path / 'own')
+    assert r.returncode == 0, r.stderr
+    assert np.array(Image.open(tmp_path / 'own' / 'scene_labels.png')).min() >= 1
+    r = run(*common, '--out', tmp_path / 'given', '--bg-thresh', 2)          # θ > 1: background wherever not the best segment
+    assert r.returncode == 0, r.stderr
+    lab = np.array(Image.open(tmp_path / 'given' / 'scene_labels.png'))
+    ref = segment(GroupViT.from_pretrained(weights), tmp_path / 'scene.png', ['dog', 'grass'], mode='whole', short_side=None,
+                  bg_thresh=2.0)[0]
+    np.testing.assert_array_equal(lab, ref.numpy())
+    assert (lab == 0).any()
