@@ -244,6 +244,33 @@ def _background(rng, h, w):
     img = img + rng.normal(0, 4, (h, w, 1))
     return np.clip(img, 0, 255).astype(np.uint8)
 
+# %% ../nbs/05_data.ipynb #8f764449
+_BACKGROUNDS = ('varied', 'any')
+
+def _uniform_background(rng, h, w):
+    "One flat colour drawn uniformly from the whole RGB cube, with faint noise."
+    img = rng.uniform(0, 255, 3) + rng.normal(0, 3, (h, w, 1))
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+def _contrasting_colour(rng, img, min_diff=60., tries=20):
+    "An RGB colour drawn uniformly from the cube whose mean channel difference from the image's mean colour is at least `min_diff`."
+    bg = img.reshape(-1, 3).mean(0)
+    for _ in range(tries):
+        rgb = rng.integers(0, 256, 3)
+        if np.abs(rgb - bg).mean() >= min_diff: break
+    return rgb
+
+def _colour_name(rgb):
+    "The name of the palette colour nearest to `rgb`."
+    names = list(COLOURS)
+    return names[int(np.argmin([((np.array(COLOURS[n]) - rgb) ** 2).sum() for n in names]))]
+
+def _stretch(shape, u):
+    "The polygons of `shape` stretched by e^u along x and e^-u along y (area kept), before rotation."
+    s = np.array([math.exp(u), math.exp(-u)])
+    return [(p * s, fill) for p, fill in shape]
+
+
 # %% ../nbs/05_data.ipynb #ecb5f813
 def _article(word): return 'an' if word[0] in 'aeiou' else 'a'
 
@@ -255,7 +282,8 @@ class SyntheticShapes(Dataset):
     class_names = DEFAULT_KINDS  # evaluation classes: mask value c ↔ class_names[c-1]; 0 is background
     def __init__(self, n:int=1000, size=64, split='train', seed:int=0, kinds=None, colours=None, textures=TEXTURES,
                  min_objects:int=1, max_objects:int=3, templates=TEMPLATES, size_words:bool=True, object_scale:float=1.0,
-                 kind_colours:dict|None=None, min_gap:int|None=None):
+                 kind_colours:dict|None=None, min_gap:int|None=None, any_colour:bool=False, backgrounds:str='varied',
+                 attribute_words:float=1.0, shape_jitter:float=0.0):
         if split not in _SPLITS: raise ValueError(f'split must be one of {list(_SPLITS)}, not {split!r}.')
         self.h, self.w = (size, size) if isinstance(size, int) else tuple(size)
         if min(self.h, self.w) < 16: raise ValueError(f'size {size} is too small to draw shapes; use at least 16 pixels.')
@@ -282,6 +310,13 @@ class SyntheticShapes(Dataset):
         if min_gap is not None and (not isinstance(min_gap, int) or isinstance(min_gap, bool) or min_gap < 0):
             raise ValueError(f'min_gap must be None or an int >= 0 (pixels between objects), got {min_gap!r}.')
         self.min_gap = min_gap
+        if backgrounds not in _BACKGROUNDS: raise ValueError(f'backgrounds must be one of {_BACKGROUNDS}, got {backgrounds!r}.')
+        for k, v, hi in (('attribute_words', attribute_words, 1), ('shape_jitter', shape_jitter, 0.5)):
+            if not isinstance(v, (int, float)) or isinstance(v, bool) or not 0 <= v <= hi:
+                raise ValueError(f'{k} must be a number in [0, {hi}], got {v!r}.')
+        if any_colour and kc: raise ValueError('any_colour draws every colour at random: it cannot go with kind_colours.')
+        self.any_colour, self.backgrounds = bool(any_colour), backgrounds
+        self.attribute_words, self.shape_jitter = float(attribute_words), float(shape_jitter)
     def __len__(self): return self.n
     def name(self, i): return f'shapes/{self.split}/{self.seed}/{i}'
     def __repr__(self):
@@ -347,26 +382,30 @@ def sample(self:SyntheticShapes, i:int)->dict:
 def _draw(self:SyntheticShapes, i:int)->dict:
     rng = np.random.default_rng([self.seed, _SPLITS[self.split], i])
     h, w, m = self.h, self.w, min(self.h, self.w)
-    img = _background(rng, h, w)
+    img = _background(rng, h, w) if self.backgrounds == 'varied' or rng.random() < .5 else _uniform_background(rng, h, w)
     mask = np.zeros((h, w), np.int64)
     k = int(rng.integers(self.min_objects, self.max_objects + 1))
     kinds = rng.choice(len(self.class_names), k, replace=False)
     objects = []
     for kid in kinds:
         kind = self.class_names[kid]
-        palette_ = self.kind_colours.get(kind, self.colours)
-        colour = palette_[rng.integers(len(palette_))]
+        if self.any_colour: rgb = _contrasting_colour(rng, img)  # any colour, named by the nearest palette colour
+        else:
+            palette_ = self.kind_colours.get(kind, self.colours)
+            colour = palette_[rng.integers(len(palette_))]
         texture = self.textures[rng.integers(len(self.textures))]
         rel = rng.uniform(.10, .30 if k == 1 else .24 if k == 2 else .19)
         r, angle = min(rel * self.object_scale, .48) * m, rng.uniform(0, 2 * math.pi)
+        shape = _stretch(SHAPES[kind], rng.uniform(-self.shape_jitter, self.shape_jitter)) if self.shape_jitter else SHAPES[kind]
         if self.min_gap is not None:  # objects never touch: free placements only, else the object is left out
-            placed = _place_apart(rng, SHAPES[kind], r, angle, h, w, mask, self.min_gap)
+            placed = _place_apart(rng, shape, r, angle, h, w, mask, self.min_gap)
             if placed is None: continue
             obj, x0, y0, r_placed = placed
             rel, r = rel * r_placed / r, r_placed
-        else: obj, x0, y0 = _place(rng, SHAPES[kind], r, angle, h, w, mask)
+        else: obj, x0, y0 = _place(rng, shape, r, angle, h, w, mask)
         oh, ow = obj.shape
-        rgb = np.clip(np.array(COLOURS[colour]) + rng.integers(-18, 19, 3), 0, 255)
+        if self.any_colour: colour = _colour_name(rgb)
+        else: rgb = np.clip(np.array(COLOURS[colour]) + rng.integers(-18, 19, 3), 0, 255)
         shade = rgb * .5 if rgb.mean() > 70 else rgb + 110
         pattern = _texture(texture, oh, ow, x0, y0, max(4., r * rng.uniform(.35, .6)), rng.uniform(0, math.pi))
         region = img[y0:y0 + oh, x0:x0 + ow]
@@ -377,8 +416,10 @@ def _draw(self:SyntheticShapes, i:int)->dict:
         objects.append(dict(kind=kind, colour=colour, texture=texture, size=size_word, class_id=int(kid) + 1))
     phrases = []
     for o in objects:
-        words = ([o['size']] if o['size'] and rng.random() < .5 else []) + [o['colour']]
-        words += ([o['texture']] if o['texture'] != 'plain' else []) + [o['kind']]
+        words = [o['size']] if o['size'] and rng.random() < .5 else []
+        if self.attribute_words == 1 or rng.random() < self.attribute_words:  # colour and texture named
+            words += [o['colour']] + ([o['texture']] if o['texture'] != 'plain' else [])
+        words += [o['kind']]
         phrases.append(f"{_article(words[0])} {' '.join(words)}")
     caption = self.templates[rng.integers(len(self.templates))].format(objects=_join(phrases))
     return dict(image=img, mask=mask, caption=caption, objects=objects)
