@@ -429,13 +429,17 @@ class FiniteGuard(Callback):
     def _stop(self, what, value):
         raise TrainingStopped(f"step {self.train_iter + 1}: the {what} is {value} (not finite), so training stopped before "
                               "this step changed the weights")
-    def after_loss(self):
-        if self.training and not torch.isfinite(self.loss.detach()).all(): self._stop('loss', f'{self.loss.item():g}')
+    def before_batch(self): self.bad_loss = None
+    def after_loss(self):  # raised after the backward pass, which every process must join (DDP)
+        if self.training and not torch.isfinite(self.loss.detach()).all(): self.bad_loss = f'{self.loss.item():g}'
     def before_step(self):
+        if self.bad_loss is not None: self._stop('loss', self.bad_loss)
         params = [p for p in self.model.parameters() if p.grad is not None]
         if not params: return
         norm = nn.utils.clip_grad_norm_(params, self.max_norm or math.inf)
         if not torch.isfinite(norm): self._stop('gradient norm', f'{norm.item():g}')
+    def after_step(self):  # fp16: the grad scaler skipped the step before `before_step` got here
+        if getattr(self, 'bad_loss', None) is not None: self._stop('loss', self.bad_loss)
 
 # %% ../nbs/06_train.ipynb #7b97a283
 class SkipGuard(Callback):
@@ -812,6 +816,8 @@ def _build(args, stop, rank, world, device, out):
         diff = settings_differ(state.get('meta', {}), meta)
         if diff: raise ValueError(f"--resume: the checkpoint was trained with other settings ({'; '.join(diff)}); resume with "
                                   "the same ones, or start a new run in another --out.")
+        if state['epoch'] >= args.epochs and rank == 0:
+            print(f"the checkpoint is at the end of the schedule ({args.epochs} epochs): nothing is left to train")
     train = _source(args.data, 'data', args, size, 'train')
     valid = _source(args.valid or 'synthetic', 'valid', args, size, 'valid') if args.valid or args.data == 'synthetic' else None
     if isinstance(train, WebShards):

@@ -1,6 +1,6 @@
 """`groupvit_train`: --help, one-line errors for bad input (exit 2, before any training), and a tiny end-to-end run
 from a YAML config with a flag overriding it — CSV logs, plot, checkpoint and a final model that
-`GroupViT.from_pretrained` loads. Then the options of issue 9: gradient caching (`--chunk`), the seed in every
+`GroupViT.from_pretrained` loads. Then the options for paper-size batches and fine-tuning: gradient caching (`--chunk`), the seed in every
 checkpoint and log, identical weights for identical seeds, fine-tuning (`--init`, `--freeze`)."""
 import csv, json, subprocess, sys
 
@@ -139,7 +139,7 @@ def test_init_and_freeze(chunked_run, tmp_path):
     assert json.loads((out / 'run.json').read_text())['init'] == str(chunked_run / 'final.pth')
 
 
-def test_issue9_errors(chunked_run, tmp_path, capsys):
+def test_option_errors(chunked_run, tmp_path, capsys):
     out = ['--out', str(tmp_path / 'out')]
     assert '--chunk must be a positive number' in _error(TINY + ['--chunk', '0', *out], capsys)
     assert '--compile with --chunk is not supported' in _error(TINY + ['--chunk', '4', '--compile', *out], capsys)

@@ -94,6 +94,7 @@ def test_resume_with_other_settings_is_refused(done, capsys):
     assert "--data synthetic there," in err and 'x.csv now' in err
     # settings that do not change the result may change, and a finished run resumes to the same end
     main(TINY + ['--out', str(done), '--resume', '--num-workers', '0', '--save-every', '3', '--no-progress'])
+    assert 'nothing is left to train' in capsys.readouterr().out
 
 
 def test_stale_temp_files_are_removed_at_start(done, capsys):
