@@ -11,6 +11,8 @@ import argparse, csv, json, math, sys, time
 from pathlib import Path
 import numpy as np
 import torch
+import torch.nn.functional as F
+from fastcore.basics import patch
 from .core import GroupViT, GroupViTConfig
 from PIL import Image
 from .data import SyntheticShapes
@@ -20,8 +22,9 @@ from .eval import SegmentationMetric
 from .text import class_embeddings
 
 # %% auto #0
-__all__ = ['demo_dir', 'demo_settings', 'demo_shapes', 'background_baseline', 'shapes_miou', 'tune_bg_thresh',
-           'plot_segmentation', 'plot_groups', 'train_demo_model', 'run_demo', 'demo_parser', 'main']
+__all__ = ['demo_dir', 'demo_settings', 'demo_shapes', 'background_baseline', 'shapes_miou', 'tune_bg_thresh', 'draw_plain',
+           'PlainShapes', 'shape_probe', 'plot_segmentation', 'plot_groups', 'train_demo_model', 'run_demo',
+           'demo_parser', 'main']
 
 # %% ../nbs/10_demo.ipynb #1022099b
 def demo_dir() -> Path:
@@ -82,6 +85,93 @@ def tune_bg_thresh(model:GroupViT, valid_ds, grid=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6,
     "The background threshold with the best mIoU on the validation set `valid_ds`."
     res = shapes_miou(model, valid_ds, list(grid), **kwargs)
     return max(res, key=lambda r: r['miou'])['bg_thresh']
+
+# %% ../nbs/10_demo.ipynb #0cfc2ae1
+def _hsv(rng) -> tuple:
+    "A random colour: any hue, saturation 0.35–1, value 0.3–1."
+    import colorsys
+    return tuple(int(255 * c) for c in colorsys.hsv_to_rgb(rng.random(), rng.uniform(.35, 1), rng.uniform(.3, 1)))
+
+# %% ../nbs/10_demo.ipynb #22dee48f
+def _outline(kind:str, r:float) -> list:
+    "Polygon of `kind` (square, triangle, star, cross) of radius `r` around the origin, before rotation."
+    if kind == 'square': return [(-.8 * r, -.8 * r), (.8 * r, -.8 * r), (.8 * r, .8 * r), (-.8 * r, .8 * r)]
+    if kind == 'triangle': return [(r * math.cos(a), r * math.sin(a)) for a in (-math.pi / 2, math.pi / 6, 5 * math.pi / 6)]
+    if kind == 'star':
+        return [((r if j % 2 == 0 else .5 * r) * math.cos(-math.pi / 2 + j * math.pi / 5),
+                 (r if j % 2 == 0 else .5 * r) * math.sin(-math.pi / 2 + j * math.pi / 5)) for j in range(10)]
+    if kind == 'cross':
+        t = .28 * r
+        return [(-t, -r), (t, -r), (t, -t), (r, -t), (r, t), (t, t), (t, r), (-t, r), (-t, t), (-r, t), (-r, -t), (-t, -t)]
+    raise ValueError(f"PlainShapes draws circle, square, triangle, star, heart and cross, not {kind!r}.")
+
+# %% ../nbs/10_demo.ipynb #c0b0a040
+def draw_plain(draw, kind:str, cx:float, cy:float, r:float, angle:float, fill):
+    "Draw one solid object of `kind` centred at (`cx`, `cy`), radius `r`, turned by `angle`, with PIL's `draw`."
+    c, s = math.cos(angle), math.sin(angle)
+    at = lambda x, y: (cx + x * c - y * s, cy + x * s + y * c)
+    if kind == 'circle': draw.ellipse([cx - .85 * r, cy - .85 * r, cx + .85 * r, cy + .85 * r], fill=fill)
+    elif kind == 'heart':  # two discs and a triangle pointing down
+        for x in (-.42 * r, .42 * r):
+            px, py = at(x, -.3 * r)
+            draw.ellipse([px - .46 * r, py - .46 * r, px + .46 * r, py + .46 * r], fill=fill)
+        draw.polygon([at(-.86 * r, -.18 * r), at(.86 * r, -.18 * r), at(0, .9 * r)], fill=fill)
+    else: draw.polygon([at(x, y) for x, y in _outline(kind, r)], fill=fill)
+
+# %% ../nbs/10_demo.ipynb #e082b473
+class PlainShapes:
+    "Independently drawn test images: 1–`max_objects` solid shapes of random colours on a plain random background."
+    def __init__(self, n:int=100, size:int=48, kinds=('circle', 'square', 'triangle', 'star', 'heart', 'cross'),
+                 seed:int=0, max_objects:int=3):
+        for k in kinds: _outline(k, 1.) if k not in ('circle', 'heart') else None  # unknown kinds fail here
+        if not 1 <= max_objects <= len(kinds): raise ValueError(f"max_objects must be in [1, {len(kinds)}], got {max_objects}.")
+        self.n, self.size, self.class_names, self.seed, self.max_objects = n, size, tuple(kinds), seed, max_objects
+    def __len__(self): return self.n
+    def __repr__(self): return f'PlainShapes({self.n} images of {self.size}², {len(self.class_names)} kinds, seed {self.seed})'
+
+# %% ../nbs/10_demo.ipynb #54c585e5
+@patch
+def sample(self:PlainShapes, i:int) -> dict:
+    "Image (uint8 HxWx3) and class mask (int64 HxW, 0 = background) of sample `i`; objects never overlap."
+    from PIL import ImageDraw
+    if not 0 <= i < self.n: raise IndexError(f'index {i} out of range for {self.n} samples')
+    rng, S = np.random.default_rng([7919, self.seed, i]), self.size
+    bg = np.array(_hsv(rng))
+    img, mask = np.broadcast_to(bg, (S, S, 3)).astype(np.uint8).copy(), np.zeros((S, S), np.int64)
+    k = int(rng.integers(1, self.max_objects + 1))
+    for kid in rng.choice(len(self.class_names), k, replace=False):
+        kind = self.class_names[kid]
+        for _ in range(30):  # a free place, else the object is left out
+            r = rng.uniform(.13, .28) * S * (1.2 if k == 1 else 1.)
+            cx, cy = rng.uniform(r, S - r), rng.uniform(r, S - r)
+            angle = rng.uniform(-.4, .4) if kind == 'heart' else rng.uniform(-math.pi, math.pi)
+            canvas = Image.new('L', (S, S), 0)
+            draw_plain(ImageDraw.Draw(canvas), kind, cx, cy, r, angle, 255)
+            obj = np.asarray(canvas) > 127
+            if obj.sum() > 12 and not (obj & (mask > 0)).any(): break
+        else: continue
+        colour = np.array(_hsv(rng))
+        while np.abs(colour - bg).mean() <= 50: colour = np.array(_hsv(rng))
+        img[obj], mask[obj] = colour, kid + 1
+    return dict(image=img, mask=mask)
+
+# %% ../nbs/10_demo.ipynb #1fcae795
+@torch.no_grad()
+def shape_probe(model:GroupViT, settings:dict|None=None, n:int=300, seed:int=0, templates='simple') -> dict:
+    "Zero-shot classification accuracy of `model` on `n` single-object test images of the demo's world, overall and per kind."
+    s = dict(settings or demo_settings())
+    s['synthetic'] = {**(s.get('synthetic') or {}), 'min_objects': 1, 'max_objects': 1}
+    ds = demo_shapes(n, 'test', seed, s)
+    was = model.training; model.eval()
+    param = next(model.parameters())
+    text = F.normalize(class_embeddings(model, list(ds.class_names), templates=templates, cache=False), dim=-1)
+    x = torch.stack([normalize_image(Image.fromarray(ds.sample(i)['image'])) for i in range(n)])
+    y = torch.tensor([ds.sample(i)['objects'][0]['class_id'] - 1 for i in range(n)])
+    pred = torch.cat([(F.normalize(model.encode_image(b.to(param.device, param.dtype)), dim=-1) @ text.T.to(param)).argmax(1).cpu()
+                      for b in x.split(100)])
+    model.train(was)
+    per = {k: (pred[y == c] == c).float().mean().item() for c, k in enumerate(ds.class_names) if (y == c).any()}
+    return dict(accuracy=(pred == y).float().mean().item(), per_kind=per, chance=1 / len(ds.class_names))
 
 # %% ../nbs/10_demo.ipynb #16d9abd2
 def _show_labels(ax, img, lab, title):
@@ -158,10 +248,10 @@ def train_demo_model(out, minutes:float|None=None, seed:int=0, progress:bool=Tru
     return GroupViT.from_pretrained(folder/'final.pth'), folder, how_far
 
 def run_demo(out='groupvit_demo', train:bool=False, minutes:float=10, seed:int=0, n_images:int=200,
-             progress:bool=True, train_args=()) -> dict:
-    "Evaluate the shipped (or a freshly trained) demo model on held-out shapes and write metrics and figures into `out`."
+             progress:bool=True, train_args=(), n_second:int=100) -> dict:
+    "Evaluate the shipped (or a freshly trained) demo model on held-out shapes and on `PlainShapes`; write metrics and figures into `out`."
     from tqdm.auto import tqdm
-    t0 = time.time(); out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    t0 = time.time(); out = Path(out).resolve(); out.mkdir(parents=True, exist_ok=True)
     settings = demo_settings(); ship = json.loads((demo_dir()/'eval.json').read_text())
     templates = settings.get('templates', 'simple')
     if train:
@@ -176,15 +266,20 @@ def run_demo(out='groupvit_demo', train:bool=False, minutes:float=10, seed:int=0
     steps = tqdm(total=4, desc='groupvit_demo', disable=not progress)
     res = shapes_miou(model, test, bg_thresh, templates=templates); steps.update()
     untrained = shapes_miou(_untrained(model.cfg, seed), test, bg_thresh, templates=templates)
-    bg = background_baseline(test); steps.update()
+    bg = background_baseline(test)
+    second = PlainShapes(n_second, test.h, test.class_names, seed)
+    res2, bg2 = shapes_miou(model, second, bg_thresh, templates=templates), background_baseline(second); steps.update()
     plot_segmentation(model, test, range(6), bg_thresh, templates, out/'segmentation.png')
     plot_groups(model, test, range(4), out/'groups.png'); steps.update()
     plot_log(log_dir, out/'training.png')  # the training notebook's plot of steps.csv / epochs.csv
+    model.zero_shot = dict(bg_thresh=bg_thresh, templates=templates)  # segment / groupvit_segment use these for this model
     model.save_pretrained(out/'model'); steps.update(); steps.close()
     metrics = dict(miou=res['miou'], iou=res['iou'], pixel_accuracy=res['acc'], bg_thresh=bg_thresh,
                    all_background=dict(miou=bg['miou'], iou=bg['iou']),
                    untrained=dict(miou=untrained['miou'], iou=untrained['iou']),
                    ratio_to_all_background=res['miou'] / bg['miou'], images=n_images, split='test', seed=seed,
+                   second_renderer=dict(miou=res2['miou'], iou=res2['iou'], all_background=bg2['miou'],
+                                        ratio_to_all_background=res2['miou'] / bg2['miou'], images=n_second),
                    model='trained now' if train else 'shipped', training=how_far or ship.get('training'),
                    seconds=round(time.time() - t0, 1))
     (out/'metrics.json').write_text(json.dumps(metrics, indent=2))
@@ -200,6 +295,8 @@ def _summary(m:dict, out) -> str:
     lines += [f"  {k:<{w}}  IoU {v:.3f}" for k, v in m['iou'].items()]
     lines += [f"  mIoU {m['miou']:.3f}  (all-background {m['all_background']['miou']:.3f}, untrained {m['untrained']['miou']:.3f}; "
               f"{m['ratio_to_all_background']:.1f}x all-background)",
+              f"  second renderer (PlainShapes, {m['second_renderer']['images']} images): mIoU {m['second_renderer']['miou']:.3f}  "
+              f"(all-background {m['second_renderer']['all_background']:.3f}; {m['second_renderer']['ratio_to_all_background']:.1f}x)",
               f"wrote metrics.json, segmentation.png, groups.png, training.png and model/ to {out} in {m['seconds']:.0f} s"]
     return '\n'.join(lines)
 
