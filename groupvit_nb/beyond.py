@@ -184,7 +184,14 @@ class GroupCollapse(Callback):
         self.n_stages = len(unwrap(self.learn.model).cfg.num_output_groups)
         if self.metrics and not any(isinstance(m, _LastValue) and m.cb is self for m in self.learn.metrics):
             self.learn.metrics += [_LastValue(self, s, k) for k in ('groups_used', 'entropy') for s in range(1, self.n_stages + 1)]
-        self.step = 0
+        self.step = getattr(self.learn, 'resumed_iter', 0)  # a resumed run counts on from its checkpoint (`Checkpoint` sets it)
+        path = None if self.folder is None else self.folder/'groups.csv'
+        if path is not None and _rank() == 0 and path.exists():  # and forgets the probes of the steps it will redo
+            with path.open() as f: rows = list(csv.DictReader(f))
+            if rows:
+                with path.open('w', newline='') as f:
+                    w = csv.DictWriter(f, fieldnames=list(rows[0])); w.writeheader()
+                    w.writerows(r for r in rows if int(r['step']) <= self.step)
 
     def before_batch(self):
         if self.training and self.probe is None: self.probe = self.xb[0][:self.n_probe].detach().clone()

@@ -16,7 +16,7 @@ from groupvit_nb.train import load_checkpoint
 STEPS_PER_EPOCH, EPOCHS = 6, 3
 ARGS = ['--data', 'synthetic', '--preset', 'tiny', '--n-train', str(8 * STEPS_PER_EPOCH), '--n-valid', '16', '--batch', '8',
         '--epochs', str(EPOCHS), '--warmup-epochs', '0.5', '--context-length', '16', '--num-workers', '0', '--save-every', '4',
-        '--no-progress', '--seed', '3']
+        '--no-progress', '--seed', '3', '--collapse-every', '3']
 TOL = 1e-6
 
 
@@ -83,6 +83,9 @@ def test_log_and_schedule_continue(runs):
     assert [r['lr'] for r in resumed] == [r['lr'] for r in full]
     assert [r['loss'] for r in resumed] == [r['loss'] for r in full]
     assert [r['epoch'] for r in _rows(tmp / 'killed' / 'epochs.csv')] == [str(e) for e in range(EPOCHS)]
+    probes = [(r['step'], r['stage']) for r in _rows(tmp / 'killed' / 'groups.csv')]  # the collapse probe's log too
+    assert probes == [(r['step'], r['stage']) for r in _rows(tmp / 'full' / 'groups.csv')]
+    assert [int(s) for s, _ in probes[::2]] == list(range(3, EPOCHS * STEPS_PER_EPOCH + 1, 3))
 
 
 def test_cut_checkpoint_is_refused(runs, tmp_path):
