@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from fastcore.basics import patch
 from .core import GroupViT, GroupViTConfig
+from .cli import demo_parser  # the options, importable without torch (00_cli)
 from PIL import Image
 from .data import SyntheticShapes
 from .segment import segment, window_scores, group_maps, overlay, palette, normalize_image
@@ -23,8 +24,7 @@ from .text import class_embeddings
 
 # %% auto #0
 __all__ = ['demo_dir', 'demo_settings', 'demo_shapes', 'background_baseline', 'shapes_miou', 'tune_bg_thresh', 'draw_plain',
-           'PlainShapes', 'shape_probe', 'plot_segmentation', 'plot_groups', 'train_demo_model', 'run_demo',
-           'demo_parser', 'main']
+           'PlainShapes', 'shape_probe', 'plot_segmentation', 'plot_groups', 'train_demo_model', 'run_demo', 'main']
 
 # %% ../nbs/10_demo.ipynb #1022099b
 def demo_dir() -> Path:
@@ -301,21 +301,6 @@ def _summary(m:dict, out) -> str:
     return '\n'.join(lines)
 
 # %% ../nbs/10_demo.ipynb #c765e89c
-class _Parser(argparse.ArgumentParser):
-    "argparse whose usage errors are one line (the usage is in --help)."
-    def error(self, message): print(f"groupvit_demo: error: {message}", file=sys.stderr); sys.exit(2)
-
-def demo_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog='groupvit_demo', description='Segmentation from text alone: the shipped small GroupViT '
-                                'segments held-out synthetic shapes zero-shot, given only the class names.')
-    p.add_argument('--out', default='groupvit_demo', help='output folder (default: ./groupvit_demo)')
-    p.add_argument('--train', action='store_true', help='train a new model from scratch first, with the shipped configuration')
-    p.add_argument('--minutes', type=float, default=10, help='training time budget with --train (default 10)')
-    p.add_argument('--seed', type=int, default=0, help='seed of the test images, the untrained baseline and --train')
-    p.add_argument('--images', type=int, default=200, help='number of held-out test images (default 200)')
-    p.add_argument('--no-progress', action='store_true', help='no progress bars')
-    return p
-
 def main(argv=None):
     "Console script `groupvit_demo`."
     p = demo_parser(); a = p.parse_args(argv)

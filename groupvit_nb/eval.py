@@ -15,13 +15,14 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 from .core import GroupViT
+from .cli import eval_parser, EVAL_DATASETS, OneLineParser  # options without torch (00_cli)
 from .segment import segment, load_image, IMAGENET_MEAN, IMAGENET_STD
 
 # %% auto #0
 __all__ = ['VOC_CLASSES', 'CONTEXT_CLASSES', 'COCO_OBJECT_CLASSES', 'SEG_DATASETS', 'CLASSIFICATION_PROTOCOL', 'SegDatasetSpec',
            'DatasetFileError', 'SegmentationDataset', 'SegmentationMetric', 'iou_table', 'evaluate_segmentation',
            'protocol_settings', 'zero_shot_predictor', 'imagenet_class_names', 'classification_transform',
-           'image_folder', 'zero_shot_classification', 'eval_parser', 'check_device', 'main', 'run_eval']
+           'image_folder', 'zero_shot_classification', 'check_device', 'main', 'run_eval']
 
 # %% ../nbs/08_eval.ipynb #9fcc7f18
 VOC_CLASSES = ('aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat', 'chair', 'cow', 'table', 'dog',
@@ -268,28 +269,6 @@ def zero_shot_classification(model:GroupViT, root, class_names=None, templates=N
 def _fail(prog, msg, code=2):
     print(f"{prog}: error: {msg}", file=sys.stderr); sys.exit(code)
 
-def eval_parser():
-    p = argparse.ArgumentParser(prog='groupvit_eval', description='Zero-shot evaluation of GroupViT: segmentation mIoU '
-                                'on PASCAL VOC / PASCAL Context / COCO-Object, or classification top-1/top-5 on an ImageFolder. '
-                                'Settings not given come from the model\'s zero_shot.json, then from the official protocol.')
-    p.add_argument('--dataset', required=True, choices=tuple(SEG_DATASETS) + ('imagenet',),
-                   help='context = 60 classes with background (the published protocol); context59 = 59, background ignored')
-    p.add_argument('--root', required=True, help='dataset folder in its standard layout (see the eval docs)')
-    p.add_argument('--weights', help='model: HF-format folder, NVlabs .pth or hub id (required)')
-    p.add_argument('--split', help='split file relative to --root (default: the official val split)')
-    p.add_argument('--mode', choices=('slide', 'whole'), help='sliding windows or the whole image at once (default: slide)')
-    p.add_argument('--short-side', type=int, help='resize the short side to this, 0 keeps the size (default: 448)')
-    p.add_argument('--window', type=int, help='sliding-window size in pixels (default: 448)')
-    p.add_argument('--stride', type=int, help='sliding-window stride in pixels (default: 224)')
-    p.add_argument('--bg-thresh', type=float, help="background threshold in [0, 1] (default: the model's, else 0.95 on voc "
-                                                   "and coco_object, 0.35 on context)")
-    p.add_argument('--templates', help="prompt templates: full, subset, simple or identity (default: the model's, else "
-                                       "simple for segmentation, subset for imagenet)")
-    p.add_argument('--max-images', type=int, help='evaluate only the first N images (default: all)')
-    p.add_argument('--batch-size', type=int, default=64, help='images per batch, classification only (default: 64)')
-    p.add_argument('--device', default='auto', help='auto (a GPU if there is one), cpu, cuda, cuda:N or mps (default: auto)')
-    p.add_argument('--out', help='also write the results and settings as JSON to this file (default: none)')
-    return p
 
 def check_device(name:str) -> str:
     "A `--device` value → a device PyTorch can use here; a ValueError in one sentence otherwise."

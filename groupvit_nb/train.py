@@ -22,19 +22,19 @@ from fastai.callback.progress import ProgressCallback
 from fastai.distributed import DistributedTrainer
 from fastai.optimizer import OptimWrapper
 from .core import GroupViT, GroupViTConfig, groupvit_s16, groupvit_tiny, unwrap  # unwrap: DDP/compile/GradCache → GroupViT
+from .cli import (PRESET_SIZES, FREEZE_PARTS, DATA_FORMATS, train_parser, parse_train_args, _HelpWithDefaults, _OneLineParser, _fail, _mapping)  # the options, importable without torch (00_cli)
 from .losses import GroupViTLoss, prompt_ids_from_tokens, gather_features, rank_and_world, LOGIT_SCALE_MAX
 from .beyond import (GradCacheCallback, GroupCollapse, RunLog, seed_everything, load_init, freeze,
                                 FrozenBatchNormEval, finetune_lrs, PARTS, plot_group_stats)
 from accelerate.utils import DistributedDataParallelKwargs
 
 # %% auto #0
-__all__ = ['NO_DECAY_NAMES', 'STEP_FIELDS', 'CHECKPOINT', 'TEMP_PATTERN', 'PRESETS', 'PRESET_SIZES', 'DATA_FORMATS',
-           'PRESET_PATCH', 'RUN_FILES', 'LOCK_FILE', 'RUN_SETTINGS', 'no_weight_decay', 'param_groups', 'scaled_lrs',
-           'warmup_cosine', 'PairTraining', 'PairLoss', 'RetrievalTop1', 'StepLog', 'plot_log', 'DiskFull',
-           'atomic_save', 'load_checkpoint', 'remove_stale_temps', 'rng_state', 'set_rng_state', 'loader_state',
-           'set_loader_state', 'TrainingStopped', 'Checkpoint', 'GracefulStop', 'RankShard', 'init_distributed',
-           'ShardedTrainer', 'FiniteGuard', 'SkipGuard', 'TimeBudget', 'groupvit_learner', 'fit_groupvit',
-           'synthetic_dataloaders', 'train_parser', 'parse_train_args', 'check_train_args', 'lock_folder',
+__all__ = ['NO_DECAY_NAMES', 'STEP_FIELDS', 'CHECKPOINT', 'TEMP_PATTERN', 'PRESETS', 'PRESET_PATCH', 'RUN_FILES', 'LOCK_FILE',
+           'RUN_SETTINGS', 'no_weight_decay', 'param_groups', 'scaled_lrs', 'warmup_cosine', 'PairTraining', 'PairLoss',
+           'RetrievalTop1', 'StepLog', 'plot_log', 'DiskFull', 'atomic_save', 'load_checkpoint', 'remove_stale_temps',
+           'rng_state', 'set_rng_state', 'loader_state', 'set_loader_state', 'TrainingStopped', 'Checkpoint',
+           'GracefulStop', 'RankShard', 'init_distributed', 'ShardedTrainer', 'FiniteGuard', 'SkipGuard', 'TimeBudget',
+           'groupvit_learner', 'fit_groupvit', 'synthetic_dataloaders', 'check_train_args', 'lock_folder',
            'previous_run', 'run_settings', 'settings_differ', 'build_run', 'main']
 
 # %% ../nbs/06_train.ipynb #6850d56b
@@ -530,127 +530,6 @@ def synthetic_dataloaders(n_train=256, n_valid=64, size=64, batch_size=32, num_p
 
 # %% ../nbs/06_train.ipynb #bdafa171
 PRESETS = {'s16': groupvit_s16, 'tiny': groupvit_tiny}
-PRESET_SIZES = {'s16': 224, 'tiny': 64}
-
-class _OneLineParser(argparse.ArgumentParser):
-    "argparse, but a usage error is one line (the usage itself is in --help)."
-    def error(self, message): _fail(message)
-
-def _fail(msg, code=2, prefix='error: '):
-    print(f"groupvit_train: {prefix}{msg}", file=sys.stderr); sys.exit(code)
-
-class _HelpWithDefaults(argparse.HelpFormatter):
-    "Every option's help ends with its default, unless the help already says it or there is none."
-    def _get_help_string(self, action):
-        h = action.help or ''
-        d = action.default
-        if 'default' in h or d is None or d is False or d == {} or d is argparse.SUPPRESS or '-h' in action.option_strings: return h
-        return f'{h} (default: %(default)s)'
-
-DATA_FORMATS = """--data and --valid take one of: 'synthetic' (captioned shapes made on the fly); a table file (.csv, .tsv or
-.parquet) with the columns 'image' (path of the image file, relative to the table's folder or absolute) and 'caption'
-(its text), other columns ignored; webdataset .tar shards, e.g. 'dir/{00000..00099}.tar', each sample an image
-(.jpg, .jpeg, .png or .webp) and a caption (.txt) under the same key. Unusable samples (missing or broken image,
-empty caption) are skipped and reported; more than --max-skip of them in an epoch stops the run. Exit status: 0 trained,
-2 bad input, 1 training failed (the last good checkpoint is kept), 128+N stopped by signal N (checkpoint saved:
-continue with --resume)."""
-
-def train_parser() -> argparse.ArgumentParser:
-    p = _OneLineParser(prog='groupvit_train', description='Train GroupViT on image–caption pairs (defaults: the paper recipe).',
-                       epilog=DATA_FORMATS, formatter_class=_HelpWithDefaults)
-    a = p.add_argument
-    a('--config', help='YAML file of options (keys as below, dashes or underscores); flags override it (default: none)')
-    a('--data', help="training pairs: 'synthetic' (built-in captioned shapes), a .csv/.tsv/.parquet table with columns "
-                   "'image' and 'caption', or webdataset shards 'dir/{00000..00099}.tar' (see below; required)")
-    a('--valid', help='validation pairs, same forms (default: synthetic validation shapes with --data synthetic, else none)')
-    a('--n-train', type=int, default=2048, help='number of synthetic training pairs (--data synthetic)')
-    a('--n-valid', type=int, default=256, help='number of synthetic validation pairs')
-    a('--epoch-length', type=int, help='samples per epoch, for shards without *_stats.json (default: the count in the shards\' stats)')
-    a('--preset', default='s16', choices=list(PRESETS), help='model size')
-    a('--arch', type=_mapping, default={}, help="GroupViTConfig fields over the preset's, as a YAML mapping, e.g. "
-                                                "'{depths: [1, 1, 0], patch_stem: conv, center_assign: true}' (default: none)")
-    a('--synthetic', type=_mapping, default={}, help="SyntheticShapes options for --data synthetic, as a YAML mapping, e.g. "
-                                                     "'{kinds: [circle, square, star], max_objects: 2}' (default: none)")
-    a('--image-size', type=int, help="training image size (default: the preset's, 224 for s16)")
-    a('--batch', '--contrastive-batch', type=int, default=4096, help='global batch of eq. 6–7, over all processes')
-    a('--chunk', type=int, help='gradient caching: encode CHUNK samples per process at a time (eq. 8 still over the whole '
-                                'batch; ~4x less activation memory at batch/8, ~1.4x time; default: off)')
-    a('--epochs', type=int, default=30, help='training epochs (the length of the schedule)')
-    a('--minutes', type=float, help='stop after this many minutes of training (the schedule stays the one of --epochs; default: no limit)')
-    a('--warmup-epochs', type=float, default=2, help='epochs of linear warm-up from --warmup-lr to --lr, then cosine; must be < --epochs')
-    a('--lr', type=float, help='peak learning rate (default 1.6e-3 × batch/4096)')
-    a('--warmup-lr', type=float, help='start of the warm-up (default 4e-6 × batch/4096)')
-    a('--min-lr', type=float, help='end of the cosine (default 4e-5 × batch/4096)')
-    a('--wd', type=float, default=0.05, help='AdamW weight decay')
-    a('--grad-clip', type=float, default=5.0, help='max gradient norm (0: off)')
-    a('--drop-path', type=float, help="drop-path rate (default: the preset's, 0.1 for s16)")
-    a('--num-prompts', '-K', type=int, default=3, help='noun prompts per caption (eq. 7)')
-    a('--templates', default='full', help='prompt template set for the nouns (see groupvit_nb.text)')
-    a('--augment', default='randaugment', choices=['randaugment', 'colorjitter', 'none'],
-      help="policy after crop + flip: the paper's RandAugment, colour jitter, or none (for small synthetic shapes whose captions name colours)")
-    a('--crop-scale', type=float, default=0.08, help='smallest area fraction of RandomResizedCrop (paper: 0.08)')
-    a('--erase', type=float, default=0.25, help='probability of random erasing')
-    a('--context-length', type=int, default=77, help='text tokens per caption or prompt (≤ 77)')
-    a('--multi-label-weight', type=float, default=1.0, help='weight of eq. 7 in eq. 8')
-    a('--segment-weight', type=float, default=0.0, help='weight of the segment-level variant of eq. 7 (0: the paper)')
-    a('--segment-own-prompts', action='store_true', help="in the segment-level term only an image's own prompts are "
-                                                           "positives, even with --same-prompt-positive")
-    a('--same-prompt-positive', action='store_true', help='equal prompts of other images count as positives in eq. 7')
-    a('--precision', default='auto', choices=['auto', 'fp32', 'bf16', 'fp16'], help='auto: bf16 on a GPU, fp32 on CPU')
-    a('--device', default='auto', choices=['auto', 'cpu', 'cuda'], help='auto: a CUDA GPU if one is visible, else the CPU')
-    a('--compile', action='store_true', help='torch.compile the model')
-    a('--checkpoint-activations', action='store_true', help='recompute activations in the backward pass (less memory)')
-    a('--num-workers', type=int, help='data-loading processes per training process (default: min(8, cores))')
-    a('--out', default='runs/groupvit', help='output folder: logs, plot, checkpoints; one run at a time (locked), and a folder '
-                                            'holding a run needs --resume or --overwrite')
-    a('--save-every', type=int, default=1000, help='steps between checkpoints (and one at each epoch end)')
-    a('--resume', nargs='?', const='auto', help='continue from OUT/checkpoints/last.pth if it exists (else start), or from the given '
-                                              'checkpoint; the settings must be those of the run (default: a new run)')
-    a('--overwrite', action='store_true', help='replace the run in --out (its files are deleted once all settings are checked)')
-    a('--init', help='start from a checkpoint GroupViT.from_pretrained reads: folder, .pth, hub id (nvidia/groupvit-gcc-yfcc) or a training checkpoint (default: random initialisation)')
-    a('--freeze', help=f"comma-separated parts kept fixed: {', '.join(PARTS)} (default: none)")
-    a('--collapse-every', type=int, default=100, help='steps between group-collapse probes (0: off)')
-    a('--seed', type=int, default=0, help='fixes initialisation, data order, augmentation, noun sampling, Gumbel noise')
-    a('--max-skip', type=float, default=0.05, help='largest fraction of unusable samples in an epoch; above it the run stops')
-    a('--no-progress', action='store_true', help='no progress bars')
-    return p
-
-def _mapping(s):
-    "A `--arch`/`--synthetic` value: a YAML mapping given on the command line (from a config file it arrives parsed)."
-    if isinstance(s, dict): return s
-    import yaml
-    try: v = yaml.safe_load(s)
-    except yaml.YAMLError as e: raise argparse.ArgumentTypeError(f"not valid YAML ({str(e).splitlines()[0]})")
-    if v is None: return {}
-    if not isinstance(v, dict): raise argparse.ArgumentTypeError(f"must be a mapping like '{{key: value}}', got {s!r}")
-    return v
-
-def parse_train_args(argv=None) -> argparse.Namespace:
-    "Flags over the `--config` YAML over the recipe defaults."
-    p = train_parser()
-    args = p.parse_args(argv)
-    if args.config:
-        import yaml
-        path = Path(args.config)
-        if not path.is_file(): p.error(f"--config {path} does not exist.")
-        try: cfg = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as e: p.error(f"--config {path} is not valid YAML ({str(e).splitlines()[0]}).")
-        if not isinstance(cfg, dict): p.error(f"--config {path} must hold a mapping of option: value.")
-        cfg = {str(k).replace('-', '_'): v for k, v in cfg.items()}
-        known = {a.dest for a in p._actions}
-        unknown = sorted(set(cfg) - known - {'help'})
-        if unknown: p.error(f"--config {path}: unknown option(s) {unknown}; see groupvit_train --help.")
-        p.set_defaults(**cfg)
-        args = p.parse_args(argv)
-    for a in p._actions:  # values from the YAML file arrive unchecked
-        v = getattr(args, a.dest, None)
-        if a.choices and v is not None and v not in a.choices: p.error(f"--{a.dest.replace('_', '-')} must be one of {list(a.choices)}, got {v!r}.")
-        if a.type in (int, float) and v is not None:
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or (a.type is int and not isinstance(v, int)):
-                p.error(f"--{a.dest.replace('_', '-')} must be {'an integer' if a.type is int else 'a number'}, got {v!r}.")
-            setattr(args, a.dest, a.type(v))
-    if not args.data: p.error("--data is required: 'synthetic', a table file (.csv/.tsv/.parquet) or webdataset shards.")
-    return args
 
 # %% ../nbs/06_train.ipynb #afca42f3
 PRESET_PATCH = {'s16': 16, 'tiny': 8}
