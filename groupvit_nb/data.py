@@ -12,13 +12,15 @@ __all__ = ['MAX_PIXELS', 'SHAPES', 'COLOURS', 'TEXTURES', 'TEMPLATES', 'DEFAULT_
            'PairDataset', 'FillCollate', 'ShardBatches', 'seed_worker', 'PairLoader', 'as_source', 'pair_dataloaders']
 
 # %% ../nbs/05_data.ipynb #3d3e4c09
-import io, json, math, os, random, tarfile, textwrap, warnings
+import io, json, math, os, random, re, tarfile, textwrap, warnings
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np, torch
 from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 from torch.utils.data import Dataset, IterableDataset, DataLoader, get_worker_info
 from torchvision.transforms import v2 as T
+from .cli import quiet_warnings
+quiet_warnings()  # fastai's torch.jit.script deprecation notice at import says nothing to users
 from fastai.data.core import DataLoaders
 from fastcore.basics import patch
 
@@ -106,10 +108,14 @@ def check_caption(caption, name)->str:
 class SkipLog:
     "Per-epoch count of skipped samples with their names and reasons; warns at the end of each epoch with skips."
     def __init__(self, what='train', show=8): self.what, self.show, self.epochs, self.current = what, show, [], None
-    def start(self): self.current = dict(used=0, skipped=[])
-    def add(self, n_used, skipped):
+    def start(self): self.current, self._seen = dict(used=0, skipped=[]), set()
+    def add(self, n_used, skipped, filled:int=0):
+        "`n_used` samples went into batches, `filled` of them drawn again to replace bad ones; `skipped` bad ones."
         if self.current is None: self.start()
-        self.current['used'] += n_used; self.current['skipped'] += list(skipped)
+        self.current['used'] += n_used - filled               # a fill-in is read again, not a new sample
+        new = [s for s in skipped if s.name not in self._seen]  # a bad sample met again while filling counts once
+        self._seen.update(s.name for s in new)
+        self.current['skipped'] += new
     def end(self):
         cur, self.current = self.current, None
         if cur is None: return
@@ -134,8 +140,21 @@ def _read_table(path:Path, sep=None):
         except ImportError as e:
             raise ImportError(f'Reading {path.name} needs a parquet engine: `pip install pyarrow`, '
                               'or save the table as CSV/TSV.') from e
+        except Exception as e: raise ValueError(f"{path}: not a readable parquet table ({type(e).__name__}).") from None
     if sep is None: sep = '\t' if suf in ('.tsv', '.tab') else ','
-    return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, quoting=3 if sep == '\t' else 0)
+    kind = 'TSV' if sep == '\t' else 'CSV'
+    try: return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, quoting=3 if sep == '\t' else 0)
+    except UnicodeDecodeError:
+        with open(path, 'rb') as f:                         # the first line that is not UTF-8, read line by line
+            for line, raw in enumerate(f, 1):
+                try: raw.decode('utf-8')
+                except UnicodeDecodeError as e: bad = raw[e.start]; break
+            else: line, bad = '?', 0
+        raise ValueError(f"{path}: not UTF-8 text (byte {bad:#04x} on line {line}); save the table as UTF-8, "
+                         f"e.g. iconv -f latin1 -t utf-8 {path.name} > utf8{suf}") from None
+    except pd.errors.ParserError as e:
+        raise ValueError(f"{path}: not a readable {kind} table ({' '.join(str(e).split())}).") from None
+    except pd.errors.EmptyDataError: raise ValueError(f"{path} is empty; a {kind} table needs a header row.") from None
 
 class TableSource(Dataset):
     "Image–caption pairs from a CSV/TSV/parquet `table`: an image-path column and a caption column."
@@ -546,7 +565,9 @@ class WebShards:
             except BadSample as e: err = Skipped(e.name, e.reason)
             except Exception as e:
                 cut = n_files > 0 and isinstance(e, (tarfile.TarError, EOFError))
-                err = Skipped(url, f"{'shard cut in the middle' if cut else 'shard read error'} ({type(e).__name__}: {e})")
+                status = re.search(r'exit (-?\d+)', str(e)) if url.startswith('pipe:') else None
+                if status: err = Skipped(url, f"the command `{url[5:]}` exited with status {status.group(1)}")
+                else: err = Skipped(url, f"{'shard cut in the middle' if cut else 'shard read error'} ({type(e).__name__}: {e})")
             else: err = None
             if cur is not None: yield cur
             if err is not None: yield err
@@ -596,7 +617,7 @@ class PairDataset(Dataset):
         except Exception as e: return Skipped(name, f'{type(e).__name__}: {e}', i)
 
 class FillCollate:
-    "Stack good items into `(images, tokens, skipped)`; with `fill`, replace bad items by other samples."
+    "Stack good items into `(images, tokens, skipped, filled)`; with `fill`, replace bad items by other samples."
     def __init__(self, ds, fill=True, max_tries=16): self.ds, self.fill, self.max_tries = ds, fill, max_tries
     def __call__(self, items):
         good = [o for o in items if not isinstance(o, Skipped)]
@@ -609,8 +630,9 @@ class FillCollate:
                 o = self.ds[j]
                 if not isinstance(o, Skipped): good.append(o)
                 elif o.name not in seen: seen.add(o.name); skipped.append(o)
-        if not good: return None, None, skipped
-        return torch.stack([o[0] for o in good]), torch.stack([o[1] for o in good]), skipped
+        filled = len(good) - (len(items) - sum(isinstance(o, Skipped) for o in items))
+        if not good: return None, None, skipped, 0
+        return torch.stack([o[0] for o in good]), torch.stack([o[1] for o in good]), skipped, filled
 
 # %% ../nbs/05_data.ipynb #3783e452
 def _dist_info():
@@ -627,6 +649,17 @@ def _shuffled(items, n, rng):
         else:
             j = rng.randrange(n); yield buf[j]; buf[j] = o
     rng.shuffle(buf); yield from buf
+
+def _none_usable(urls, skipped) -> RuntimeError:
+    "One sentence for shards of which no sample could be used: how many were skipped, why, and an example."
+    from collections import Counter
+    why = Counter(s.reason.split(' (')[0] for s in skipped)
+    reasons = ', '.join(r if n == 1 else f'{r}: {n}' for r, n in why.most_common(3)) or 'no sample found'
+    hint = (" Each sample needs an image (.jpg, .jpeg, .png or .webp) and a caption (.txt) under the same key."
+            if any(r.startswith(('no caption', 'no image')) for r in why) else '')
+    eg = f', e.g. {skipped[0].name}' if skipped and skipped[0].name not in urls else ''
+    shards = ', '.join(urls[:2]) + (f' and {len(urls) - 2} more' if len(urls) > 2 else '')
+    return RuntimeError(f"no usable sample in {len(urls)} shard(s) ({shards}): {len(skipped)} skipped ({reasons}){eg}.{hint}")
 
 class ShardBatches(IterableDataset):
     "Batches `(images, tokens, skipped)` from `WebShards`, split by node and worker, with an optional fixed epoch length."
@@ -663,7 +696,7 @@ class ShardBatches(IterableDataset):
                     yield torch.stack([b[0] for b in batch]), torch.stack([b[1] for b in batch]), skipped
                     batch, skipped = [], []
             if self.n_batches is None: break
-            if n_good == 0: raise RuntimeError(f'No readable sample in shards {urls}; check them (skipped: {skipped[:3]}).')
+            if n_good == 0: raise _none_usable(urls, skipped)
         if batch and self.partial: yield torch.stack([b[0] for b in batch]), torch.stack([b[1] for b in batch]), skipped
         elif skipped: yield None, None, skipped
     def __iter__(self):
@@ -704,8 +737,8 @@ class PairLoader(DataLoader):
         if hasattr(self.tokenizer, 'set_epoch'): self.tokenizer.set_epoch(self.epoch)  # new noun prompts each epoch
         self.skips.start()
         try:
-            for x, t, skipped in super().__iter__():
-                self.skips.add(0 if x is None else len(x), skipped)
+            for x, t, skipped, *filled in super().__iter__():     # shard batches have no fill-ins
+                self.skips.add(0 if x is None else len(x), skipped, filled[0] if filled else 0)
                 if x is None: continue
                 if self.device is not None:
                     x, t = x.to(self.device, non_blocking=True), t.to(self.device, non_blocking=True)
