@@ -444,24 +444,32 @@ class FiniteGuard(Callback):
 # %% ../nbs/06_train.ipynb #7b97a283
 class SkipGuard(Callback):
     """Raise `TrainingStopped` when a training epoch has no usable sample, or when more than `max_skip` of the samples it
-    read were unusable: checked after every step once `min_seen` samples were read, and at the end of the epoch."""
+    read were unusable: checked after every step once `min_seen` samples were read, and at the end of the epoch. With
+    several processes the counts are summed over all of them, every `sync_every` steps and at the epoch end, so that
+    all processes stop at the same step."""
     order = 80
-    def __init__(self, max_skip:float=0.05, min_seen:int=1000):
+    def __init__(self, max_skip:float=0.05, min_seen:int=1000, sync_every:int=20):
         if not 0 <= max_skip <= 1: raise ValueError(f"max_skip must be a fraction in [0, 1], got {max_skip}.")
-        self.max_skip, self.min_seen = max_skip, min_seen
+        self.max_skip, self.min_seen, self.sync_every = max_skip, min_seen, sync_every
     def _check(self, counts:dict, end:bool):
         skipped, used = counts['skipped'], counts['used']
-        n = len(skipped) + used
+        n_skipped, n_used = len(skipped), used
+        if rank_and_world()[1] > 1:  # the whole run's counts, on every process
+            t = torch.tensor([n_skipped, n_used], dtype=torch.float64, device=next(self.model.parameters()).device)
+            dist.all_reduce(t); n_skipped, n_used = int(t[0].item()), int(t[1].item())
+        n = n_skipped + n_used
         if not n or (not end and n < self.min_seen): return
-        eg = f"e.g. {skipped[0].name} ({skipped[0].reason})" if skipped else ''
-        if used == 0:
-            raise TrainingStopped(f"training epoch {self.epoch}: none of the {n} samples read could be used, {eg}; check --data")
-        if len(skipped) > self.max_skip * n:
-            raise TrainingStopped(f"training epoch {self.epoch}: {len(skipped)} of the {n} samples read were unusable "
-                                  f"({len(skipped) / n:.1%} > max_skip {self.max_skip:.1%}), {eg}; fix the data or raise --max-skip")
+        eg = f", e.g. {skipped[0].name} ({skipped[0].reason})" if skipped else ''
+        if n_used == 0:
+            raise TrainingStopped(f"training epoch {self.epoch}: none of the {n} samples read could be used{eg}; check --data")
+        if n_skipped > self.max_skip * n:
+            raise TrainingStopped(f"training epoch {self.epoch}: {n_skipped} of the {n} samples read were unusable "
+                                  f"({n_skipped / n:.1%} > max_skip {self.max_skip:.1%}){eg}; fix the data or raise --max-skip")
     def after_batch(self):
+        if not self.training: return
+        if rank_and_world()[1] > 1 and self.train_iter % self.sync_every: return  # every process checks at the same steps
         cur = getattr(getattr(self.dl, 'skips', None), 'current', None)
-        if self.training and cur: self._check(cur, end=False)
+        self._check(cur or dict(skipped=[], used=0), end=False)
     def after_train(self):
         skips = getattr(self.dl, 'skips', None)
         if skips is not None and skips.epochs and self.epoch >= getattr(self.learn, 'resumed_epoch', 0):
