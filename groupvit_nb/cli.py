@@ -30,6 +30,7 @@ def launch(prog:str, module:str, parser, argv=None):
         parser = globals().get(parser) or getattr(importlib.import_module(f'groupvit_nb.{module}'), parser)
     parser().parse_args(argv)                     # --help and usage errors end here, before any heavy import
     quiet_warnings()
+    warnings.formatwarning = lambda msg, cat, *a, **k: f"{prog}: warning: {msg}\n"  # one line, no source path
     try: importlib.import_module(f'groupvit_nb.{module}').main(argv)
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr); sys.exit(130)
