@@ -302,7 +302,7 @@ class SyntheticShapes(Dataset):
     def __init__(self, n:int=1000, size=64, split='train', seed:int=0, kinds=None, colours=None, textures=TEXTURES,
                  min_objects:int=1, max_objects:int=3, templates=TEMPLATES, size_words:bool=True, object_scale:float=1.0,
                  kind_colours:dict|None=None, min_gap:int|None=None, any_colour:bool=False, backgrounds:str='varied',
-                 attribute_words:float=1.0, shape_jitter:float=0.0):
+                 attribute_words:float=1.0, shape_jitter:float=0.0, max_rotation:float=180.):
         if split not in _SPLITS: raise ValueError(f'split must be one of {list(_SPLITS)}, not {split!r}.')
         self.h, self.w = (size, size) if isinstance(size, int) else tuple(size)
         if min(self.h, self.w) < 16: raise ValueError(f'size {size} is too small to draw shapes; use at least 16 pixels.')
@@ -336,6 +336,9 @@ class SyntheticShapes(Dataset):
         if any_colour and kc: raise ValueError('any_colour draws every colour at random: it cannot go with kind_colours.')
         self.any_colour, self.backgrounds = bool(any_colour), backgrounds
         self.attribute_words, self.shape_jitter = float(attribute_words), float(shape_jitter)
+        if not isinstance(max_rotation, (int, float)) or isinstance(max_rotation, bool) or not 0 <= max_rotation <= 180:
+            raise ValueError(f'max_rotation must be in [0, 180] degrees, got {max_rotation!r}.')
+        self.max_rotation = float(max_rotation)
     def __len__(self): return self.n
     def name(self, i): return f'shapes/{self.split}/{self.seed}/{i}'
     def __repr__(self):
@@ -415,6 +418,7 @@ def _draw(self:SyntheticShapes, i:int)->dict:
         texture = self.textures[rng.integers(len(self.textures))]
         rel = rng.uniform(.10, .30 if k == 1 else .24 if k == 2 else .19)
         r, angle = min(rel * self.object_scale, .48) * m, rng.uniform(0, 2 * math.pi)
+        if self.max_rotation < 180: angle = (angle / math.pi - 1) * math.radians(self.max_rotation)  # upright ± max_rotation
         shape = _stretch(SHAPES[kind], rng.uniform(-self.shape_jitter, self.shape_jitter)) if self.shape_jitter else SHAPES[kind]
         if self.min_gap is not None:  # objects never touch: free placements only, else the object is left out
             placed = _place_apart(rng, shape, r, angle, h, w, mask, self.min_gap)
