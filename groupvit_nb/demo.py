@@ -236,6 +236,7 @@ def train_demo_model(out, minutes:float|None=None, seed:int=0, progress:bool=Tru
     from groupvit_nb.train import main as train_main
     folder = Path(out)/'train'
     argv = ['--config', str(demo_dir()/'train.yaml'), '--out', str(folder), '--seed', str(seed), *map(str, train_args)]
+    if (folder/'config.yaml').exists(): argv.append('--overwrite')  # a new --train replaces the demo's own earlier one
     if minutes: argv += ['--minutes', str(minutes)]
     if not progress: argv.append('--no-progress')
     t0 = time.time()

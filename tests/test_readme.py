@@ -51,11 +51,21 @@ def _pairs(d:Path):
     (d / 'pairs.csv').write_text('\n'.join(rows) + '\n')
 
 
+def _demo_model(d:Path):
+    "What `groupvit_demo` leaves in ./groupvit_demo/model: the shipped model with its zero-shot defaults, and a photo."
+    from groupvit_nb.core import GroupViT
+    from groupvit_nb.demo import PlainShapes, demo_dir
+    model = GroupViT.from_pretrained(demo_dir())
+    model.save_pretrained(d / 'groupvit_demo' / 'model', zero_shot=model.zero_shot)
+    Image.fromarray(PlainShapes(1).sample(0)['image']).save(d / 'photo.jpg')
+
+
 TINY_TRAIN = ' --preset tiny --image-size 32 --epochs 1 --warmup-epochs 0 --batch 4 --num-workers 0 --no-progress'
 DEMO_REPRO = '' if os.environ.get('GROUPVIT_README_FULL') else ' --n-train 256 --n-valid 32'
 
 # (pattern matching the README command, how to check it); the first matching pattern applies
 NOT_RUN = [
+    (r'^git clone', 'clones this repository; the test runs inside a clone'),
     (r'^apt-get install', 'installs system packages; the CI script runs it on a fresh machine'),
     (r'^pip install', 'installs this package; the CI script runs it on a fresh clone'),
     (r'^nbdev-test\b.*pytest', 'the test suite itself'),
@@ -70,6 +80,8 @@ RUN = [
      ['runs/demo/final.pth']),
     ('segment-released-weights', r'^groupvit_segment photo\.jpg .*--weights nvidia/', _photo, '', 1,
      r"cannot load --weights 'nvidia/groupvit-gcc-yfcc': could not reach the Hugging Face hub", []),
+    ('segment-demo-model', r'^groupvit_segment photo\.jpg .*--weights groupvit_demo/model', _demo_model, '', 0, None,
+     ['shapes']),
     ('eval-voc', r'^groupvit_eval --dataset voc', None, '', 2, r"dataset folder 'data/VOCdevkit/VOC2012' does not exist", []),
     ('train-table', r'^groupvit_train --data pairs\.csv', None, '', 2, r'pairs\.csv', []),
     ('train-table-tiny', r'^groupvit_train --data pairs\.csv', _pairs, TINY_TRAIN, 0, None, ['runs/mine/final.pth']),
