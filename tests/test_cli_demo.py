@@ -12,7 +12,10 @@ def test_demo_writes_everything(tmp_path):
     names = sorted(p.name for p in (tmp_path / 'd').iterdir())
     assert names == ['groups.png', 'metrics.json', 'model', 'segmentation.png', 'training.png']
     m = json.loads((tmp_path / 'd' / 'metrics.json').read_text())
-    for k in ('miou', 'iou', 'all_background', 'untrained', 'seconds', 'bg_thresh'): assert k in m
+    for k in ('miou', 'iou', 'all_background', 'untrained', 'seconds', 'bg_thresh', 'second_renderer'): assert k in m
+    sr = m['second_renderer']   # the independent renderer is scored too, next to its own all-background baseline
+    assert 0 <= sr['miou'] <= 1 and abs(sr['ratio_to_all_background'] - sr['miou'] / sr['all_background']) < 1e-9
+    assert 'second renderer' in r.stdout
     assert set(m['iou']) == {'background', 'circle', 'square', 'triangle', 'star', 'heart', 'cross'}
     assert m['miou'] > 2 * m['all_background']['miou'] and m['miou'] > m['untrained']['miou']
     assert 'mIoU' in r.stdout and str(tmp_path / 'd') in r.stdout

@@ -1,4 +1,4 @@
-"""Scratch sweep of issue 8 (emergence of segmentation from text on CPU): a plain-PyTorch loop over GroupViT
+"""Scratch sweep of the emergence search (segmentation from text on CPU): a plain-PyTorch loop over GroupViT
 with the small-scale options as flags, evaluated every --eval_every steps on the cached validation images
 (zero-shot mIoU at several background thresholds, the "oracle" mIoU of the grouping — each group labelled with its
 majority ground-truth class — retrieval top-1 and groups in use). Every run of benchmarks/RESULTS.md
