@@ -9,6 +9,8 @@ Docs: https://groupvit-nb.github.io/groupvit_nb/train.html.md"""
 from __future__ import annotations
 import argparse, csv, errno, math, os, random, signal, sys, time, warnings
 from pathlib import Path
+from .cli import quiet_warnings
+quiet_warnings()  # before fastai, whose import calls the deprecated torch.jit.script (python -m groupvit_nb.train)
 import numpy as np
 import torch
 import torch.nn as nn
