@@ -13,7 +13,8 @@ from groupvit_nb.data import SyntheticShapes
 from groupvit_nb.segment import normalize_image
 
 p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-p.add_argument('--model', choices=['cnn', 'groupvit'], default='cnn')
+p.add_argument('--model', choices=['cnn', 'groupvit', 'groupvit-cnn-stem'], default='cnn',
+               help="groupvit-cnn-stem: the demo's encoder with the CNN's four conv layers as its patch embedding")
 p.add_argument('--steps', type=int, default=600)
 p.add_argument('--batch', type=int, default=64)
 p.add_argument('--lr', type=float, default=1e-3)
@@ -33,12 +34,14 @@ def batch(ds, idx):
     return (torch.stack([normalize_image(Image.fromarray(s['image'])) for s in smp]),
             torch.tensor([s['objects'][0]['class_id'] - 1 for s in smp]))
 
+blk = lambda i, o, s, act=True: [nn.Conv2d(i, o, 3, s, 1)] + ([nn.BatchNorm2d(o), nn.GELU()] if act else [])
 if a.model == 'cnn':
-    blk = lambda i, o, s: [nn.Conv2d(i, o, 3, s, 1), nn.BatchNorm2d(o), nn.GELU()]
     net = nn.Sequential(*blk(3, 32, 1), *blk(32, 64, 2), *blk(64, 128, 2), *blk(128, 128, 1),
                         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(128, kinds))
 else:
     enc = groupvit_tiny(img_size=size, **cfg['arch']).img_encoder
+    if a.model == 'groupvit-cnn-stem':  # patch 4: two stride-2 layers, like the CNN's first four
+        enc.patch_embed.proj = nn.Sequential(*blk(3, 32, 1), *blk(32, 64, 2), *blk(64, 128, 2), *blk(128, enc.width, 1, False))
     net = nn.Sequential(enc, nn.Linear(enc.width, kinds))
 opt = torch.optim.AdamW(net.parameters(), a.lr)
 xt, yt = batch(test, range(300))
