@@ -13,8 +13,9 @@ from groupvit_nb.data import SyntheticShapes
 from groupvit_nb.segment import normalize_image
 
 p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-p.add_argument('--model', choices=['cnn', 'groupvit', 'groupvit-cnn-stem'], default='cnn',
-               help="groupvit-cnn-stem: the demo's encoder with the CNN's four conv layers as its patch embedding")
+p.add_argument('--model', choices=['cnn', 'groupvit', 'groupvit-cnn-stem', 'vit'], default='cnn',
+               help="groupvit-cnn-stem: the demo's encoder with the CNN's four conv layers as its patch embedding; "
+                    "vit: the demo's encoder without grouping (its blocks, no group tokens)")
 p.add_argument('--steps', type=int, default=600)
 p.add_argument('--batch', type=int, default=64)
 p.add_argument('--lr', type=float, default=1e-3)
@@ -39,7 +40,8 @@ if a.model == 'cnn':
     net = nn.Sequential(*blk(3, 32, 1), *blk(32, 64, 2), *blk(64, 128, 2), *blk(128, 128, 1),
                         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(128, kinds))
 else:
-    enc = groupvit_tiny(img_size=size, **cfg['arch']).img_encoder
+    arch = dict(cfg['arch'], depths=(cfg['arch']['depths'][0],), num_group_tokens=(0,), num_output_groups=()) if a.model == 'vit' else cfg['arch']
+    enc = groupvit_tiny(img_size=size, **arch).img_encoder
     if a.model == 'groupvit-cnn-stem':  # patch 4: two stride-2 layers, like the CNN's first four
         enc.patch_embed.proj = nn.Sequential(*blk(3, 32, 1), *blk(32, 64, 2), *blk(64, 128, 2), *blk(128, enc.width, 1, False))
     net = nn.Sequential(enc, nn.Linear(enc.width, kinds))
