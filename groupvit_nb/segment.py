@@ -261,7 +261,7 @@ def _input_images(images, max_pixels) -> list:
 def _model_input(im, short_side, device, dtype) -> torch.Tensor:
     "One input image → normalised `[1, 3, h, w]` at the inference size, resized before it becomes a float tensor."
     if isinstance(im, Image.Image):
-        x = torch.from_numpy(np.asarray(im)).permute(2, 0, 1)                # [3, H, W] uint8, no copy in float
+        x = torch.from_numpy(np.array(im)).permute(2, 0, 1)                  # [3, H, W] uint8 (a writable copy), no copy in float
         x = resize_bilinear(x, target_size(im.height, im.width, short_side)) / 255.
         x = (x - torch.tensor(IMAGENET_MEAN)[:, None, None]) / torch.tensor(IMAGENET_STD)[:, None, None]
     else: x = resize_bilinear(im, target_size(*im.shape[-2:], short_side))
