@@ -330,14 +330,12 @@ class SyntheticShapes(Dataset):
             raise ValueError(f'min_gap must be None or an int >= 0 (pixels between objects), got {min_gap!r}.')
         self.min_gap = min_gap
         if backgrounds not in _BACKGROUNDS: raise ValueError(f'backgrounds must be one of {_BACKGROUNDS}, got {backgrounds!r}.')
-        for k, v, hi in (('attribute_words', attribute_words, 1), ('shape_jitter', shape_jitter, 0.5)):
+        for k, v, hi in (('attribute_words', attribute_words, 1), ('shape_jitter', shape_jitter, 0.5), ('max_rotation', max_rotation, 180)):
             if not isinstance(v, (int, float)) or isinstance(v, bool) or not 0 <= v <= hi:
                 raise ValueError(f'{k} must be a number in [0, {hi}], got {v!r}.')
         if any_colour and kc: raise ValueError('any_colour draws every colour at random: it cannot go with kind_colours.')
         self.any_colour, self.backgrounds = bool(any_colour), backgrounds
         self.attribute_words, self.shape_jitter = float(attribute_words), float(shape_jitter)
-        if not isinstance(max_rotation, (int, float)) or isinstance(max_rotation, bool) or not 0 <= max_rotation <= 180:
-            raise ValueError(f'max_rotation must be in [0, 180] degrees, got {max_rotation!r}.')
         self.max_rotation = float(max_rotation)
     def __len__(self): return self.n
     def name(self, i): return f'shapes/{self.split}/{self.seed}/{i}'

@@ -123,7 +123,7 @@ class PlainShapes:
     "Independently drawn test images: 1–`max_objects` solid shapes of random colours on a plain random background."
     def __init__(self, n:int=100, size:int=48, kinds=('circle', 'square', 'triangle', 'star', 'heart', 'cross'),
                  seed:int=0, max_objects:int=3):
-        for k in kinds: _outline(k, 1.) if k not in ('circle', 'heart') else None  # unknown kinds fail here
+        for k in set(kinds) - {'circle', 'heart'}: _outline(k, 1.)  # raises for a kind it cannot draw
         if not 1 <= max_objects <= len(kinds): raise ValueError(f"max_objects must be in [1, {len(kinds)}], got {max_objects}.")
         self.n, self.size, self.class_names, self.seed, self.max_objects = n, size, tuple(kinds), seed, max_objects
     def __len__(self): return self.n
@@ -165,8 +165,9 @@ def shape_probe(model:GroupViT, settings:dict|None=None, n:int=300, seed:int=0, 
     was = model.training; model.eval()
     param = next(model.parameters())
     text = F.normalize(class_embeddings(model, list(ds.class_names), templates=templates, cache=False), dim=-1)
-    x = torch.stack([normalize_image(Image.fromarray(ds.sample(i)['image'])) for i in range(n)])
-    y = torch.tensor([ds.sample(i)['objects'][0]['class_id'] - 1 for i in range(n)])
+    smp = [ds.sample(i) for i in range(n)]  # each image drawn once
+    x = torch.stack([normalize_image(Image.fromarray(s['image'])) for s in smp])
+    y = torch.tensor([s['objects'][0]['class_id'] - 1 for s in smp])
     pred = torch.cat([(F.normalize(model.encode_image(b.to(param.device, param.dtype)), dim=-1) @ text.T.to(param)).argmax(1).cpu()
                       for b in x.split(100)])
     model.train(was)

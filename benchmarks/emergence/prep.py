@@ -1,6 +1,6 @@
 """Cache a SyntheticShapes world for sweep.py: name size kinds object_scale n_train [kind colours]."""
 import os
-OUT = os.environ.get('EMERGENCE_DIR', '/tmp/exp')
+OUT = os.environ.get('EMERGENCE_DIR', 'runs/emergence')
 import torch, numpy as np, sys, time, json
 from groupvit_nb.data import SyntheticShapes
 from groupvit_nb.text import extract_nouns, tokenize

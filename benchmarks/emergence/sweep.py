@@ -8,7 +8,7 @@ Usage: python benchmarks/emergence/prep.py kc6s32 32 circle,square,triangle,star
               --center 1 --cosine 10 --depths 2,0 --groups 8 --mil 1 --bs 128 --minutes 10
 """
 import os
-OUT = os.environ.get('EMERGENCE_DIR', '/tmp/exp')
+OUT = os.environ.get('EMERGENCE_DIR', 'runs/emergence')
 import torch, torch.nn as nn, torch.nn.functional as F, time, math, argparse, json, random, numpy as np
 from groupvit_nb.core import groupvit_tiny
 from groupvit_nb.losses import GroupViTLoss

@@ -1,6 +1,6 @@
 # run.sh NAME [threads] [extra flags...]: train with NAME.yaml, then evaluate and diagnose
 n=$1; t=${2:-1}; shift 2
-OUT=${EMERGENCE_DIR:-/tmp/exp}; mkdir -p $OUT
+OUT=${EMERGENCE_DIR:-runs/emergence}; mkdir -p $OUT
 cd "$(dirname "$0")/../../.."
 start=$(date +%s)
 OMP_NUM_THREADS=$t groupvit_train --config benchmarks/emergence/round3/$n.yaml --out $OUT/$n --no-progress "$@" > $OUT/$n.log 2>&1
