@@ -13,7 +13,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['check_images', 'resize_pos_embed', 'PatchEmbed', 'ConvStem']
+__all__ = ['check_images', 'resize_pos_embed', 'PatchEmbed', 'ConvStem', 'CNNStem']
 
 # %% ../nbs/00_patch_embed.ipynb #b4f18336
 def check_images(x, patch_size:int, in_chans:int=3):
@@ -49,7 +49,7 @@ def resize_pos_embed(pos_embed:torch.Tensor, src_hw:tuple[int,int], dst_hw:tuple
 
 # %% ../nbs/00_patch_embed.ipynb #99854a3b
 class PatchEmbed(nn.Module):
-    "Image → patch tokens: Conv2d(kernel=stride=`patch_size`) (or a `ConvStem`), LayerNorm, + learnable position embedding."
+    "Image → patch tokens: Conv2d(kernel=stride=`patch_size`) (or a `ConvStem` / `CNNStem`), LayerNorm, + learnable position embedding."
     def __init__(self, img_size:int|tuple=224, patch_size:int=16, in_chans:int=3, embed_dim:int=384, eps:float=1e-5,
                  stem:str='linear'):
         super().__init__()
@@ -58,9 +58,10 @@ class PatchEmbed(nn.Module):
             raise ValueError(f"img_size {img_size} must be divisible by patch_size {patch_size}.")
         self.img_size, self.patch_size, self.in_chans = img_size, patch_size, in_chans
         self.grid = (img_size[0] // patch_size, img_size[1] // patch_size)
-        if stem not in ('linear', 'conv'): raise ValueError(f"stem must be 'linear' (the paper's) or 'conv', got {stem!r}.")
+        if stem not in ('linear', 'conv', 'cnn'):
+            raise ValueError(f"stem must be 'linear' (the paper's), 'conv' or 'cnn', got {stem!r}.")
         self.proj = (nn.Conv2d(in_chans, embed_dim, kernel_size=patch_size, stride=patch_size) if stem == 'linear'
-                     else ConvStem(in_chans, embed_dim, patch_size))
+                     else (ConvStem if stem == 'conv' else CNNStem)(in_chans, embed_dim, patch_size))
         self.norm = nn.LayerNorm(embed_dim, eps=eps)
         self.pos_embed = nn.Parameter(torch.zeros(1, self.grid[0] * self.grid[1], embed_dim))
         nn.init.trunc_normal_(self.pos_embed, std=.02)
@@ -93,3 +94,17 @@ class ConvStem(nn.Sequential):
             c_in = c_out
         super().__init__(*layers)
 
+
+# %% ../nbs/00_patch_embed.ipynb #f75f12e2
+class CNNStem(nn.Sequential):
+    "A small CNN as patch embedding: 3×3 conv, log2(`patch_size`) stride-2 3×3 convs, 3×3 conv; BatchNorm + GELU after each."
+    def __init__(self, in_chans:int=3, embed_dim:int=128, patch_size:int=4, width:int=32):
+        n = int(round(math.log2(patch_size)))
+        if patch_size < 2 or 2 ** n != patch_size:
+            raise ValueError(f"the cnn stem needs a power-of-two patch size (2, 4, 8, 16, …), got {patch_size}.")
+        chans = [in_chans, width] + [min(embed_dim, width * 2 ** (i + 1)) for i in range(n)] + [embed_dim]
+        layers = []
+        for i, (c_in, c_out) in enumerate(zip(chans[:-1], chans[1:])):
+            stride = 2 if 1 <= i <= n else 1
+            layers += [nn.Conv2d(c_in, c_out, 3, stride, 1), nn.BatchNorm2d(c_out), nn.GELU()]
+        super().__init__(*layers)
