@@ -3,6 +3,7 @@
 (`--model cnn`, four 3×3 conv layers and global average pooling). Prints test accuracy on 300 images every 50 steps.
 
     python benchmarks/emergence/shape_calibration.py --model cnn --steps 600 --max-rotation 20 --textures plain
+    python benchmarks/emergence/shape_calibration.py --model groupvit --stem cnn --lr 3e-4 --warmup 50 --max-rotation 0 --textures plain
 
 Contrastive training from captions can only be slower than this, so it bounds what a run of N steps can learn."""
 import argparse, time, warnings
@@ -19,6 +20,8 @@ p.add_argument('--model', choices=['cnn', 'groupvit', 'groupvit-cnn-stem', 'vit'
 p.add_argument('--steps', type=int, default=600)
 p.add_argument('--batch', type=int, default=64)
 p.add_argument('--lr', type=float, default=1e-3)
+p.add_argument('--warmup', type=int, default=0, help='steps of linear learning-rate warm-up')
+p.add_argument('--stem', choices=['linear', 'conv', 'cnn'], help="the encoder's patch_stem (default: the config's)")
 p.add_argument('--max-rotation', type=float, default=180., help='degrees from upright (180: any angle)')
 p.add_argument('--textures', default='plain,striped,dotted,checkered')
 p.add_argument('--config', default='benchmarks/emergence/round4/R1.yaml', help='world and architecture of a demo run')
@@ -41,17 +44,19 @@ if a.model == 'cnn':
                         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(128, kinds))
 else:
     arch = dict(cfg['arch'], depths=(cfg['arch']['depths'][0],), num_group_tokens=(0,), num_output_groups=()) if a.model == 'vit' else cfg['arch']
+    if a.stem: arch = dict(arch, patch_stem=a.stem)
     enc = groupvit_tiny(img_size=size, **arch).img_encoder
     if a.model == 'groupvit-cnn-stem':  # patch 4: two stride-2 layers, like the CNN's first four
         enc.patch_embed.proj = nn.Sequential(*blk(3, 32, 1), *blk(32, 64, 2), *blk(64, 128, 2), *blk(128, enc.width, 1, False))
     net = nn.Sequential(enc, nn.Linear(enc.width, kinds))
 opt = torch.optim.AdamW(net.parameters(), a.lr)
+sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1., (s + 1) / a.warmup) if a.warmup else 1.)
 xt, yt = batch(test, range(300))
 t0 = time.time()
 for s in range(a.steps):
     x, y = batch(train, range(s * a.batch, (s + 1) * a.batch))
     loss = nn.functional.cross_entropy(net(x), y)
-    opt.zero_grad(); loss.backward(); opt.step()
+    opt.zero_grad(); loss.backward(); opt.step(); sched.step()
     if (s + 1) % 50 == 0:
         net.eval()
         with torch.no_grad(): acc = (net(xt).argmax(1) == yt).float().mean().item()
