@@ -12,7 +12,7 @@ import argparse, importlib, os, sys, warnings
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['QUIET', 'quiet_warnings', 'launch', 'OneLineParser', 'at_least', 'finite', 'demo_main', 'segment_main', 'eval_main', 'train_main', 'PRESET_SIZES', 'FREEZE_PARTS', 'DATA_FORMATS', 'train_parser', 'parse_train_args', 'device_name', 'segment_parser', 'EVAL_DATASETS', 'eval_parser', 'demo_parser']
+__all__ = ['QUIET', 'quiet_warnings', 'launch', 'OneLineParser', 'at_least', 'finite', 'demo_main', 'segment_main', 'eval_main', 'train_main', 'PRESET_SIZES', 'FREEZE_PARTS', 'DATA_FORMATS', 'train_parser', 'parse_train_args', 'device_name', 'segment_parser', 'EVAL_DATASETS', 'eval_parser', 'demo_parser', 'app_parser', 'app_main']
 
 # %% ../nbs/00_cli.ipynb #26c7273b
 QUIET = (r'`torch\.jit\.script` is deprecated',)  # third-party messages that say nothing about a run
@@ -275,3 +275,18 @@ def demo_parser() -> argparse.ArgumentParser:
     p.add_argument('--images', type=int, default=200, help='number of held-out test images (default 200)')
     p.add_argument('--no-progress', action='store_true', help='no progress bars')
     return p
+
+# %% ../nbs/12_app.ipynb #686d5e01
+def app_parser():
+    "Options of `groupvit_app` (standard library only)."
+    p = OneLineParser(prog='groupvit_app', description='A local web page for zero-shot segmentation with GroupViT (Gradio).')
+    p.add_argument('--weights', default=None,
+                   help='an HF-format folder, an NVlabs .pth checkpoint or a hub id (default: the shipped demo model)')
+    p.add_argument('--port', type=at_least(1), default=7860, help='port to serve on (default: 7860)')
+    p.add_argument('--host', default='127.0.0.1', help='address to listen on; 0.0.0.0 for every interface (default: 127.0.0.1)')
+    p.add_argument('--share', action='store_true', help="also make a public link through Gradio's servers (default: off)")
+    return p
+
+def app_main(argv=None):
+    "Console script `groupvit_app`."
+    launch('groupvit_app', 'app', 'app_parser', argv)
