@@ -252,6 +252,11 @@ def eval_parser():
     p.add_argument('--stride', type=int, help='sliding-window stride in pixels (default: 224)')
     p.add_argument('--bg-thresh', type=float, help="background threshold in [0, 1] (default: the model's, else 0.95 on voc "
                                                    "and coco_object, 0.35 on context)")
+    p.add_argument('--bg-mode', choices=('threshold', 'logit', 'probability'), default='threshold',
+                   help="how background is decided: threshold (official), logit (a constant cosine, TCL style) or "
+                        "probability (a constant score); see the segment docs (default: threshold)")
+    p.add_argument('--refine', choices=('none', 'pamr'), default='none',
+                   help="refine the label map with the image's colours: none (official) or pamr (default: none)")
     p.add_argument('--templates', help="prompt templates: full, subset, simple or identity (default: the model's, else "
                                        "simple for segmentation, subset for imagenet)")
     p.add_argument('--max-images', type=int, help='evaluate only the first N images (default: all)')
@@ -276,7 +281,7 @@ def demo_parser() -> argparse.ArgumentParser:
     p.add_argument('--no-progress', action='store_true', help='no progress bars')
     return p
 
-# %% ../nbs/12_app.ipynb #686d5e01
+# %% ../nbs/12_app.ipynb #e2e56608
 def app_parser():
     "Options of `groupvit_app` (standard library only)."
     p = OneLineParser(prog='groupvit_app', description='A local web page for zero-shot segmentation with GroupViT (Gradio).')
