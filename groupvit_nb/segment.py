@@ -22,7 +22,8 @@ __all__ = ['BG_MODES', 'PAMR_DEFAULTS', 'ZERO_SHOT_DEFAULTS', 'upright', 'load_i
            'as_image_tensors', 'check_class_names', 'patch_group_maps', 'group_class_scores', 'add_background',
            'window_scores', 'window_starts', 'slide_scores', 'target_size', 'resize_bilinear', 'pamr',
            'resize_short_side', 'zero_shot_settings', 'segment', 'palette', 'overlay', 'show_segmentation',
-           'group_maps', 'show_groups', 'save_label_map', 'output_stems', 'main']
+           'group_maps', 'show_groups', 'SegmentationHead', 'export_segmenter', 'save_label_map', 'output_stems',
+           'main']
 
 # %% ../nbs/07_segment.ipynb #255fbec7
 from .data import to_rgb, IMAGENET_MEAN, IMAGENET_STD, MAX_PIXELS  # shared with training
@@ -465,6 +466,43 @@ def show_groups(model:GroupViT, image, short_side:int|None=None, alpha:float=0.6
     for ax in axs: ax.set_axis_off()
     fig.tight_layout()
     return fig
+
+# %% ../nbs/07_segment.ipynb #54ad00db
+class SegmentationHead(torch.nn.Module):
+    "A GroupViT with fixed class embeddings: normalised images `[B, 3, H, W]` → scores `[B, 1+C, H, W]` (`window_scores`)."
+    def __init__(self, model:GroupViT, text_emb:torch.Tensor, bg_thresh:float=0.95, top_k:int=5,
+                 bg_mode:str='threshold', background:bool=True):
+        super().__init__()
+        self.model, self.kw = model, dict(bg_thresh=bg_thresh, top_k=top_k, bg_mode=bg_mode, background=background)
+        self.register_buffer('text_emb', F.normalize(text_emb.float(), dim=-1))
+    def forward(self, x): return window_scores(self.model, x, self.text_emb, **self.kw)
+
+# %% ../nbs/07_segment.ipynb #8977840d
+def _shape_checks(x, patch_size:int, in_chans:int=3):
+    "The patch embedding's input checks without the one on pixel values (a graph cannot branch on data)."
+    if not isinstance(x, torch.Tensor) or x.ndim != 4 or x.shape[1] != in_chans or not x.is_floating_point():
+        raise ValueError(f"images must be a float tensor [B, {in_chans}, H, W].")
+
+@torch.no_grad()
+def export_segmenter(model:GroupViT, class_names, size:tuple[int, int], batch_size:int=1, bg_thresh:float|None=None,
+                     templates=None, top_k:int=5, bg_mode:str='threshold', background:bool=True):
+    "`torch.export` program of image encoder + segmentation head at `size` `(H, W)`: images `[B, 3, H, W]` → scores."
+    from unittest import mock
+    import groupvit_nb.core, groupvit_nb.patch
+    names = check_class_names(class_names)
+    bg_thresh, templates = zero_shot_settings(model, bg_thresh, templates)
+    H, W = size
+    if min(H, W) < model.cfg.patch_size:
+        raise ValueError(f"size {H}x{W} is smaller than one {model.cfg.patch_size}-pixel patch.")
+    was_training = model.training
+    model.eval()
+    try:
+        head = SegmentationHead(model, _text_embeddings(model, names, templates, None), bg_thresh, top_k, bg_mode, background).eval()
+        x = torch.zeros(batch_size, 3, H, W, device=next(model.parameters()).device)
+        with mock.patch.object(groupvit_nb.patch, 'check_images', _shape_checks), \
+             mock.patch.object(groupvit_nb.core, 'check_images', _shape_checks):
+            return torch.export.export(head, (x,))
+    finally: model.train(was_training)
 
 # %% ../nbs/07_segment.ipynb #35865252
 def save_label_map(labels, path):
