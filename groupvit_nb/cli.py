@@ -281,7 +281,7 @@ def demo_parser() -> argparse.ArgumentParser:
     p.add_argument('--no-progress', action='store_true', help='no progress bars')
     return p
 
-# %% ../nbs/12_app.ipynb #e2e56608
+# %% ../nbs/12_app.ipynb #439f46a2
 def app_parser():
     "Options of `groupvit_app` (standard library only)."
     p = OneLineParser(prog='groupvit_app', description='A local web page for zero-shot segmentation with GroupViT (Gradio).')

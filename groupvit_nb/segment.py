@@ -467,7 +467,7 @@ def show_groups(model:GroupViT, image, short_side:int|None=None, alpha:float=0.6
     fig.tight_layout()
     return fig
 
-# %% ../nbs/07_segment.ipynb #54ad00db
+# %% ../nbs/07_segment.ipynb #64c77294
 class SegmentationHead(torch.nn.Module):
     "A GroupViT with fixed class embeddings: normalised images `[B, 3, H, W]` → scores `[B, 1+C, H, W]` (`window_scores`)."
     def __init__(self, model:GroupViT, text_emb:torch.Tensor, bg_thresh:float=0.95, top_k:int=5,
@@ -477,7 +477,7 @@ class SegmentationHead(torch.nn.Module):
         self.register_buffer('text_emb', F.normalize(text_emb.float(), dim=-1))
     def forward(self, x): return window_scores(self.model, x, self.text_emb, **self.kw)
 
-# %% ../nbs/07_segment.ipynb #8977840d
+# %% ../nbs/07_segment.ipynb #bb0a38c4
 def _shape_checks(x, patch_size:int, in_chans:int=3):
     "The patch embedding's input checks without the one on pixel values (a graph cannot branch on data)."
     if not isinstance(x, torch.Tensor) or x.ndim != 4 or x.shape[1] != in_chans or not x.is_floating_point():

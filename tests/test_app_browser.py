@@ -72,7 +72,8 @@ def _picture(path:Path) -> Path:
     return path
 
 
-def test_segment_in_browser(app_url, browser, tmp_path):
+@pytest.mark.parametrize('refine', [False, True], ids=['official', 'pamr'])
+def test_segment_in_browser(app_url, browser, tmp_path, refine):
     from groupvit_nb.app import load_model, inference_settings, synonym_embeddings, parse_classes
     from groupvit_nb.segment import segment, load_image, zero_shot_settings
     pic = _picture(tmp_path / 'shapes.png')
@@ -80,6 +81,7 @@ def test_segment_in_browser(app_url, browser, tmp_path):
     page.goto(app_url, timeout=120_000)
     page.locator('#image input[type=file]').set_input_files(str(pic))
     page.locator('#classes textarea').fill(CLASSES)
+    if refine: page.locator('#refine input[type=checkbox]').check()
     page.locator('#segment').click()
     link = page.locator('#labels_file a[href*="labels.npy"]').first
     link.wait_for(timeout=300_000)
@@ -93,7 +95,8 @@ def test_segment_in_browser(app_url, browser, tmp_path):
     bg, templates = zero_shot_settings(model)
     parsed = parse_classes(CLASSES)
     ref = segment(model, load_image(pic), [c[0] for c in parsed], bg_thresh=bg, templates=templates,
-                  text_emb=synonym_embeddings(model, parsed, templates), **inference_settings(model))[0].numpy()
+                  text_emb=synonym_embeddings(model, parsed, templates), refine='pamr' if refine else None,
+                  **inference_settings(model))[0].numpy()
     assert labels.shape == ref.shape == (144, 144)
     assert (labels == ref).all(), f'{(labels != ref).sum()} pixels differ'
     assert len(np.unique(labels)) > 1                                    # something was found, not all background
