@@ -235,14 +235,14 @@ def segment_parser():
     return p
 
 # %% ../nbs/08_eval.ipynb #72494d4b
-EVAL_DATASETS = ('voc', 'context', 'context59', 'coco_object', 'imagenet')  # = SEG_DATASETS + imagenet, checked below
+EVAL_DATASETS = ('voc', 'context', 'context59', 'coco_object', 'voc20', 'imagenet')  # = SEG_DATASETS + imagenet, checked below
 
 def eval_parser():
     p = OneLineParser(prog='groupvit_eval', description='Zero-shot evaluation of GroupViT: segmentation mIoU '
                                 'on PASCAL VOC / PASCAL Context / COCO-Object, or classification top-1/top-5 on an ImageFolder. '
                                 'Settings not given come from the model\'s zero_shot.json, then from the official protocol.')
     p.add_argument('--dataset', required=True, choices=EVAL_DATASETS,
-                   help='context = 60 classes with background (the published protocol); context59 = 59, background ignored')
+                   help='context = 60 classes with background (the published protocol); context59 = 59 and voc20 = 20, background ignored')
     p.add_argument('--root', required=True, help='dataset folder in its standard layout (see the eval docs)')
     p.add_argument('--weights', help='model: HF-format folder, NVlabs .pth or hub id (required)')
     p.add_argument('--split', help='split file relative to --root (default: the official val split)')

@@ -73,6 +73,8 @@ SEG_DATASETS = {
                                 source='none in GroupViT: the 59-class protocol of later work'),
     'coco_object': SegDatasetSpec(COCO_OBJECT_CLASSES, 'images/val2017', 'annotations/val2017', None,
                                   ann_suffix='_instanceTrainIds.png', source=_CFG + 'coco.py'),
+    'voc20': SegDatasetSpec(VOC_CLASSES, 'JPEGImages', 'SegmentationClass', 'ImageSets/Segmentation/val.txt',
+                            background=False, source='none in GroupViT: the 20-class protocol of later work'),
 }
 CLASSIFICATION_PROTOCOL = dict(img_size=224, resize=256, templates='subset',   # resize 256/224·224, centre crop 224
                                source='configs/default.yml (evaluate.cls.template), datasets/builder.py')
@@ -344,7 +346,8 @@ def run_eval(argv=None) -> dict:
             pred = zero_shot_predictor(model, data, bg_thresh=args.bg_thresh, templates=args.templates, mode=args.mode,
                                        short_side=args.short_side, window=args.window, stride=args.stride,
                                        bg_mode=args.bg_mode, refine=None if args.refine == 'none' else args.refine)
-            pred.settings.update(bg_mode=args.bg_mode, refine=args.refine)
+            if (args.bg_mode, args.refine) != ('threshold', 'none'):             # recorded when not the official rule
+                pred.settings.update(bg_mode=args.bg_mode, refine=args.refine)
             res = dict(evaluate_segmentation(pred, data, args.max_images), settings=pred.settings)
             print(iou_table(res))
             print(f"{args.dataset}: mIoU {100 * res['miou']:.2f} over {res['images']} images")
