@@ -44,7 +44,7 @@ def _folders(tmp:Path) -> dict:
     (data / 'kernels' / 'python3' / 'kernel.json').write_text(json.dumps(dict(
         argv=[sys.executable, '-m', 'ipykernel_launcher', '-f', '{connection_file}'], display_name='python3', language='python',
         env=dict(PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get('PYTHONPATH')])),
-                 OMP_NUM_THREADS=os.environ.get('OMP_NUM_THREADS', '1'), MPLBACKEND='Agg'))))
+                 OMP_NUM_THREADS=os.environ.get('OMP_NUM_THREADS', '1')))))
     settings = tmp / 'settings' / '@jupyterlab' / 'notebook-extension'; settings.mkdir(parents=True)
     (settings / 'tracker.jupyterlab-settings').write_text(json.dumps({'windowingMode': 'none'}))  # every cell in the page
     return dict(work=work, data=data, settings=tmp / 'settings', config=tmp / 'config', runtime=tmp / 'runtime',
