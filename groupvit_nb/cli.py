@@ -12,7 +12,7 @@ import argparse, importlib, os, sys, warnings
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['QUIET', 'quiet_warnings', 'launch', 'OneLineParser', 'at_least', 'finite', 'demo_main', 'segment_main', 'eval_main', 'train_main', 'PRESET_SIZES', 'FREEZE_PARTS', 'DATA_FORMATS', 'train_parser', 'parse_train_args', 'device_name', 'segment_parser', 'EVAL_DATASETS', 'eval_parser', 'demo_parser']
+__all__ = ['QUIET', 'quiet_warnings', 'launch', 'OneLineParser', 'at_least', 'finite', 'demo_main', 'segment_main', 'eval_main', 'train_main', 'PRESET_SIZES', 'FREEZE_PARTS', 'DATA_FORMATS', 'train_parser', 'parse_train_args', 'device_name', 'segment_parser', 'EVAL_DATASETS', 'eval_parser', 'demo_parser', 'app_parser', 'app_main']
 
 # %% ../nbs/00_cli.ipynb #26c7273b
 QUIET = (r'`torch\.jit\.script` is deprecated',)  # third-party messages that say nothing about a run
@@ -235,14 +235,14 @@ def segment_parser():
     return p
 
 # %% ../nbs/08_eval.ipynb #72494d4b
-EVAL_DATASETS = ('voc', 'context', 'context59', 'coco_object', 'imagenet')  # = SEG_DATASETS + imagenet, checked below
+EVAL_DATASETS = ('voc', 'context', 'context59', 'coco_object', 'voc20', 'imagenet')  # = SEG_DATASETS + imagenet, checked below
 
 def eval_parser():
     p = OneLineParser(prog='groupvit_eval', description='Zero-shot evaluation of GroupViT: segmentation mIoU '
                                 'on PASCAL VOC / PASCAL Context / COCO-Object, or classification top-1/top-5 on an ImageFolder. '
                                 'Settings not given come from the model\'s zero_shot.json, then from the official protocol.')
     p.add_argument('--dataset', required=True, choices=EVAL_DATASETS,
-                   help='context = 60 classes with background (the published protocol); context59 = 59, background ignored')
+                   help='context = 60 classes with background (the published protocol); context59 = 59 and voc20 = 20, background ignored')
     p.add_argument('--root', required=True, help='dataset folder in its standard layout (see the eval docs)')
     p.add_argument('--weights', help='model: HF-format folder, NVlabs .pth or hub id (required)')
     p.add_argument('--split', help='split file relative to --root (default: the official val split)')
@@ -252,6 +252,11 @@ def eval_parser():
     p.add_argument('--stride', type=int, help='sliding-window stride in pixels (default: 224)')
     p.add_argument('--bg-thresh', type=float, help="background threshold in [0, 1] (default: the model's, else 0.95 on voc "
                                                    "and coco_object, 0.35 on context)")
+    p.add_argument('--bg-mode', choices=('threshold', 'logit', 'probability'), default='threshold',
+                   help="how background is decided: threshold (official), logit (a constant cosine, TCL style) or "
+                        "probability (a constant score); see the segment docs (default: threshold)")
+    p.add_argument('--refine', choices=('none', 'pamr'), default='none',
+                   help="refine the label map with the image's colours: none (official) or pamr (default: none)")
     p.add_argument('--templates', help="prompt templates: full, subset, simple or identity (default: the model's, else "
                                        "simple for segmentation, subset for imagenet)")
     p.add_argument('--max-images', type=int, help='evaluate only the first N images (default: all)')
@@ -275,3 +280,18 @@ def demo_parser() -> argparse.ArgumentParser:
     p.add_argument('--images', type=int, default=200, help='number of held-out test images (default 200)')
     p.add_argument('--no-progress', action='store_true', help='no progress bars')
     return p
+
+# %% ../nbs/12_app.ipynb #439f46a2
+def app_parser():
+    "Options of `groupvit_app` (standard library only)."
+    p = OneLineParser(prog='groupvit_app', description='A local web page for zero-shot segmentation with GroupViT (Gradio).')
+    p.add_argument('--weights', default=None,
+                   help='an HF-format folder, an NVlabs .pth checkpoint or a hub id (default: the shipped demo model)')
+    p.add_argument('--port', type=at_least(1), default=7860, help='port to serve on (default: 7860)')
+    p.add_argument('--host', default='127.0.0.1', help='address to listen on; 0.0.0.0 for every interface (default: 127.0.0.1)')
+    p.add_argument('--share', action='store_true', help="also make a public link through Gradio's servers (default: off)")
+    return p
+
+def app_main(argv=None):
+    "Console script `groupvit_app`."
+    launch('groupvit_app', 'app', 'app_parser', argv)

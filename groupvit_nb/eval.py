@@ -73,6 +73,8 @@ SEG_DATASETS = {
                                 source='none in GroupViT: the 59-class protocol of later work'),
     'coco_object': SegDatasetSpec(COCO_OBJECT_CLASSES, 'images/val2017', 'annotations/val2017', None,
                                   ann_suffix='_instanceTrainIds.png', source=_CFG + 'coco.py'),
+    'voc20': SegDatasetSpec(VOC_CLASSES, 'JPEGImages', 'SegmentationClass', 'ImageSets/Segmentation/val.txt',
+                            background=False, source='none in GroupViT: the 20-class protocol of later work'),
 }
 CLASSIFICATION_PROTOCOL = dict(img_size=224, resize=256, templates='subset',   # resize 256/224·224, centre crop 224
                                source='configs/default.yml (evaluate.cls.template), datasets/builder.py')
@@ -293,8 +295,9 @@ def _check_args(args):
     window, stride = args.window or (spec and spec.window), args.stride or (spec and spec.stride)
     if window and stride and stride > window:
         raise ValueError(f"--stride {stride} is larger than the window ({window} pixels); windows would leave gaps.")
-    if args.bg_thresh is not None and not 0 <= args.bg_thresh <= 1:
-        raise ValueError(f"--bg-thresh must lie in [0, 1], got {args.bg_thresh}.")
+    low = -1 if getattr(args, 'bg_mode', 'threshold') == 'logit' else 0          # a cosine, else a score
+    if args.bg_thresh is not None and not low <= args.bg_thresh <= 1:
+        raise ValueError(f"--bg-thresh must lie in [{low}, 1]{' with --bg-mode logit' if low else ''}, got {args.bg_thresh}.")
     if args.templates is not None:
         from groupvit_nb.text import get_templates
         get_templates(args.templates)
@@ -341,7 +344,10 @@ def run_eval(argv=None) -> dict:
             print(f"top-1 {100 * res['top1']:.2f}  top-5 {100 * res['top5']:.2f}  ({res['images']} images, {res['classes']} classes)")
         else:
             pred = zero_shot_predictor(model, data, bg_thresh=args.bg_thresh, templates=args.templates, mode=args.mode,
-                                       short_side=args.short_side, window=args.window, stride=args.stride)
+                                       short_side=args.short_side, window=args.window, stride=args.stride,
+                                       bg_mode=args.bg_mode, refine=None if args.refine == 'none' else args.refine)
+            if (args.bg_mode, args.refine) != ('threshold', 'none'):             # recorded when not the official rule
+                pred.settings.update(bg_mode=args.bg_mode, refine=args.refine)
             res = dict(evaluate_segmentation(pred, data, args.max_images), settings=pred.settings)
             print(iou_table(res))
             print(f"{args.dataset}: mIoU {100 * res['miou']:.2f} over {res['images']} images")

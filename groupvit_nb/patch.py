@@ -95,7 +95,7 @@ class ConvStem(nn.Sequential):
         super().__init__(*layers)
 
 
-# %% ../nbs/00_patch_embed.ipynb #f75f12e2
+# %% ../nbs/00_patch_embed.ipynb #efac853d
 class CNNStem(nn.Sequential):
     "A small CNN as patch embedding: 3×3 conv, log2(`patch_size`) stride-2 3×3 convs, 3×3 conv; BatchNorm + GELU after each."
     def __init__(self, in_chans:int=3, embed_dim:int=128, patch_size:int=4, width:int=32):

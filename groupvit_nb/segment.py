@@ -18,10 +18,11 @@ from .core import GroupViT
 from .cli import segment_parser, OneLineParser, at_least, finite  # the options, importable without torch (notebook 00_cli)
 
 # %% auto #0
-__all__ = ['ZERO_SHOT_DEFAULTS', 'upright', 'load_image', 'normalize_image', 'denormalize_image', 'as_image_tensors',
-           'check_class_names', 'patch_group_maps', 'group_class_scores', 'window_scores', 'window_starts',
-           'slide_scores', 'target_size', 'resize_bilinear', 'resize_short_side', 'zero_shot_settings', 'segment',
-           'palette', 'overlay', 'show_segmentation', 'group_maps', 'show_groups', 'save_label_map', 'output_stems',
+__all__ = ['BG_MODES', 'PAMR_DEFAULTS', 'ZERO_SHOT_DEFAULTS', 'upright', 'load_image', 'normalize_image', 'denormalize_image',
+           'as_image_tensors', 'check_class_names', 'patch_group_maps', 'group_class_scores', 'add_background',
+           'window_scores', 'window_starts', 'slide_scores', 'target_size', 'resize_bilinear', 'pamr',
+           'resize_short_side', 'zero_shot_settings', 'segment', 'palette', 'overlay', 'show_segmentation',
+           'group_maps', 'show_groups', 'SegmentationHead', 'export_segmenter', 'save_label_map', 'output_stems',
            'main']
 
 # %% ../nbs/07_segment.ipynb #255fbec7
@@ -138,9 +139,25 @@ def group_class_scores(segment_emb:torch.Tensor, image_emb:torch.Tensor, text_em
     return restricted * logits.softmax(-1)
 
 # %% ../nbs/07_segment.ipynb #341c5b17
+BG_MODES = ('threshold', 'logit', 'probability')   # how background is decided; 'threshold' is the official one
+
+def add_background(pix:torch.Tensor, segment_values:torch.Tensor, bg_thresh:float, bg_mode:str='threshold',
+                   background:bool=True) -> torch.Tensor:
+    "Per-pixel class values `[B, C, H, W]` → `[B, 1+C, H, W]` with a background channel 0 (see the table above)."
+    if bg_mode not in BG_MODES: raise ValueError(f"bg_mode must be one of {BG_MODES}, got {bg_mode!r}.")
+    B, _, H, W = pix.shape
+    if not background:                                                   # below any class value
+        return torch.cat([pix.new_full((B, 1, H, W), -2. if bg_mode == 'logit' else 0.), pix], 1)
+    if bg_mode == 'threshold':
+        thresh = segment_values.flatten(1).max(1).values.clamp(max=bg_thresh)                # [B]
+        bg = (pix.max(1, keepdim=True).values < thresh[:, None, None, None]).to(pix.dtype)
+    else: bg = pix.new_full((B, 1, H, W), float(bg_thresh))              # a constant background value
+    return torch.cat([bg, pix], 1)
+
 def window_scores(model:GroupViT, x:torch.Tensor, text_emb:torch.Tensor, background:bool=True,
-                  bg_thresh:float=0.95, top_k:int=5) -> torch.Tensor:
-    "Normalised images `[B, 3, H, W]` → per-pixel scores `[B, 1+C, H, W]`; channel 0 is background (0 if not `background`)."
+                  bg_thresh:float=0.95, top_k:int=5, bg_mode:str='threshold') -> torch.Tensor:
+    "Normalised images `[B, 3, H, W]` → per-pixel scores `[B, 1+C, H, W]`; channel 0 is background (`add_background`)."
+    if bg_mode not in BG_MODES: raise ValueError(f"bg_mode must be one of {BG_MODES}, got {bg_mode!r}.")
     B, _, H, W = x.shape
     p = model.cfg.patch_size
     Hp, Wp = math.ceil(H / p) * p, math.ceil(W / p) * p
@@ -148,14 +165,12 @@ def window_scores(model:GroupViT, x:torch.Tensor, text_emb:torch.Tensor, backgro
     seg_map = patch_group_maps(out['assignments'], out['grid'])[-1]                         # [B, S, h, w]
     seg_map = F.interpolate(seg_map, size=(Hp, Wp), mode='bilinear', align_corners=False)[..., :H, :W]
     group = seg_map.argmax(1).flatten(1)                                                    # [B, H*W]
-    scores = group_class_scores(out['segment_emb'], out['image_emb'], text_emb, model.logit_scale, top_k)  # [B, S, C]
-    C = scores.shape[-1]
-    pix = scores.transpose(1, 2).gather(2, group[:, None].expand(-1, C, -1)).view(B, C, H, W)
-    bg = pix.new_zeros(B, 1, H, W)
-    if background:
-        thresh = scores.flatten(1).max(1).values.clamp(max=bg_thresh)                       # [B]
-        bg = (pix.max(1, keepdim=True).values < thresh[:, None, None, None]).to(pix.dtype)
-    return torch.cat([bg, pix], 1)
+    if bg_mode == 'logit':                                                                  # cosine similarity
+        values = F.normalize(out['segment_emb'], dim=-1) @ F.normalize(text_emb, dim=-1).T
+    else: values = group_class_scores(out['segment_emb'], out['image_emb'], text_emb, model.logit_scale, top_k)  # [B, S, C]
+    C = values.shape[-1]
+    pix = values.transpose(1, 2).gather(2, group[:, None].expand(-1, C, -1)).view(B, C, H, W)
+    return add_background(pix, values, bg_thresh, bg_mode, background)
 
 # %% ../nbs/07_segment.ipynb #0c3b0afb
 def window_starts(size:int, window:int, stride:int) -> list[int]:
@@ -224,6 +239,41 @@ def resize_bilinear(x:torch.Tensor, size) -> torch.Tensor:
         out[..., a:b, :] = band
     return out
 
+# %% ../nbs/07_segment.ipynb #00cc8a27
+PAMR_DEFAULTS = dict(iterations=10, dilations=(1, 2, 4, 8, 12, 24))   # TCL's settings
+
+def _offsets(dilations):
+    return [(dy * d, dx * d) for d in dilations for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx]
+
+def _shifted(x:torch.Tensor, dy:int, dx:int) -> torch.Tensor:
+    "`x[..., i + dy, j + dx]` with the border repeated (replicate padding)."
+    H, W = x.shape[-2:]
+    rows = (torch.arange(H, device=x.device) + dy).clamp(0, H - 1)
+    cols = (torch.arange(W, device=x.device) + dx).clamp(0, W - 1)
+    return x.index_select(-2, rows).index_select(-1, cols)
+
+@torch.no_grad()
+def pamr(image:torch.Tensor, masks:torch.Tensor, iterations:int=10, dilations=(1, 2, 4, 8, 12, 24)) -> torch.Tensor:
+    "Pixel-adaptive mask refinement: `masks` `[B, K, H, W]` smoothed along the colours of `image` `[B, 3, h, w]`."
+    if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 0:
+        raise ValueError(f"iterations must be a whole number >= 0, got {iterations!r}.")
+    if not dilations or any(isinstance(d, bool) or not isinstance(d, int) or d < 1 for d in dilations):
+        raise ValueError(f"dilations must be positive whole numbers, got {dilations!r}.")
+    if image.ndim != 4 or masks.ndim != 4 or image.shape[0] != masks.shape[0]:
+        raise ValueError(f"need image [B, 3, h, w] and masks [B, K, H, W] of one batch, got {tuple(image.shape)} and {tuple(masks.shape)}.")
+    image = image.to(masks.dtype)
+    if image.shape[-2:] != masks.shape[-2:]:
+        image = F.interpolate(image, size=masks.shape[-2:], mode='bilinear', align_corners=True)
+    offsets = _offsets(dilations)
+    around = torch.stack([_shifted(image, dy, dx) for dy, dx in offsets], 2)            # [B, 3, P, H, W]
+    with_centre = torch.cat([image[:, :, None].expand(-1, -1, len(dilations), -1, -1), around], 2)
+    sigma = with_centre.std(2, keepdim=True)                                           # [B, 3, 1, H, W]
+    kappa = (-(image[:, :, None] - around).abs() / (1e-8 + 0.1 * sigma)).mean(1)       # [B, P, H, W]
+    alpha = kappa.softmax(1)
+    for _ in range(iterations):
+        masks = sum(alpha[:, k:k + 1] * _shifted(masks, dy, dx) for k, (dy, dx) in enumerate(offsets))
+    return masks
+
 # %% ../nbs/07_segment.ipynb #8328ce9d
 def _text_embeddings(model, class_names, templates, text_emb):
     if text_emb is None:
@@ -285,11 +335,14 @@ def _labels_at(s:torch.Tensor, size) -> torch.Tensor:
 @torch.no_grad()
 def segment(model:GroupViT, images, class_names, background:bool=True, bg_thresh:float|None=None, mode:str='slide',
             short_side:int|None=448, window:int=448, stride:int=224, top_k:int=5, templates=None,
-            text_emb:torch.Tensor|None=None, return_scores:bool=False, batch_size:int=8, max_pixels:int|None=MAX_PIXELS):
+            text_emb:torch.Tensor|None=None, return_scores:bool=False, batch_size:int=8, max_pixels:int|None=MAX_PIXELS,
+            bg_mode:str='threshold', refine:str|None=None):
     "Zero-shot label maps (0 = background, i = `class_names[i-1]`) of PIL image(s), path(s) or a normalised batch."
     names = check_class_names(class_names)
     bg_thresh, templates = zero_shot_settings(model, bg_thresh, templates)
     if mode not in ('whole', 'slide'): raise ValueError(f"mode must be 'whole' or 'slide', got {mode!r}.")
+    if bg_mode not in BG_MODES: raise ValueError(f"bg_mode must be one of {BG_MODES}, got {bg_mode!r}.")
+    if refine not in (None, 'pamr'): raise ValueError(f"refine must be None (off, the official protocol) or 'pamr', got {refine!r}.")
     if short_side is not None and (isinstance(short_side, bool) or not isinstance(short_side, int) or short_side < 0):
         raise ValueError(f"short_side must be a positive number of pixels (or None to keep the size), got {short_side!r}.")
     if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
@@ -308,13 +361,14 @@ def segment(model:GroupViT, images, class_names, background:bool=True, bg_thresh
     model.eval()
     try:
         text = _text_embeddings(model, names, templates, text_emb).to(param.device, param.dtype)
-        kw = dict(background=background, bg_thresh=bg_thresh, top_k=top_k)
+        kw = dict(background=background, bg_thresh=bg_thresh, top_k=top_k, bg_mode=bg_mode)
         labels, scores = [], []
         for i, im in enumerate(inputs):
             H, W = (im.height, im.width) if isinstance(im, Image.Image) else im.shape[-2:]
             x = _model_input(im, short_side, param.device, param.dtype)
             s = (slide_scores(model, x, text, window, stride, batch_size, **kw) if mode == 'slide'
                  else window_scores(model, x, text, **kw))[0]
+            if refine == 'pamr': s = pamr(x, s[None], **PAMR_DEFAULTS)[0]
             if not torch.isfinite(s).all():
                 raise RuntimeError(f"the model gave NaN or infinite scores for image {i}; its weights may be broken "
                                    "(check them for NaN).")
@@ -412,6 +466,43 @@ def show_groups(model:GroupViT, image, short_side:int|None=None, alpha:float=0.6
     for ax in axs: ax.set_axis_off()
     fig.tight_layout()
     return fig
+
+# %% ../nbs/07_segment.ipynb #64c77294
+class SegmentationHead(torch.nn.Module):
+    "A GroupViT with fixed class embeddings: normalised images `[B, 3, H, W]` → scores `[B, 1+C, H, W]` (`window_scores`)."
+    def __init__(self, model:GroupViT, text_emb:torch.Tensor, bg_thresh:float=0.95, top_k:int=5,
+                 bg_mode:str='threshold', background:bool=True):
+        super().__init__()
+        self.model, self.kw = model, dict(bg_thresh=bg_thresh, top_k=top_k, bg_mode=bg_mode, background=background)
+        self.register_buffer('text_emb', F.normalize(text_emb.float(), dim=-1))
+    def forward(self, x): return window_scores(self.model, x, self.text_emb, **self.kw)
+
+# %% ../nbs/07_segment.ipynb #bb0a38c4
+def _shape_checks(x, patch_size:int, in_chans:int=3):
+    "The patch embedding's input checks without the one on pixel values (a graph cannot branch on data)."
+    if not isinstance(x, torch.Tensor) or x.ndim != 4 or x.shape[1] != in_chans or not x.is_floating_point():
+        raise ValueError(f"images must be a float tensor [B, {in_chans}, H, W].")
+
+@torch.no_grad()
+def export_segmenter(model:GroupViT, class_names, size:tuple[int, int], batch_size:int=1, bg_thresh:float|None=None,
+                     templates=None, top_k:int=5, bg_mode:str='threshold', background:bool=True):
+    "`torch.export` program of image encoder + segmentation head at `size` `(H, W)`: images `[B, 3, H, W]` → scores."
+    from unittest import mock
+    import groupvit_nb.core, groupvit_nb.patch
+    names = check_class_names(class_names)
+    bg_thresh, templates = zero_shot_settings(model, bg_thresh, templates)
+    H, W = size
+    if min(H, W) < model.cfg.patch_size:
+        raise ValueError(f"size {H}x{W} is smaller than one {model.cfg.patch_size}-pixel patch.")
+    was_training = model.training
+    model.eval()
+    try:
+        head = SegmentationHead(model, _text_embeddings(model, names, templates, None), bg_thresh, top_k, bg_mode, background).eval()
+        x = torch.zeros(batch_size, 3, H, W, device=next(model.parameters()).device)
+        with mock.patch.object(groupvit_nb.patch, 'check_images', _shape_checks), \
+             mock.patch.object(groupvit_nb.core, 'check_images', _shape_checks):
+            return torch.export.export(head, (x,))
+    finally: model.train(was_training)
 
 # %% ../nbs/07_segment.ipynb #35865252
 def save_label_map(labels, path):

@@ -70,6 +70,7 @@ NOT_RUN = [
     (r'^pip install', 'installs this package; the CI script runs it on a fresh clone'),
     (r'^nbdev-test\b.*pytest', 'the test suite itself'),
     (r'--nnodes 2', 'needs a second machine reachable as node0'),
+    (r'^groupvit_app\b', 'serves a web page until stopped; tests/test_app_browser.py runs it and uses it in Chromium'),
 ]
 RUN = [
     # id, pattern, setup, extra args, expected exit status, stderr (one-line error) or None, files that must exist
