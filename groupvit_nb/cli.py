@@ -80,7 +80,7 @@ def train_main(argv=None):
 
 # %% ../nbs/06_train.ipynb #4619622d
 PRESET_SIZES = {'s16': 224, 'tiny': 64}
-FREEZE_PARTS = ('text', 'text_head', 'image', 'image_head', 'patch_embed', 'scales')  # = beyond.PARTS, checked below
+FREEZE_PARTS = ('text', 'text_head', 'image', 'image_head', 'patch_embed', 'scales')  # = train.PARTS, checked below
 
 class _OneLineParser(argparse.ArgumentParser):
     "argparse, but a usage error is one line (the usage itself is in --help)."

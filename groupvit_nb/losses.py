@@ -8,7 +8,7 @@ Docs: https://groupvit-nb.github.io/groupvit_nb/losses.html.md"""
 # %% auto #0
 __all__ = ['LOGIT_SCALE_INIT', 'LOGIT_SCALE_MAX', 'temperature_scale', 'rank_and_world', 'gather_features', 'contrastive_loss',
            'prompt_ids_from_tokens', 'multi_label_targets', 'multi_label_loss', 'segment_multi_label_loss',
-           'GroupViTLoss']
+           'GroupViTLoss', 'encoder_features', 'embeddings_from_features', 'GradCache']
 
 # %% ../nbs/04_losses.ipynb #0d87e8ae
 import math
@@ -16,6 +16,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 import torch.distributed as dist
+from .core import GroupViT
+
 
 # %% ../nbs/04_losses.ipynb #2ee675b3
 LOGIT_SCALE_INIT = math.log(1 / 0.07)  # initial value of the raw `logit_scale` parameters
@@ -254,3 +256,102 @@ class GroupViTLoss(nn.Module):
     def extra_repr(self):
         return (f"multi_label_weight={self.multi_label_weight}, same_prompt_positive={self.same_prompt_positive}"
                 + (f", segment_weight={self.segment_weight}" if self.segment_weight else ''))
+
+# %% ../nbs/04_losses.ipynb #2b898dde
+def _check_tokens(tokens):
+    if not isinstance(tokens, torch.Tensor) or tokens.dtype not in (torch.long, torch.int):
+        raise TypeError("tokens must be an integer tensor from groupvit_nb.text.tokenize, shape [B, 77] or [B, T, 77].")
+    if tokens.ndim not in (2, 3): raise ValueError(f"tokens must have shape [B, L] or [B, T, L], got {tuple(tokens.shape)}.")
+
+def encoder_features(model:GroupViT, images:torch.Tensor, tokens:torch.Tensor) -> tuple:
+    "The features *before* the projection heads: pooled image features `[B, C]` and text features `[B·T, W]`."
+    _check_tokens(tokens)
+    return model.img_encoder(images), model.text_encoder(tokens.reshape(-1, tokens.shape[-1]))
+
+def embeddings_from_features(model:GroupViT, image_feat:torch.Tensor, text_feat:torch.Tensor, tokens_shape) -> dict:
+    "Projection heads on the whole batch → the same dict as `GroupViT.forward` (`image_emb`, `text_emb`, `prompt_emb`)."
+    image_emb, text = model.img_projector(image_feat), model.text_projector(text_feat)
+    if len(tokens_shape) == 2: return dict(image_emb=image_emb, text_emb=text, prompt_emb=None)
+    text = text.reshape(tokens_shape[0], tokens_shape[1], -1)
+    return dict(image_emb=image_emb, text_emb=text[:, 0], prompt_emb=text[:, 1:] if text.shape[1] > 1 else None)
+
+# %% ../nbs/04_losses.ipynb #99264423
+def _rng_state(device:torch.device) -> tuple:
+    return torch.get_rng_state(), (torch.cuda.get_rng_state(device) if device.type == 'cuda' else None)
+
+def _set_rng_state(s:tuple, device:torch.device):
+    torch.set_rng_state(s[0])
+    if s[1] is not None: torch.cuda.set_rng_state(s[1], device)
+
+def _autocast_state(device_type:str):
+    "(enabled, dtype) of autocast on `device_type` right now, to re-enter it in the backward pass."
+    return torch.is_autocast_enabled(device_type), torch.get_autocast_dtype(device_type)
+
+def _trainable(m:nn.Module) -> bool: return any(p.requires_grad for p in m.parameters())
+
+class _CachedEncoders(torch.autograd.Function):
+    "Forward: both encoders chunk by chunk without a graph. Backward: replay each chunk with a graph and push its gradient in."
+    @staticmethod
+    def forward(ctx, model, chunk, images, tokens, anchor):
+        dev, (B, L) = images.device, (tokens.shape[0], tokens.shape[-1])
+        ctx.model, ctx.chunk, ctx.dev, ctx.autocast = model, chunk, dev, _autocast_state(dev.type)
+        ctx.images, ctx.tokens, ctx.states, img, txt = images, tokens, [], [], []
+        for s in range(0, B, chunk):
+            st_img = _rng_state(dev); img.append(model.img_encoder(images[s:s + chunk]))
+            st_txt = _rng_state(dev); txt.append(model.text_encoder(tokens[s:s + chunk].reshape(-1, L)))
+            ctx.states.append((st_img, st_txt))
+        return torch.cat(img), torch.cat(txt)
+
+    @staticmethod
+    def backward(ctx, g_img, g_txt):
+        model, chunk, dev, images, tokens = ctx.model, ctx.chunk, ctx.dev, ctx.images, ctx.tokens
+        L, T = tokens.shape[-1], (tokens.shape[1] if tokens.ndim == 3 else 1)
+        do_img = g_img is not None and _trainable(model.img_encoder)
+        do_txt = g_txt is not None and _trainable(model.text_encoder)
+        on, dtype = ctx.autocast
+        with torch.random.fork_rng(devices=[dev] if dev.type == 'cuda' else []), torch.enable_grad(), \
+             torch.autocast(dev.type, dtype=dtype, enabled=on):
+            for i, s in enumerate(range(0, tokens.shape[0], chunk)):
+                outs, grads = [], []
+                if do_img:
+                    _set_rng_state(ctx.states[i][0], dev)
+                    outs.append(model.img_encoder(images[s:s + chunk])); grads.append(g_img[s:s + chunk])
+                if do_txt:
+                    _set_rng_state(ctx.states[i][1], dev)
+                    outs.append(model.text_encoder(tokens[s:s + chunk].reshape(-1, L)))
+                    grads.append(g_txt[s * T:(s + chunk) * T])
+                if outs: torch.autograd.backward(outs, grads)
+        ctx.images = ctx.tokens = ctx.model = None
+        return None, None, None, None, None
+
+
+class GradCache(nn.Module):
+    "`GroupViT` whose training forward runs the encoders `chunk` samples at a time: eq. 8 over the whole batch, activations of one chunk."
+    def __init__(self, model:GroupViT, chunk:int):
+        super().__init__()
+        if not isinstance(model, GroupViT): raise TypeError(f"GradCache wraps a GroupViT, got {type(model).__name__}.")
+        if not isinstance(chunk, int) or isinstance(chunk, bool) or chunk < 1:
+            raise ValueError(f"chunk must be a positive int (samples per encoder pass), got {chunk!r}.")
+        self.model, self.chunk = model, chunk
+
+    @property
+    def _orig_mod(self) -> GroupViT:
+        "The wrapped `GroupViT` (the name `torch.compile` uses, so `unwrap`-style helpers see through this wrapper too)."
+        return self.model
+
+    def __getattr__(self, name):
+        try: return super().__getattr__(name)
+        except AttributeError:
+            if name == 'model': raise
+            return getattr(super().__getattr__('model'), name)
+
+    def forward(self, images:torch.Tensor, tokens:torch.Tensor) -> dict:
+        _check_tokens(tokens)
+        if images.shape[0] != tokens.shape[0]:
+            raise ValueError(f"images ({images.shape[0]}) and tokens ({tokens.shape[0]}) must hold the same number of samples.")
+        if not (self.training and torch.is_grad_enabled()) or images.shape[0] <= self.chunk: return self.model(images, tokens)
+        anchor = torch.empty(0, device=images.device, requires_grad=True)  # makes the cached features part of the graph
+        image_feat, text_feat = _CachedEncoders.apply(self.model, self.chunk, images, tokens, anchor)
+        return embeddings_from_features(self.model, image_feat, text_feat, tokens.shape)
+
+    def extra_repr(self): return f"chunk={self.chunk}"

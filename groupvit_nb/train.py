@@ -7,7 +7,7 @@ Docs: https://groupvit-nb.github.io/groupvit_nb/train.html.md"""
 
 # %% ../nbs/06_train.ipynb #cd9ba6cf
 from __future__ import annotations
-import argparse, csv, errno, math, os, random, signal, sys, time, warnings
+import argparse, csv, errno, json, math, os, platform, random, signal, sys, time, warnings
 from pathlib import Path
 from .cli import quiet_warnings
 quiet_warnings()  # before fastai, whose import calls the deprecated torch.jit.script (python -m groupvit_nb.train)
@@ -18,26 +18,30 @@ import torch.distributed as dist
 from torch.utils.data import Dataset
 from fastai.learner import Learner, Metric
 from fastai.callback.core import Callback, CancelBatchException, CancelFitException
-from fastai.callback.schedule import ParamScheduler
+from fastai.callback.schedule import ParamScheduler, combine_scheds, SchedLin, SchedCos
 from fastai.callback.fp16 import MixedPrecision
 from fastai.callback.progress import ProgressCallback
 from fastai.distributed import DistributedTrainer
 from fastai.optimizer import OptimWrapper
 from .core import GroupViT, GroupViTConfig, groupvit_s16, groupvit_tiny, unwrap  # unwrap: DDP/compile/GradCache → GroupViT
 from .cli import (PRESET_SIZES, FREEZE_PARTS, DATA_FORMATS, train_parser, parse_train_args, _HelpWithDefaults, _OneLineParser, _fail, _mapping)  # the options, importable without torch (00_cli)
-from .losses import GroupViTLoss, prompt_ids_from_tokens, gather_features, rank_and_world, LOGIT_SCALE_MAX
-from .beyond import (GradCacheCallback, GroupCollapse, RunLog, seed_everything, load_init, freeze,
-                                FrozenBatchNormEval, finetune_lrs, PARTS, plot_group_stats)
-from accelerate.utils import DistributedDataParallelKwargs
+from .losses import GroupViTLoss, prompt_ids_from_tokens, gather_features, rank_and_world, LOGIT_SCALE_MAX, GradCache
+from accelerate.utils import DistributedDataParallelKwargs, set_seed
+from dataclasses import dataclass, field, fields, asdict
+from fastcore.basics import patch
+
 
 # %% auto #0
-__all__ = ['NO_DECAY_NAMES', 'STEP_FIELDS', 'CHECKPOINT', 'TEMP_PATTERN', 'PRESETS', 'PRESET_PATCH', 'RUN_FILES', 'LOCK_FILE',
+__all__ = ['NO_DECAY_NAMES', 'CALLBACK_ORDER', 'STEP_FIELDS', 'CHECKPOINT', 'TEMP_PATTERN', 'COLLAPSE_ADVICE',
+           'FINETUNE_LR_SCALE', 'TRAINING_FIELDS', 'PARTS', 'PRESETS', 'PRESET_PATCH', 'RUN_FILES', 'LOCK_FILE',
            'RUN_SETTINGS', 'no_weight_decay', 'param_groups', 'scaled_lrs', 'warmup_cosine', 'PairTraining', 'PairLoss',
            'RetrievalTop1', 'StepLog', 'plot_log', 'DiskFull', 'atomic_save', 'load_checkpoint', 'remove_stale_temps',
            'rng_state', 'set_rng_state', 'loader_state', 'set_loader_state', 'TrainingStopped', 'Checkpoint',
            'GracefulStop', 'RankShard', 'init_distributed', 'ShardedTrainer', 'FiniteGuard', 'SkipGuard', 'TimeBudget',
-           'groupvit_learner', 'fit_groupvit', 'synthetic_dataloaders', 'check_train_args', 'lock_folder',
-           'previous_run', 'run_settings', 'settings_differ', 'build_run', 'main']
+           'groupvit_learner', 'fit_groupvit', 'synthetic_dataloaders', 'GradCacheCallback', 'assignment_stats',
+           'GroupCollapse', 'plot_group_stats', 'seed_everything', 'run_info', 'RunLog', 'finetune_lrs', 'load_init',
+           'freeze', 'FrozenBatchNormEval', 'TrainConfig', 'lock_folder', 'previous_run', 'run_settings',
+           'settings_differ', 'build_run', 'main']
 
 # %% ../nbs/06_train.ipynb #6850d56b
 NO_DECAY_NAMES = ('pos_embed', 'positional_embedding', 'group_token', 'logit_scale')
@@ -59,19 +63,34 @@ def scaled_lrs(batch_size:int, base_lr=1.6e-3, base_warmup_lr=4e-6, base_min_lr=
     s = batch_size / base_batch
     return base_lr * s, base_warmup_lr * s, base_min_lr * s
 
+
+# %% ../nbs/06_train.ipynb #107443fb
 def warmup_cosine(lr:float, warmup_pct:float, warmup_lr:float, min_lr:float):
-    "Schedule `pos ∈ [0, 1] → lr`: linear `warmup_lr → lr` over `warmup_pct`, then cosine `lr → min_lr`."
-    if not 0 <= warmup_pct < 1: raise ValueError(f"warmup_pct must be in [0, 1), got {warmup_pct}; use fewer warm-up epochs.")
-    def schedule(pos):
-        if pos < warmup_pct: return warmup_lr + (lr - warmup_lr) * pos / warmup_pct
-        p = min((pos - warmup_pct) / (1 - warmup_pct), 1.)
-        return min_lr + (lr - min_lr) * 0.5 * (1 + math.cos(math.pi * p))
-    return schedule
+    "Schedule `pos ∈ [0, 1] → lr`: linear `warmup_lr → lr` over `warmup_pct`, then cosine `lr → min_lr` (fastai's schedulers)."
+    if not 0 <= warmup_pct < 1:
+        raise ValueError(f"warmup_pct must be in [0, 1), got {warmup_pct}; use fewer warm-up epochs.")
+    return combine_scheds([warmup_pct, 1 - warmup_pct], [SchedLin(warmup_lr, lr), SchedCos(lr, min_lr)])
+
+
+# %% ../nbs/06_train.ipynb #917eafdc
+CALLBACK_ORDER = dict(
+    RunLog=-20,               # run.json is written before anything can fail
+    FrozenBatchNormEval=-9,   # right after TrainEvalCallback (-10) put the whole model in training mode
+    PairTraining=-5,          # the batch is arranged before anything else reads it, and before autocast starts
+    Checkpoint=-4,            # restores a run in before_fit; skips the batches a resumed epoch has done
+    GradCacheCallback=5,      # wraps the model before MixedPrecision (10) and DistributedTrainer (11) wrap it
+    FiniteGuard=12,           # after MixedPrecision unscaled the gradients (fastai's GradientClip sits there)
+    GroupCollapse=45,         # before Recorder (50), whose before_fit names the columns it adds
+    StepLog=70,               # after Recorder: the epoch's numbers are in recorder.log at after_validate
+    SkipGuard=80,             # after the step is logged
+    TimeBudget=90,            # last: stops after a whole, logged, checkpointed step
+)
+
 
 # %% ../nbs/06_train.ipynb #c6489de6
 class PairTraining(Callback):
     "Feed `(images, tokens)` to GroupViT and pass the logit scales to the loss (which caps exp(scale) at 100; the parameters stay free)."
-    order = -5  # before MixedPrecision (10), so the batch is arranged before autocast starts
+    order = CALLBACK_ORDER['PairTraining']
     def before_batch(self):
         seg = getattr(self.loss_func, 'segment_weight', 0) > 0  # the segment-level loss needs the final segments too
         self.learn.xb, self.learn.yb = (*self.xb, *self.yb, *((True,) if seg else ())), self.yb
@@ -121,7 +140,7 @@ def _keep_rows(path:Path, keep):
 class StepLog(Callback):
     """Rank 0: `steps.csv` (loss, its parts, lr, 1/τ per step), `epochs.csv` (per epoch) and the plot `train.png` in
     `folder`. A row is on disk before the checkpoint that covers its step, so a kill never loses a row of a saved step."""
-    order = 70  # after Recorder (50): the epoch's numbers are in `recorder.log` at `after_validate`
+    order = CALLBACK_ORDER['StepLog']
     def __init__(self, folder, plot=True): self.folder, self.plot = Path(folder), plot
     def before_fit(self):
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -296,7 +315,7 @@ class Checkpoint(Callback):
     """Atomic `folder/last.pth` every `every` steps and at each epoch end (rank 0 writes); with `resume=state`, continue
     that run. Weights that are not finite are never saved. With `stop` (a `GracefulStop`), a SIGTERM/SIGINT saves after
     the current step and ends the fit; `.signal` then names the signal and `.saved_step` the step saved."""
-    order = -5
+    order = CALLBACK_ORDER['Checkpoint']
     def __init__(self, folder, every:int=1000, resume:dict|None=None, meta:dict|None=None, stop=None):
         self.folder, self.every, self.resume, self.meta, self.skip, self.stop = Path(folder), every, resume, meta or {}, 0, stop
         self.signal, self.saved_step = None, (resume or {}).get('train_iter')
@@ -423,7 +442,7 @@ class ShardedTrainer(DistributedTrainer):
 class FiniteGuard(Callback):
     """Clip the gradient norm at `max_norm` (None: no clipping) and raise `TrainingStopped`, naming the step, at the first
     loss or gradient norm that is not finite, before the optimiser step."""
-    order = MixedPrecision.order + 1  # where fastai's GradientClip runs: after the grad scaler unscaled the gradients
+    order = CALLBACK_ORDER['FiniteGuard']
     def __init__(self, max_norm:float|None=None):
         if max_norm is not None and not (math.isfinite(max_norm) and max_norm > 0):
             raise ValueError(f"max_norm must be a positive number or None, got {max_norm}.")
@@ -449,7 +468,7 @@ class SkipGuard(Callback):
     read were unusable: checked after every step once `min_seen` samples were read, and at the end of the epoch. With
     several processes the counts are summed over all of them, every `sync_every` steps and at the epoch end, so that
     all processes stop at the same step."""
-    order = 80
+    order = CALLBACK_ORDER['SkipGuard']
     def __init__(self, max_skip:float=0.05, min_seen:int=1000, sync_every:int=20):
         if not 0 <= max_skip <= 1: raise ValueError(f"max_skip must be a fraction in [0, 1], got {max_skip}.")
         self.max_skip, self.min_seen, self.sync_every = max_skip, min_seen, sync_every
@@ -485,7 +504,7 @@ def _set_activation_checkpointing(model, on:bool):
 
 class TimeBudget(Callback):
     "Stop training cleanly (after a whole step, with `after_fit` callbacks run) once `minutes` of fitting have passed."
-    order = 90
+    order = CALLBACK_ORDER['TimeBudget']
     def __init__(self, minutes:float): self.minutes, self.stopped, self.elapsed = float(minutes), False, 0.
     def before_fit(self): self.t0 = time.time()
     def after_batch(self):
@@ -538,53 +557,322 @@ def synthetic_dataloaders(n_train=256, n_valid=64, size=64, batch_size=32, num_p
     return pair_dataloaders(train, valid, size=size, batch_size=batch_size, tokenizer=tok, seed=seed, num_workers=num_workers,
                             persistent_workers=False, **kwargs)
 
+# %% ../nbs/06_train.ipynb #f6269a61
+class GradCacheCallback(Callback):
+    "Train a fastai `Learner` with `GradCache(model, chunk)`: the batch of the loader is the contrastive batch, `chunk` bounds memory."
+    order = CALLBACK_ORDER['GradCacheCallback']
+    def __init__(self, chunk:int):
+        if not isinstance(chunk, int) or isinstance(chunk, bool) or chunk < 1:
+            raise ValueError(f"chunk must be a positive int (samples per encoder pass), got {chunk!r}.")
+        self.chunk = chunk
+    def before_fit(self):
+        if not isinstance(self.learn.model, GradCache): self.learn.model = GradCache(self.learn.model, self.chunk)
+    def after_fit(self):
+        m = self.learn.model
+        if isinstance(m, GradCache): self.learn.model = m.model
+        elif isinstance(getattr(m, 'module', None), GradCache): m.module = m.module.model  # DDP: DistributedTrainer unwraps next
+
+# %% ../nbs/06_train.ipynb #0345610f
+def assignment_stats(assignments:list) -> list:
+    """Per grouping stage: `groups_used` (mean over images of the groups owning ≥ 1 *patch*, via the product of the hard
+    assignments Â^l ⋯ Â^1) and `entropy` (mean over the stage's input tokens of the entropy, in nats, of its soft assignment A^l)."""
+    if not assignments: raise ValueError("assignments is empty: pass the list that forward_features(images, return_assign=True) returns.")
+    out, composed = [], None
+    for l, a in enumerate(assignments):
+        if not isinstance(a, dict) or 'hard' not in a or 'soft' not in a:
+            raise TypeError(f"assignment {l} must be a dict with 'hard' and 'soft' [B, M, N]; call forward_features(..., return_assign=True).")
+        hard, soft = a['hard'].detach().float(), a['soft'].detach().float()
+        composed = hard if composed is None else hard @ composed  # [B, M_l, N_patches]: which group owns each patch
+        used = (composed.sum(-1) > 0).sum(-1).float().mean().item()
+        entropy = -(soft * soft.clamp_min(1e-12).log()).sum(-2).mean().item()
+        out.append(dict(stage=l + 1, groups_used=used, entropy=entropy, n_groups=hard.shape[-2]))
+    return out
+
+# %% ../nbs/06_train.ipynb #04694760
+class _LastValue(Metric):
+    "A recorder column showing the latest probe value of one statistic (`groups_s1`, `entropy_s2`, ...)."
+    def __init__(self, cb, stage:int, key:str): self.cb, self.stage, self.key = cb, stage, key
+    def reset(self): pass
+    def accumulate(self, learn): pass
+    @property
+    def value(self):
+        rows = [r for r in self.cb.last if r['stage'] == self.stage]
+        return rows[0][self.key] if rows else None
+    @property
+    def name(self): return f"{'groups' if self.key == 'groups_used' else 'entropy'}_s{self.stage}"
+
+COLLAPSE_ADVICE = ("Things to try: start from released weights (`groupvit_train --init nvidia/groupvit-gcc-yfcc`), a larger "
+                   "contrastive batch (`--contrastive-batch 4096 --chunk 256`), a lower learning rate or a longer warm-up, "
+                   "captions with more distinct nouns, and check that Gumbel noise is on (`cfg.gumbel=True`).")
+
+class GroupCollapse(Callback):
+    """Every `every` training steps, run the image encoder (eval mode, no grad) on a fixed probe batch (the first `n_probe`
+    training images) and log per grouping stage the groups in use and the assignment entropy; warn once per stage when
+    ≤ `min_groups` groups are in use for `patience` steps in a row."""
+    order = CALLBACK_ORDER['GroupCollapse']
+    def __init__(self, every:int=10, n_probe:int=16, min_groups:float=2, patience:int=100, folder=None, metrics:bool=True):
+        for k, v in dict(every=every, n_probe=n_probe, patience=patience).items():
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1: raise ValueError(f"{k} must be a positive int, got {v!r}.")
+        self.every, self.n_probe, self.min_groups, self.patience = every, n_probe, min_groups, patience
+        self.folder, self.metrics = None if folder is None else Path(folder), metrics
+        self.history, self.last, self.probe, self.warned, self.collapsed_for = [], [], None, set(), {}
+
+    def before_fit(self):
+        self.n_stages = len(unwrap(self.learn.model).cfg.num_output_groups)
+        if self.metrics and not any(isinstance(m, _LastValue) and m.cb is self for m in self.learn.metrics):
+            self.learn.metrics += [_LastValue(self, s, k) for k in ('groups_used', 'entropy') for s in range(1, self.n_stages + 1)]
+        self.step = getattr(self.learn, 'resumed_iter', 0)  # a resumed run counts on from its checkpoint (`Checkpoint` sets it)
+        path = None if self.folder is None else self.folder/'groups.csv'
+        if path is not None and rank_and_world()[0] == 0 and path.exists():  # and forgets the probes of the steps it will redo
+            with path.open() as f: rows = list(csv.DictReader(f))
+            if rows:
+                with path.open('w', newline='') as f:
+                    w = csv.DictWriter(f, fieldnames=list(rows[0])); w.writeheader()
+                    w.writerows(r for r in rows if int(r['step']) <= self.step)
+
+    def before_batch(self):
+        if self.training and self.probe is None: self.probe = self.xb[0][:self.n_probe].detach().clone()
+
+    def after_batch(self):
+        if not self.training or not len(self.yb): return
+        self.step += 1
+        if self.step % self.every == 0: self.record(self.step)
+
+    def record(self, step:int) -> list:
+        "Probe now and log the statistics as training step `step`."
+        enc = unwrap(self.learn.model).img_encoder
+        was = enc.training
+        try:
+            enc.eval()
+            with torch.no_grad(): _, assignments, _ = enc.forward_features(self.probe, return_assign=True)
+        finally: enc.train(was)
+        self.last = assignment_stats(assignments)
+        for r in self.last:
+            r['step'] = step
+            self.history.append(r)
+            s = r['stage']
+            self.collapsed_for[s] = self.collapsed_for.get(s, 0) + self.every if r['groups_used'] <= self.min_groups else 0
+            if self.collapsed_for[s] >= self.patience and s not in self.warned:
+                self.warned.add(s)
+                warnings.warn(f"GroupViT grouping stage {s} has collapsed: for the last {self.collapsed_for[s]} steps only "
+                              f"{r['groups_used']:.1f} of its {r['n_groups']} groups own any patch of the probe images "
+                              f"(assignment entropy {r['entropy']:.2f} nats), so its output masks all show the same structure. "
+                              + COLLAPSE_ADVICE, stacklevel=2)
+        if self.folder is not None and rank_and_world()[0] == 0: self._write(self.last)
+        return self.last
+
+    def _write(self, rows):
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder/'groups.csv'
+        new = not path.exists()
+        with path.open('a', newline='') as f:
+            w = csv.writer(f)
+            if new: w.writerow(['step', 'stage', 'groups_used', 'entropy', 'n_groups'])
+            for r in rows: w.writerow([r['step'], r['stage'], f"{r['groups_used']:.3f}", f"{r['entropy']:.4f}", r['n_groups']])
+
+    def plot(self, axs=None): return plot_group_stats(self.history, axs)
+
+def plot_group_stats(src, axs=None):
+    "Draw groups in use and assignment entropy per stage from a `GroupCollapse.history` or a folder holding `groups.csv`."
+    import matplotlib.pyplot as plt
+    if isinstance(src, (str, Path)):
+        with (Path(src)/'groups.csv').open() as f:
+            src = [dict(step=int(r['step']), stage=int(r['stage']), groups_used=float(r['groups_used']), entropy=float(r['entropy']),
+                        n_groups=int(r['n_groups'])) for r in csv.DictReader(f)]
+    if axs is None: _, axs = plt.subplots(1, 2, figsize=(8, 2.8))
+    for s in sorted({r['stage'] for r in src}):
+        rows = [r for r in src if r['stage'] == s]
+        x = [r['step'] for r in rows]
+        axs[0].plot(x, [r['groups_used'] for r in rows], label=f"stage {s} (of {rows[0]['n_groups']})")
+        axs[1].plot(x, [r['entropy'] for r in rows], label=f"stage {s}")
+    axs[0].set_title('groups owning ≥ 1 patch'); axs[1].set_title('assignment entropy (nats)')
+    for ax in axs: ax.set_xlabel('step'); ax.legend(fontsize=7)
+    return axs
+
+# %% ../nbs/06_train.ipynb #53e9841e
+def seed_everything(seed:int, deterministic:bool=False) -> int:
+    """Seed python's `random`, numpy and torch (CPU and every GPU) with `seed`; with `deterministic`, also ask torch for
+    deterministic kernels (slower on GPU). Call it before building the model: it fixes initialisation and the Gumbel
+    noise / drop-path draws; data order, augmentation and noun sampling are fixed by passing the same `seed` to the loaders."""
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**32:
+        raise ValueError(f"seed must be an int in [0, 2**32), got {seed!r}.")
+    set_seed(seed)  # accelerate: python's random, numpy, torch and every GPU
+    os.environ['PYTHONHASHSEED'] = str(seed)  # for subprocesses (data workers started with spawn)
+    if deterministic:
+        os.environ.setdefault('CUBLAS_WORKSPACE_CONFIG', ':4096:8')
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
+    return seed
+
+def run_info(seed:int, **extra) -> dict:
+    "What identifies a run, as plain types (fits `torch.load(weights_only=True)` and JSON): seed, versions, command line, `extra`."
+    from groupvit_nb import __version__
+    return dict(seed=seed, groupvit_nb=str(__version__), torch=str(torch.__version__), python=platform.python_version(),
+                argv=[str(a) for a in sys.argv], **extra)
+
+class RunLog(Callback):
+    "Write `run_info(seed, **extra)` to `folder/run.json` at the start of training (rank 0) and keep it as `learn.run_info`."
+    order = CALLBACK_ORDER['RunLog']
+    def __init__(self, folder, seed:int, **extra): self.folder, self.info = Path(folder), run_info(seed, **extra)
+    def before_fit(self):
+        self.learn.run_info, self.learn.seed = self.info, self.info['seed']
+        if rank_and_world()[0] == 0:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            (self.folder/'run.json').write_text(json.dumps(self.info, indent=1))
+
+# %% ../nbs/06_train.ipynb #338d1f25
+FINETUNE_LR_SCALE = 0.1  # fine-tuning default: a tenth of the from-scratch learning rates of the same batch size
+TRAINING_FIELDS = ('drop_path_rate', 'gumbel', 'gumbel_tau', 'use_checkpoint', 'logit_scale_init')  # may differ from the checkpoint's
+
+def finetune_lrs(lrs, scale:float=FINETUNE_LR_SCALE):
+    "Lower learning rate(s) for fine-tuning: `lrs` (a float or a tuple such as (lr, warmup_lr, min_lr)) × `scale`."
+    if not 0 < scale <= 1: raise ValueError(f"scale must be in (0, 1], got {scale!r}.")
+    return tuple(l * scale for l in lrs) if isinstance(lrs, (tuple, list)) else lrs * scale
+
+def load_init(model_or_cfg, path_or_id) -> GroupViT:
+    """Start training from any checkpoint `GroupViT.from_pretrained` accepts (folder, `.pth`, hub id): both towers,
+    projections and logit scales. `model_or_cfg`: a `GroupViT` (weights copied in), a `GroupViTConfig` (a new model), or
+    None (the checkpoint's own architecture). The training switches of the config (drop-path, Gumbel, checkpointing) are kept."""
+    if model_or_cfg is not None and not isinstance(model_or_cfg, (GroupViT, GroupViTConfig)):
+        raise TypeError(f"model_or_cfg must be a GroupViT, a GroupViTConfig or None, got {type(model_or_cfg).__name__}.")
+    cfg = model_or_cfg.cfg if isinstance(model_or_cfg, GroupViT) else model_or_cfg
+    src = GroupViT.from_pretrained(path_or_id, **({k: getattr(cfg, k) for k in TRAINING_FIELDS} if cfg is not None else {}))
+    if cfg is not None:
+        a, b = cfg.to_dict(), src.cfg.to_dict()
+        diff = [f"{k} {a[k]} vs {b[k]}" for k in a if k not in TRAINING_FIELDS and a[k] != b[k]]
+        if diff: raise ValueError(f"the checkpoint {path_or_id} has another architecture than the model to train ({', '.join(diff)}): "
+                                  "build the model from the checkpoint (load_init(None, path)) or pick the matching size preset.")
+    if isinstance(model_or_cfg, GroupViT):
+        model_or_cfg.load_state_dict(src.state_dict())
+        src = model_or_cfg
+    return src.train()
+
+# %% ../nbs/06_train.ipynb #7b8aca1d
+PARTS = dict(text=('text_encoder',), text_head=('text_projector',), image=('img_encoder',), image_head=('img_projector',),
+             patch_embed=('img_encoder.patch_embed',), scales=('logit_scale', 'multi_label_logit_scale'))
+
+def freeze(model:nn.Module, parts, requires_grad:bool=False) -> list:
+    """Freeze (or, with `requires_grad=True`, unfreeze) named parts of a GroupViT: any of `PARTS` (`'text'`, `'text_head'`,
+    `'image'`, `'image_head'`, `'patch_embed'`, `'scales'`), as a list or a comma-separated string. Returns the parameter names changed."""
+    if isinstance(parts, str): parts = [p.strip() for p in parts.split(',') if p.strip()]
+    bad = [p for p in parts if p not in PARTS]
+    if bad or not parts: raise ValueError(f"unknown part(s) {bad or parts!r} to freeze: choose from {', '.join(PARTS)}.")
+    prefixes = tuple(x for p in parts for x in PARTS[p])
+    names = []
+    for name, p in unwrap(model).named_parameters():
+        if name in prefixes or name.startswith(tuple(x + '.' for x in prefixes)):
+            p.requires_grad_(requires_grad); names.append(name)
+    return names
+
+class FrozenBatchNormEval(Callback):
+    "Keep BatchNorm layers whose parameters are all frozen in eval mode while training, so their running statistics stay as loaded."
+    order = CALLBACK_ORDER['FrozenBatchNormEval']
+    def before_train(self):
+        for m in self.learn.model.modules():
+            if isinstance(m, nn.modules.batchnorm._BatchNorm) and not any(p.requires_grad for p in m.parameters()): m.eval()
+
 # %% ../nbs/06_train.ipynb #bdafa171
 PRESETS = {'s16': groupvit_s16, 'tiny': groupvit_tiny}
 
-# %% ../nbs/06_train.ipynb #afca42f3
+# %% ../nbs/06_train.ipynb #047d6e44
 PRESET_PATCH = {'s16': 16, 'tiny': 8}
 
 def _flag(k): return '--' + k.replace('_', '-')
 
-def check_train_args(args):
+def _need(ok, msg):
+    if not ok: raise ValueError(msg)
+
+
+# %% ../nbs/06_train.ipynb #37a83e90
+@dataclass
+class TrainConfig:
+    "The settings of a training run (defaults: the paper's recipe); checked when made: one `ValueError` naming the option."
+    # data
+    data: str|None = None; valid: str|None = None; n_train: int = 2048; n_valid: int = 256
+    epoch_length: int|None = None; synthetic: dict = field(default_factory=dict); num_workers: int|None = None
+    max_skip: float = 0.05; augment: str = 'randaugment'; crop_scale: float = 0.08; erase: float = 0.25
+    # model
+    preset: str = 's16'; arch: dict = field(default_factory=dict); image_size: int|None = None
+    drop_path: float|None = None; init: str|None = None; freeze: str|None = None
+    # optimisation: AdamW, linear warm-up then cosine; learning rates None = the recipe's, scaled with the batch
+    batch: int = 4096; chunk: int|None = None; epochs: int = 30; warmup_epochs: float = 2
+    lr: float|None = None; warmup_lr: float|None = None; min_lr: float|None = None; wd: float = 0.05; grad_clip: float = 5.0
+    precision: str = 'auto'; device: str = 'auto'; compile: bool = False; checkpoint_activations: bool = False
+    # text and loss (eq. 6-8)
+    num_prompts: int = 3; templates: str = 'full'; context_length: int = 77; multi_label_weight: float = 1.0
+    segment_weight: float = 0.0; segment_own_prompts: bool = False; same_prompt_positive: bool = False
+    # the run
+    out: str = 'runs/groupvit'; save_every: int = 1000; resume: str|None = None; overwrite: bool = False
+    collapse_every: int = 100; seed: int = 0; minutes: float|None = None; no_progress: bool = False
+    config: str|None = None  # the YAML file the settings were read from, if any
+
+    @classmethod
+    def from_args(cls, args):
+        "From the `argparse.Namespace` of `parse_train_args` (or a `TrainConfig`, returned as it is)."
+        if isinstance(args, cls): return args
+        return cls(**{f.name: getattr(args, f.name) for f in fields(cls) if hasattr(args, f.name)})
+
+    def __post_init__(self): self.check()
+
+
+# %% ../nbs/06_train.ipynb #a4974d41
+@patch
+def check(self:TrainConfig):
     "Refuse settings that cannot train with one `ValueError` sentence, before anything is built or written."
-    def need(ok, msg):
-        if not ok: raise ValueError(msg)
+    _need(self.data, "--data is required: 'synthetic', a table file (.csv/.tsv/.parquet) or webdataset shards.")
     for k in ('lr', 'warmup_lr', 'min_lr', 'wd', 'grad_clip', 'drop_path', 'warmup_epochs', 'crop_scale', 'erase',
               'multi_label_weight', 'segment_weight', 'minutes', 'max_skip'):
-        v = getattr(args, k, None)
-        need(v is None or math.isfinite(v), f"{_flag(k)} must be a finite number, got {v}.")
-    need(args.lr is None or args.lr > 0, f"--lr must be positive, got {args.lr}.")
+        v = getattr(self, k)
+        _need(v is None or math.isfinite(v), f"{_flag(k)} must be a finite number, got {v}.")
+    _need(self.lr is None or self.lr > 0, f"--lr must be positive, got {self.lr}.")
     for k in ('warmup_lr', 'min_lr', 'wd', 'grad_clip', 'multi_label_weight', 'segment_weight'):
-        v = getattr(args, k)
-        need(v is None or v >= 0, f"{_flag(k)} must be >= 0, got {v}.")
-    need(args.drop_path is None or 0 <= args.drop_path < 1, f"--drop-path must be in [0, 1), got {args.drop_path}.")
-    need(0 <= args.max_skip <= 1, f"--max-skip must be a fraction in [0, 1], got {args.max_skip}.")
-    need(args.epochs >= 1, f"--epochs must be at least 1, got {args.epochs}.")
-    need(args.batch >= 1, f"--batch must be at least 1, got {args.batch}.")
-    need(0 <= args.warmup_epochs < args.epochs, f"--warmup-epochs {args.warmup_epochs} must be in [0, --epochs {args.epochs}).")
-    need(1 <= args.context_length <= 77, f"--context-length must be between 1 and 77, got {args.context_length}.")
-    need(0 < args.crop_scale <= 1, f"--crop-scale must be in (0, 1], got {args.crop_scale}.")
-    need(0 <= args.erase <= 1, f"--erase must be a probability in [0, 1], got {args.erase}.")
-    need(args.num_prompts >= 0, f"--num-prompts must be >= 0, got {args.num_prompts}.")
-    need(args.save_every >= 0, f"--save-every must be 0 (epoch ends only) or a positive number of steps, got {args.save_every}.")
-    need(args.collapse_every >= 0, f"--collapse-every must be 0 (off) or a positive number of steps, got {args.collapse_every}.")
-    need(args.epoch_length is None or args.epoch_length >= 1, f"--epoch-length must be at least 1, got {args.epoch_length}.")
-    need(args.num_workers is None or args.num_workers >= 0, f"--num-workers must be >= 0, got {args.num_workers}.")
-    need(args.chunk is None or args.chunk >= 1, f"--chunk must be a positive number of samples, got {args.chunk}.")
-    need(not (args.chunk and args.compile), "--compile with --chunk is not supported: gradient caching calls the encoders directly.")
-    need(not (args.chunk and args.segment_weight), "--segment-weight with --chunk is not supported: gradient caching keeps no segments.")
-    need(args.minutes is None or args.minutes > 0, f"--minutes must be positive, got {args.minutes}.")
-    need(not args.synthetic or 'synthetic' in (args.data, args.valid), "--synthetic options only apply to --data synthetic.")
-    if args.image_size is not None:
-        patch = args.arch.get('patch_size', PRESET_PATCH[args.preset])
-        need(args.image_size >= 1 and (not isinstance(patch, int) or args.image_size % patch == 0),
-             f"--image-size must be a positive multiple of the patch size {patch}, got {args.image_size}.")
-    need(not (args.resume and args.overwrite), "--resume continues the run in --out and --overwrite replaces it: pass one of them.")
-    if args.device == 'cuda' and not torch.cuda.is_available():
+        v = getattr(self, k)
+        _need(v is None or v >= 0, f"{_flag(k)} must be >= 0, got {v}.")
+    _check_ranges(self)
+    _check_combinations(self)
+
+
+# %% ../nbs/06_train.ipynb #a329ab14
+def _check_ranges(c:TrainConfig):
+    _need(c.drop_path is None or 0 <= c.drop_path < 1, f"--drop-path must be in [0, 1), got {c.drop_path}.")
+    _need(0 <= c.max_skip <= 1, f"--max-skip must be a fraction in [0, 1], got {c.max_skip}.")
+    _need(c.epochs >= 1, f"--epochs must be at least 1, got {c.epochs}.")
+    _need(c.batch >= 1, f"--batch must be at least 1, got {c.batch}.")
+    _need(0 <= c.warmup_epochs < c.epochs, f"--warmup-epochs {c.warmup_epochs} must be in [0, --epochs {c.epochs}).")
+    _need(1 <= c.context_length <= 77, f"--context-length must be between 1 and 77, got {c.context_length}.")
+    _need(0 < c.crop_scale <= 1, f"--crop-scale must be in (0, 1], got {c.crop_scale}.")
+    _need(0 <= c.erase <= 1, f"--erase must be a probability in [0, 1], got {c.erase}.")
+    _need(c.num_prompts >= 0, f"--num-prompts must be >= 0, got {c.num_prompts}.")
+    _need(c.save_every >= 0, f"--save-every must be 0 (epoch ends only) or a positive number of steps, got {c.save_every}.")
+    _need(c.collapse_every >= 0,
+          f"--collapse-every must be 0 (off) or a positive number of steps, got {c.collapse_every}.")
+    _need(c.epoch_length is None or c.epoch_length >= 1, f"--epoch-length must be at least 1, got {c.epoch_length}.")
+    _need(c.num_workers is None or c.num_workers >= 0, f"--num-workers must be >= 0, got {c.num_workers}.")
+    _need(c.chunk is None or c.chunk >= 1, f"--chunk must be a positive number of samples, got {c.chunk}.")
+    if c.data == 'synthetic': _need(c.n_train >= 1, f"--n-train must be at least 1, got {c.n_train}.")
+    if c.valid == 'synthetic' or (c.data == 'synthetic' and not c.valid):
+        _need(c.n_valid >= 1, f"--n-valid must be at least 1, got {c.n_valid}.")
+    _need(c.minutes is None or c.minutes > 0, f"--minutes must be positive, got {c.minutes}.")
+
+
+# %% ../nbs/06_train.ipynb #a9a0fdc1
+def _check_combinations(c:TrainConfig):
+    _need(not (c.chunk and c.compile),
+          "--compile with --chunk is not supported: gradient caching calls the encoders directly.")
+    _need(not (c.chunk and c.segment_weight),
+          "--segment-weight with --chunk is not supported: gradient caching keeps no segments.")
+    _need(not c.synthetic or 'synthetic' in (c.data, c.valid), "--synthetic options only apply to --data synthetic.")
+    if c.image_size is not None:
+        patch = c.arch.get('patch_size', PRESET_PATCH[c.preset])
+        _need(c.image_size >= 1 and (not isinstance(patch, int) or c.image_size % patch == 0),
+              f"--image-size must be a positive multiple of the patch size {patch}, got {c.image_size}.")
+    _need(not (c.resume and c.overwrite),
+          "--resume continues the run in --out and --overwrite replaces it: pass one of them.")
+    if c.device == 'cuda' and not torch.cuda.is_available():
         raise ValueError("--device cuda: no CUDA GPU is visible on this machine; use --device cpu (or leave --device auto).")
-    if args.precision in ('bf16', 'fp16') and not torch.cuda.is_available():
-        raise ValueError(f"--precision {args.precision} needs a CUDA GPU and none is visible; use --precision fp32 on CPU.")
+    if c.precision in ('bf16', 'fp16') and not torch.cuda.is_available():
+        raise ValueError(f"--precision {c.precision} needs a CUDA GPU and none is visible; use --precision fp32 on CPU.")
+
 
 # %% ../nbs/06_train.ipynb #338588ec
 RUN_FILES = ('config.yaml', 'run.json', 'steps.csv', 'epochs.csv', 'groups.csv', 'train.png', 'final.pth', f'checkpoints/{CHECKPOINT}')
@@ -635,8 +923,7 @@ def _source(spec, what, args, size, split):
     "A data source for `--data`/`--valid`, or a one-line error."
     from groupvit_nb.data import SyntheticShapes, WebShards, as_source, expand_urls, _is_local
     if spec == 'synthetic':
-        n = args.n_train if split == 'train' else args.n_valid
-        if n < 1: raise ValueError(f"--n-{split} must be at least 1, got {n}.")
+        n = args.n_train if split == 'train' else args.n_valid  # >= 1: TrainConfig checked it
         try: return SyntheticShapes(n, size, split, args.seed, **args.synthetic)
         except TypeError as e: raise ValueError(f"--synthetic: {e}; see help(SyntheticShapes).") from None
     s = str(spec)
@@ -654,8 +941,9 @@ def _source(spec, what, args, size, split):
 def build_run(args, stop:GracefulStop|None=None):
     """Everything `groupvit_train` trains with: `(learn, start_epoch, rank)`; bad settings raise one-line errors. Rank 0
     locks `--out` (the open lock file is `learn.out_lock`), refuses a folder holding a run unless `--resume`/`--overwrite`,
-    and removes stale temp files. `stop`: a `GracefulStop` that the checkpoints act on."""
-    check_train_args(args)
+    and removes stale temp files. `stop`: a `GracefulStop` that the checkpoints act on. `args`: a `TrainConfig` or the
+    `parse_train_args` namespace (which gets the learning rates used written back); `learn.config` is the `TrainConfig`."""
+    ns, args = args, TrainConfig.from_args(args)  # every setting checked
     rank, world, device = init_distributed(args.device)
     out = Path(args.out)
     lock, made = None, not out.exists()
@@ -671,7 +959,9 @@ def build_run(args, stop:GracefulStop|None=None):
         except BaseException: _release(lock, out, made); raise
     try: learn, start = _build(args, stop, rank, world, device, out)
     except BaseException: _release(lock, out, made); raise
-    learn.out_lock = lock
+    learn.out_lock, learn.config = lock, args
+    if ns is not args:
+        for k in ('lr', 'warmup_lr', 'min_lr'): setattr(ns, k, getattr(args, k))
     return learn, start, rank
 
 def _release(lock, out, made):
@@ -757,7 +1047,7 @@ def _build(args, stop, rank, world, device, out):
         import yaml
         if args.overwrite:  # every setting is checked: now the old run's files go
             for n in previous_run(out): (out/n).unlink()
-        (out/'config.yaml').write_text(yaml.safe_dump({k: v for k, v in vars(args).items() if k not in ('config', 'overwrite')},
+        (out/'config.yaml').write_text(yaml.safe_dump({k: v for k, v in asdict(args).items() if k not in ('config', 'overwrite')},
                                                       sort_keys=False))
     return learn, (state['epoch'] if state else 0)
 
