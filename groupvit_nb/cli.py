@@ -33,17 +33,25 @@ def launch(prog:str, module:str, parser, argv=None):
     warnings.formatwarning = lambda msg, cat, *a, **k: f"{prog}: warning: {msg}\n"  # one line, no source path
     try: importlib.import_module(f'groupvit_nb.{module}').main(argv)
     except KeyboardInterrupt:
-        print(f"{prog}: interrupted", file=sys.stderr); sys.exit(130)
+        print(f"{prog}: interrupted", file=sys.stderr)
+        sys.exit(130)
     except Exception as e:
         if os.environ.get('GROUPVIT_TRACEBACK'): raise
         msg = ' '.join(str(e).split()) or 'no message'
         print(f"{prog}: error: {type(e).__name__}: {msg} (set GROUPVIT_TRACEBACK=1 for the traceback)", file=sys.stderr)
         sys.exit(1)
 
+# %% ../nbs/00_cli.ipynb #edda241d
+def _fail(prog:str, msg:str, code:int=2, prefix:str='error: '):
+    "End command `prog` with one line on stderr, `prog: error: msg`, and exit status `code` (2: bad input, 1: a failure)."
+    print(f"{prog}: {prefix}{msg}", file=sys.stderr)
+    sys.exit(code)
+
+
 # %% ../nbs/00_cli.ipynb #9b3e06f8
 class OneLineParser(argparse.ArgumentParser):
     "argparse whose usage errors are one line on stderr with exit status 2 (the usage itself is in `--help`)."
-    def error(self, message): print(f"{self.prog}: error: {message}", file=sys.stderr); sys.exit(2)
+    def error(self, message): _fail(self.prog, message)
 
 # %% ../nbs/00_cli.ipynb #fca24fe4
 def at_least(low, kind=int):
@@ -92,15 +100,6 @@ def train_main(argv=None):
 PRESET_SIZES = {'s16': 224, 'tiny': 64}
 FREEZE_PARTS = ('text', 'text_head', 'image', 'image_head', 'patch_embed', 'scales')  # = train.PARTS, checked below
 
-class _OneLineParser(argparse.ArgumentParser):
-    "argparse, but a usage error is one line (the usage itself is in --help)."
-    def error(self, message): _fail(message)
-
-
-# %% ../nbs/06_train.ipynb #1297af2f
-def _fail(msg, code=2, prefix='error: '):
-    print(f"groupvit_train: {prefix}{msg}", file=sys.stderr)
-    sys.exit(code)
 
 
 # %% ../nbs/06_train.ipynb #9c8580cc
@@ -124,7 +123,8 @@ empty caption) are skipped and reported; more than --max-skip of them in an epoc
 continue with --resume)."""
 
 def train_parser() -> argparse.ArgumentParser:
-    p = _OneLineParser(prog='groupvit_train',
+    "The options of `groupvit_train` (standard library only, so `--help` needs no torch)."
+    p = OneLineParser(prog='groupvit_train',
                        description='Train GroupViT on image–caption pairs (defaults: the paper recipe).',
                        epilog=DATA_FORMATS, formatter_class=_HelpWithDefaults)
     a = p.add_argument

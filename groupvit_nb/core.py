@@ -8,10 +8,12 @@ Docs: https://groupvit-nb.github.io/groupvit_nb/core.html.md"""
 # %% ../nbs/02_core.ipynb #c1f114ba
 from __future__ import annotations
 import math, json
+from contextlib import contextmanager
 from dataclasses import dataclass, asdict, field, fields
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from einops import rearrange
 import torch.utils.checkpoint as checkpoint
 from fastcore.basics import patch
 from .patch import PatchEmbed, check_images
@@ -20,7 +22,7 @@ from .grouping import Mlp, MixerMlp, GroupingBlock, split_heads, merge_heads
 # %% auto #0
 __all__ = ['GroupViTConfig', 'DropPath', 'SelfAttention', 'AttnBlock', 'GroupingLayer', 'VisionEncoder', 'QuickGELU',
            'CausalSelfAttention', 'TextMlp', 'ResidualAttentionBlock', 'Transformer', 'TextEncoder', 'ProjectMLP',
-           'GroupViT', 'unwrap', 'groupvit_s16', 'groupvit_tiny']
+           'GroupViT', 'unwrap', 'evaluating', 'groupvit_s16', 'groupvit_tiny']
 
 # %% ../nbs/02_core.ipynb #25231aca
 @dataclass
@@ -83,7 +85,9 @@ class GroupViTConfig:
 # %% ../nbs/02_core.ipynb #e896fde2
 class DropPath(nn.Module):
     "Stochastic depth: drop the whole residual branch per sample with probability `p` in training."
-    def __init__(self, p:float=0.): super().__init__(); self.p = p
+    def __init__(self, p:float=0.):
+        super().__init__()
+        self.p = p
     def forward(self, x):
         if self.p == 0. or not self.training: return x
         keep = x.new_empty((x.shape[0],) + (1,) * (x.ndim - 1)).bernoulli_(1 - self.p)
@@ -100,8 +104,7 @@ class SelfAttention(nn.Module):
         self.qkv = nn.Linear(dim, dim * 3, bias=qkv_bias)
         self.proj = nn.Linear(dim, dim)
     def forward(self, x):
-        B, N, C = x.shape
-        q, k, v = self.qkv(x).view(B, N, 3, self.num_heads, C // self.num_heads).permute(2, 0, 3, 1, 4)
+        q, k, v = rearrange(self.qkv(x), 'b n (qkv h d) -> qkv b h n d', qkv=3, h=self.num_heads)
         return self.proj(merge_heads(F.scaled_dot_product_attention(q, k, v)))
 
 
@@ -180,7 +183,9 @@ class VisionEncoder(nn.Module):
         if isinstance(m, nn.Linear):
             nn.init.trunc_normal_(m.weight, std=.02)
             if m.bias is not None: nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.LayerNorm): nn.init.ones_(m.weight); nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.LayerNorm):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
 
     @property
     def width(self): return self.cfg.embed_dim
@@ -211,10 +216,11 @@ class CausalSelfAttention(nn.Module):
         self.in_proj_weight = nn.Parameter(torch.empty(3 * dim, dim))
         self.in_proj_bias = nn.Parameter(torch.zeros(3 * dim))
         self.out_proj = nn.Linear(dim, dim)
-        nn.init.xavier_uniform_(self.in_proj_weight); nn.init.zeros_(self.out_proj.bias)
+        nn.init.xavier_uniform_(self.in_proj_weight)
+        nn.init.zeros_(self.out_proj.bias)
     def forward(self, x):
-        B, N, C = x.shape
-        q, k, v = F.linear(x, self.in_proj_weight, self.in_proj_bias).view(B, N, 3, self.num_heads, C // self.num_heads).permute(2, 0, 3, 1, 4)
+        qkv = F.linear(x, self.in_proj_weight, self.in_proj_bias)
+        q, k, v = rearrange(qkv, 'b n (qkv h d) -> qkv b h n d', qkv=3, h=self.num_heads)
         return self.out_proj(merge_heads(F.scaled_dot_product_attention(q, k, v, is_causal=True)))
 
 
@@ -262,11 +268,14 @@ class TextEncoder(nn.Module):
         self.positional_embedding = nn.Parameter(torch.empty(L, W))
         self.transformer = Transformer(W, cfg.text_layers, cfg.text_heads, cfg.layer_norm_eps, cfg.use_checkpoint)
         self.ln_final = nn.LayerNorm(W, eps=cfg.layer_norm_eps)
-        nn.init.normal_(self.token_embedding.weight, std=0.02); nn.init.normal_(self.positional_embedding, std=0.01)
+        nn.init.normal_(self.token_embedding.weight, std=0.02)
+        nn.init.normal_(self.positional_embedding, std=0.01)
         proj_std, attn_std, fc_std = W ** -0.5 * (2 * cfg.text_layers) ** -0.5, W ** -0.5, (2 * W) ** -0.5
         for blk in self.transformer.resblocks:
-            nn.init.normal_(blk.attn.in_proj_weight, std=attn_std); nn.init.normal_(blk.attn.out_proj.weight, std=proj_std)
-            nn.init.normal_(blk.mlp.c_fc.weight, std=fc_std); nn.init.normal_(blk.mlp.c_proj.weight, std=proj_std)
+            nn.init.normal_(blk.attn.in_proj_weight, std=attn_std)
+            nn.init.normal_(blk.attn.out_proj.weight, std=proj_std)
+            nn.init.normal_(blk.mlp.c_fc.weight, std=fc_std)
+            nn.init.normal_(blk.mlp.c_proj.weight, std=proj_std)
 
     @property
     def width(self): return self.cfg.text_width
@@ -379,6 +388,17 @@ def unwrap(model:nn.Module) -> nn.Module:
         if isinstance(model, nn.parallel.DistributedDataParallel): model = model.module
         elif hasattr(model, '_orig_mod'): model = model._orig_mod
         else: return model
+
+# %% ../nbs/02_core.ipynb #d0ad2847
+@contextmanager
+def evaluating(model:nn.Module):
+    "Eval mode inside the `with` block; afterwards the mode `model` was in, also when the block raises."
+    was = model.training
+    try:
+        model.eval()
+        yield model
+    finally: model.train(was)
+
 
 # %% ../nbs/02_core.ipynb #5c06dfd9
 def groupvit_s16(**kwargs) -> GroupViT:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from einops import rearrange
 
 # %% auto #0
 __all__ = ['Mlp', 'MixerMlp', 'split_heads', 'merge_heads', 'CrossAttention', 'gumbel_noise', 'hard_one_hot', 'assign',
@@ -33,11 +34,15 @@ class MixerMlp(Mlp):
 
 
 # %% ../nbs/01_grouping.ipynb #5a3b77b5
-def split_heads(x, num_heads): B, N, C = x.shape; return x.view(B, N, num_heads, C // num_heads).transpose(1, 2)
+def split_heads(x, num_heads):
+    "`[b, n, h·d]` → `[b, h, n, d]`: the channels of each token split into `num_heads` heads."
+    return rearrange(x, 'b n (h d) -> b h n d', h=num_heads)
 
 
 # %% ../nbs/01_grouping.ipynb #6df05cbb
-def merge_heads(x): B, H, N, D = x.shape; return x.transpose(1, 2).reshape(B, N, H * D)
+def merge_heads(x):
+    "`[b, h, n, d]` → `[b, n, h·d]`: the heads of each token side by side again."
+    return rearrange(x, 'b h n d -> b n (h d)')
 
 
 # %% ../nbs/01_grouping.ipynb #71908059

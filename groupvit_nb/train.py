@@ -23,8 +23,8 @@ from fastai.callback.fp16 import MixedPrecision
 from fastai.callback.progress import ProgressCallback
 from fastai.distributed import DistributedTrainer
 from fastai.optimizer import OptimWrapper
-from .core import GroupViT, GroupViTConfig, groupvit_s16, groupvit_tiny, unwrap  # unwrap: DDP/compile/GradCache → GroupViT
-from .cli import (PRESET_SIZES, FREEZE_PARTS, DATA_FORMATS, train_parser, parse_train_args, _HelpWithDefaults, _OneLineParser, _fail, _mapping)  # the options, importable without torch (00_cli)
+from .core import GroupViT, GroupViTConfig, groupvit_s16, groupvit_tiny, unwrap, evaluating  # unwrap: DDP/compile/GradCache → GroupViT
+from .cli import (PRESET_SIZES, FREEZE_PARTS, DATA_FORMATS, train_parser, parse_train_args, _HelpWithDefaults, OneLineParser, _fail, _mapping)  # the options, importable without torch (00_cli)
 from .losses import GroupViTLoss, prompt_ids_from_tokens, gather_features, rank_and_world, LOGIT_SCALE_MAX, GradCache
 from accelerate.utils import DistributedDataParallelKwargs, set_seed
 from dataclasses import dataclass, field, fields, asdict
@@ -365,6 +365,7 @@ def loader_state(dl) -> dict:
 
 # %% ../nbs/06_train.ipynb #99c033aa
 def set_loader_state(dl, s:dict):
+    "Restore what `loader_state` returned (the epoch counter and the generator state of the loader)."
     if hasattr(dl, 'epoch'): dl.epoch = s['epoch']
     if s.get('generator') is not None and getattr(dl, 'generator', None) is not None:
         dl.generator.set_state(s['generator'])
@@ -803,11 +804,7 @@ def after_batch(self:GroupCollapse):
 def record(self:GroupCollapse, step:int) -> list:
     "Probe now and log the statistics as training step `step`."
     enc = unwrap(self.learn.model).img_encoder
-    was = enc.training
-    try:
-        enc.eval()
-        with torch.no_grad(): _, assignments, _ = enc.forward_features(self.probe, return_assign=True)
-    finally: enc.train(was)
+    with evaluating(enc), torch.no_grad(): _, assignments, _ = enc.forward_features(self.probe, return_assign=True)
     self.last = assignment_stats(assignments)
     for r in self.last:
         r['step'] = step
@@ -1375,14 +1372,15 @@ def main(argv=None):
     args = parse_train_args(argv)
     stop = GracefulStop()
     try: learn, start_epoch, rank = build_run(args, stop)
-    except _BAD_INPUT as e: _fail(_os_error(e) if isinstance(e, OSError) and e.errno is not None else str(e))
-    except OSError as e: _fail(_os_error(e), 1)
+    except _BAD_INPUT as e:
+        _fail('groupvit_train', _os_error(e) if isinstance(e, OSError) and e.errno is not None else str(e))
+    except OSError as e: _fail('groupvit_train', _os_error(e), 1)
     out, ck = Path(args.out), learn.cbs.filter(lambda c: isinstance(c, Checkpoint))[0]
     try:
         with stop:
             fit_groupvit(learn, args.epochs, args.lr, args.warmup_epochs, args.warmup_lr, args.min_lr, start_epoch)
         if ck.signal is not None:
-            _fail(f"stopped by {ck.signal} after step {learn.train_iter}; {out/'checkpoints'/CHECKPOINT} holds that step: "
+            _fail('groupvit_train', f"stopped by {ck.signal} after step {learn.train_iter}; {out/'checkpoints'/CHECKPOINT} holds that step: "
                   "continue with --resume.", 128 + (stop.signum or signal.SIGTERM), prefix='')
         tb = getattr(learn, 'time_budget', None)
         if rank == 0 and tb is not None and tb.stopped:
@@ -1400,12 +1398,13 @@ def main(argv=None):
     except TrainingStopped as e:
         kept = (f"{out/'checkpoints'/CHECKPOINT} (step {ck.saved_step}) is the last good checkpoint: fix the cause, then --resume"
                 if ck.saved_step else "no checkpoint was written")
-        _fail(f"{e.message}; {kept}.", 1)
-    except OSError as e: _fail(_os_error(e), 1)
+        _fail('groupvit_train', f"{e.message}; {kept}.", 1)
+    except OSError as e: _fail('groupvit_train', _os_error(e), 1)
     except torch.OutOfMemoryError:
-        _fail(f"out of GPU memory at step {learn.train_iter + 1}: lower --batch, or use --chunk or --checkpoint-activations.", 1)
+        _fail('groupvit_train', f"out of GPU memory at step {learn.train_iter + 1}: lower --batch, or use --chunk or --checkpoint-activations.", 1)
     except KeyboardInterrupt:
-        _fail(f"interrupted at step {learn.train_iter + 1}; nothing was saved after step {ck.saved_step or 0}.", 130,
+        _fail('groupvit_train',
+              f"interrupted at step {learn.train_iter + 1}; nothing was saved after step {ck.saved_step or 0}.", 130,
               prefix='')
     finally:
         if getattr(learn, 'out_lock', None) is not None: learn.out_lock.close()
