@@ -122,6 +122,8 @@ empty caption) are skipped and reported; more than --max-skip of them in an epoc
 2 bad input, 1 training failed (the last good checkpoint is kept), 128+N stopped by signal N (checkpoint saved:
 continue with --resume)."""
 
+
+# %% ../nbs/06_train.ipynb #de1fed61
 def train_parser() -> argparse.ArgumentParser:
     "The options of `groupvit_train` (standard library only, so `--help` needs no torch)."
     p = OneLineParser(prog='groupvit_train',

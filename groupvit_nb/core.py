@@ -187,19 +187,28 @@ class VisionEncoder(nn.Module):
             nn.init.ones_(m.weight)
             nn.init.zeros_(m.bias)
 
-    @property
-    def width(self): return self.cfg.embed_dim
 
-    def forward_features(self, images, return_assign:bool=False):
-        "Images → (final segment tokens [B, S, C] after the norm, assignments per grouping stage, patch grid (h, w))."
-        x, hw = self.patch_embed(images)
-        group_token, assignments = None, []
-        for layer in self.layers:
-            x, group_token, assignment = layer(x, group_token, return_assign)
-            if layer.downsample is not None: assignments.append(assignment)
-        return self.norm(x), assignments, hw
+# %% ../nbs/02_core.ipynb #32d84f1a
+@patch(as_prop=True)
+def width(self:VisionEncoder): return self.cfg.embed_dim
 
-    def forward(self, images): return self.forward_features(images)[0].mean(1)
+
+# %% ../nbs/02_core.ipynb #7fda2757
+@patch
+def forward_features(self:VisionEncoder, images, return_assign:bool=False):
+    "Images → (final segment tokens [B, S, C] after the norm, assignments per grouping stage, patch grid (h, w))."
+    x, hw = self.patch_embed(images)
+    group_token, assignments = None, []
+    for layer in self.layers:
+        x, group_token, assignment = layer(x, group_token, return_assign)
+        if layer.downsample is not None: assignments.append(assignment)
+    return self.norm(x), assignments, hw
+
+
+# %% ../nbs/02_core.ipynb #b1976603
+@patch
+def forward(self:VisionEncoder, images): return self.forward_features(images)[0].mean(1)
+
 
 # %% ../nbs/02_core.ipynb #f3746818
 class QuickGELU(nn.Module):
