@@ -123,7 +123,7 @@ empty caption) are skipped and reported; more than --max-skip of them in an epoc
 continue with --resume)."""
 
 
-# %% ../nbs/06_train.ipynb #de1fed61
+# %% ../nbs/06_train.ipynb #4edeb75f
 def train_parser() -> argparse.ArgumentParser:
     "The options of `groupvit_train` (standard library only, so `--help` needs no torch)."
     p = OneLineParser(prog='groupvit_train',

@@ -9,15 +9,15 @@ Docs: https://groupvit-nb.github.io/groupvit_nb/core.html.md"""
 from __future__ import annotations
 import math, json
 from contextlib import contextmanager
-from dataclasses import dataclass, asdict, field, fields
+from dataclasses import dataclass, asdict, fields
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from einops import rearrange
 import torch.utils.checkpoint as checkpoint
 from fastcore.basics import patch
-from .patch import PatchEmbed, check_images
-from .grouping import Mlp, MixerMlp, GroupingBlock, split_heads, merge_heads
+from .patch import PatchEmbed
+from .grouping import Mlp, MixerMlp, GroupingBlock, merge_heads
 
 # %% auto #0
 __all__ = ['GroupViTConfig', 'DropPath', 'SelfAttention', 'AttnBlock', 'GroupingLayer', 'VisionEncoder', 'QuickGELU',
@@ -188,12 +188,12 @@ class VisionEncoder(nn.Module):
             nn.init.zeros_(m.bias)
 
 
-# %% ../nbs/02_core.ipynb #32d84f1a
+# %% ../nbs/02_core.ipynb #46ec5ea8
 @patch(as_prop=True)
 def width(self:VisionEncoder): return self.cfg.embed_dim
 
 
-# %% ../nbs/02_core.ipynb #7fda2757
+# %% ../nbs/02_core.ipynb #710456b1
 @patch
 def forward_features(self:VisionEncoder, images, return_assign:bool=False):
     "Images → (final segment tokens [B, S, C] after the norm, assignments per grouping stage, patch grid (h, w))."
@@ -205,7 +205,7 @@ def forward_features(self:VisionEncoder, images, return_assign:bool=False):
     return self.norm(x), assignments, hw
 
 
-# %% ../nbs/02_core.ipynb #b1976603
+# %% ../nbs/02_core.ipynb #6f9f3892
 @patch
 def forward(self:VisionEncoder, images): return self.forward_features(images)[0].mean(1)
 
