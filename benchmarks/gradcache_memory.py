@@ -27,7 +27,7 @@ def run_one(args):
     torch.set_num_threads(args.threads)
     from groupvit_nb.core import groupvit_tiny
     from groupvit_nb.losses import GroupViTLoss
-    from groupvit_nb.beyond import GradCache
+    from groupvit_nb.losses import GradCache
     torch.manual_seed(0)
     # --check compares gradients, so it needs the same noise in every setting: it turns Gumbel noise and drop-path off
     model = (groupvit_tiny(gumbel=False, drop_path_rate=0.) if args.check else groupvit_tiny(drop_path_rate=0.1)).train()

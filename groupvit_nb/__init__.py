@@ -3,7 +3,6 @@
 Modules:
 
 - `groupvit_nb.app`: `groupvit_app`: a local web page (Gradio) where you upload a picture or pick an example, type the class names and see the zero-shot label map, its legend, the groups of every stage and the area of each class — on the CPU.
-- `groupvit_nb.beyond`: Paper-size contrastive batches on one GPU (exact gradient caching), group-collapse diagnostics, reproducible runs and fine-tuning from released weights.
 - `groupvit_nb.cli`: The four commands — `groupvit_demo`, `groupvit_segment`, `groupvit_eval`, `groupvit_train` — start here: their options are parsed with the standard library alone, so `--help` and usage errors answer at once, and torch and fastai are imported only to run.
 - `groupvit_nb.core`: Transformer blocks, grouping stages, the vision encoder, the CLIP-style text encoder, the projection heads and `GroupViT`, the dual encoder, with its size presets.
 - `groupvit_nb.data`: Image–caption pairs at every scale: a table on a laptop, webdataset shards on a cluster, synthetic captioned shapes for demos — with the paper's augmentation, fastai `DataLoaders`, and bad samples counted, never fatal.

@@ -33,17 +33,25 @@ def launch(prog:str, module:str, parser, argv=None):
     warnings.formatwarning = lambda msg, cat, *a, **k: f"{prog}: warning: {msg}\n"  # one line, no source path
     try: importlib.import_module(f'groupvit_nb.{module}').main(argv)
     except KeyboardInterrupt:
-        print(f"{prog}: interrupted", file=sys.stderr); sys.exit(130)
+        print(f"{prog}: interrupted", file=sys.stderr)
+        sys.exit(130)
     except Exception as e:
         if os.environ.get('GROUPVIT_TRACEBACK'): raise
         msg = ' '.join(str(e).split()) or 'no message'
         print(f"{prog}: error: {type(e).__name__}: {msg} (set GROUPVIT_TRACEBACK=1 for the traceback)", file=sys.stderr)
         sys.exit(1)
 
+# %% ../nbs/00_cli.ipynb #edda241d
+def _fail(prog:str, msg:str, code:int=2, prefix:str='error: '):
+    "End command `prog` with one line on stderr, `prog: error: msg`, and exit status `code` (2: bad input, 1: a failure)."
+    print(f"{prog}: {prefix}{msg}", file=sys.stderr)
+    sys.exit(code)
+
+
 # %% ../nbs/00_cli.ipynb #9b3e06f8
 class OneLineParser(argparse.ArgumentParser):
     "argparse whose usage errors are one line on stderr with exit status 2 (the usage itself is in `--help`)."
-    def error(self, message): print(f"{self.prog}: error: {message}", file=sys.stderr); sys.exit(2)
+    def error(self, message): _fail(self.prog, message)
 
 # %% ../nbs/00_cli.ipynb #fca24fe4
 def at_least(low, kind=int):
@@ -55,48 +63,57 @@ def at_least(low, kind=int):
     number.__name__ = kind.__name__
     return number
 
+
+# %% ../nbs/00_cli.ipynb #d6e4516a
 def finite(s) -> float:
     "An argparse type: a finite float (not nan or inf)."
     v = float(s)
     if v != v or v in (float('inf'), float('-inf')): raise argparse.ArgumentTypeError(f"must be a finite number, got {s}")
     return v
 
+
 # %% ../nbs/00_cli.ipynb #987c7149
 def demo_main(argv=None):
     "Console script `groupvit_demo`."
     launch('groupvit_demo', 'demo', 'demo_parser', argv)
 
+
+# %% ../nbs/00_cli.ipynb #16f392fa
 def segment_main(argv=None):
     "Console script `groupvit_segment`."
     launch('groupvit_segment', 'segment', 'segment_parser', argv)
 
+
+# %% ../nbs/00_cli.ipynb #1ffcacad
 def eval_main(argv=None):
     "Console script `groupvit_eval`."
     launch('groupvit_eval', 'eval', 'eval_parser', argv)
 
+
+# %% ../nbs/00_cli.ipynb #1f93447b
 def train_main(argv=None):
     "Console script `groupvit_train`."
     launch('groupvit_train', 'train', 'train_parser', argv)
 
+
 # %% ../nbs/06_train.ipynb #4619622d
 PRESET_SIZES = {'s16': 224, 'tiny': 64}
-FREEZE_PARTS = ('text', 'text_head', 'image', 'image_head', 'patch_embed', 'scales')  # = beyond.PARTS, checked below
+FREEZE_PARTS = ('text', 'text_head', 'image', 'image_head', 'patch_embed', 'scales')  # = train.PARTS, checked below
 
-class _OneLineParser(argparse.ArgumentParser):
-    "argparse, but a usage error is one line (the usage itself is in --help)."
-    def error(self, message): _fail(message)
 
-def _fail(msg, code=2, prefix='error: '):
-    print(f"groupvit_train: {prefix}{msg}", file=sys.stderr); sys.exit(code)
 
+# %% ../nbs/06_train.ipynb #9c8580cc
 class _HelpWithDefaults(argparse.HelpFormatter):
     "Every option's help ends with its default, unless the help already says it or there is none."
     def _get_help_string(self, action):
         h = action.help or ''
         d = action.default
-        if 'default' in h or d is None or d is False or d == {} or d is argparse.SUPPRESS or '-h' in action.option_strings: return h
+        if 'default' in h or d is None or d is False or d == {} or d is argparse.SUPPRESS or '-h' in action.option_strings:
+            return h
         return f'{h} (default: %(default)s)'
 
+
+# %% ../nbs/06_train.ipynb #7113e807
 DATA_FORMATS = """--data and --valid take one of: 'synthetic' (captioned shapes made on the fly); a table file (.csv, .tsv or
 .parquet) with the columns 'image' (path of the image file, relative to the table's folder or absolute) and 'caption'
 (its text), other columns ignored; webdataset .tar shards, e.g. 'dir/{00000..00099}.tar', each sample an image
@@ -105,29 +122,39 @@ empty caption) are skipped and reported; more than --max-skip of them in an epoc
 2 bad input, 1 training failed (the last good checkpoint is kept), 128+N stopped by signal N (checkpoint saved:
 continue with --resume)."""
 
+
+# %% ../nbs/06_train.ipynb #4edeb75f
 def train_parser() -> argparse.ArgumentParser:
-    p = _OneLineParser(prog='groupvit_train', description='Train GroupViT on image–caption pairs (defaults: the paper recipe).',
+    "The options of `groupvit_train` (standard library only, so `--help` needs no torch)."
+    p = OneLineParser(prog='groupvit_train',
+                       description='Train GroupViT on image–caption pairs (defaults: the paper recipe).',
                        epilog=DATA_FORMATS, formatter_class=_HelpWithDefaults)
     a = p.add_argument
     a('--config', help='YAML file of options (keys as below, dashes or underscores); flags override it (default: none)')
     a('--data', help="training pairs: 'synthetic' (built-in captioned shapes), a .csv/.tsv/.parquet table with columns "
                    "'image' and 'caption', or webdataset shards 'dir/{00000..00099}.tar' (see below; required)")
-    a('--valid', help='validation pairs, same forms (default: synthetic validation shapes with --data synthetic, else none)')
+    a('--valid',
+      help='validation pairs, same forms (default: synthetic validation shapes with --data synthetic, else none)')
     a('--n-train', type=int, default=2048, help='number of synthetic training pairs (--data synthetic)')
     a('--n-valid', type=int, default=256, help='number of synthetic validation pairs')
-    a('--epoch-length', type=int, help='samples per epoch, for shards without *_stats.json (default: the count in the shards\' stats)')
+    a('--epoch-length', type=int,
+      help='samples per epoch, for shards without *_stats.json (default: the count in the shards\' stats)')
     a('--preset', default='s16', choices=list(PRESET_SIZES), help='model size')
     a('--arch', type=_mapping, default={}, help="GroupViTConfig fields over the preset's, as a YAML mapping, e.g. "
-                                                "'{depths: [1, 1, 0], patch_stem: conv, center_assign: true}' (default: none)")
-    a('--synthetic', type=_mapping, default={}, help="SyntheticShapes options for --data synthetic, as a YAML mapping, e.g. "
-                                                     "'{kinds: [circle, square, star], max_objects: 2}' (default: none)")
+      "'{depths: [1, 1, 0], patch_stem: conv, center_assign: true}' (default: none)")
+    a('--synthetic', type=_mapping, default={},
+      help="SyntheticShapes options for --data synthetic, as a YAML mapping, e.g. "
+      "'{kinds: [circle, square, star], max_objects: 2}' (default: none)")
     a('--image-size', type=int, help="training image size (default: the preset's, 224 for s16)")
     a('--batch', '--contrastive-batch', type=int, default=4096, help='global batch of eq. 6–7, over all processes')
-    a('--chunk', type=int, help='gradient caching: encode CHUNK samples per process at a time (eq. 8 still over the whole '
-                                'batch; ~4x less activation memory at batch/8, ~1.4x time; default: off)')
+    a('--chunk', type=int,
+      help='gradient caching: encode CHUNK samples per process at a time (eq. 8 still over the whole '
+      'batch; ~4x less activation memory at batch/8, ~1.4x time; default: off)')
     a('--epochs', type=int, default=30, help='training epochs (the length of the schedule)')
-    a('--minutes', type=float, help='stop after this many minutes of training (the schedule stays the one of --epochs; default: no limit)')
-    a('--warmup-epochs', type=float, default=2, help='epochs of linear warm-up from --warmup-lr to --lr, then cosine; must be < --epochs')
+    a('--minutes', type=float,
+      help='stop after this many minutes of training (the schedule stays the one of --epochs; default: no limit)')
+    a('--warmup-epochs', type=float, default=2,
+      help='epochs of linear warm-up from --warmup-lr to --lr, then cosine; must be < --epochs')
     a('--lr', type=float, help='peak learning rate (default 1.6e-3 × batch/4096)')
     a('--warmup-lr', type=float, help='start of the warm-up (default 4e-6 × batch/4096)')
     a('--min-lr', type=float, help='end of the cosine (default 4e-5 × batch/4096)')
@@ -147,24 +174,31 @@ def train_parser() -> argparse.ArgumentParser:
                                                            "positives, even with --same-prompt-positive")
     a('--same-prompt-positive', action='store_true', help='equal prompts of other images count as positives in eq. 7')
     a('--precision', default='auto', choices=['auto', 'fp32', 'bf16', 'fp16'], help='auto: bf16 on a GPU, fp32 on CPU')
-    a('--device', default='auto', choices=['auto', 'cpu', 'cuda'], help='auto: a CUDA GPU if one is visible, else the CPU')
+    a('--device', default='auto', choices=['auto', 'cpu', 'cuda'],
+      help='auto: a CUDA GPU if one is visible, else the CPU')
     a('--compile', action='store_true', help='torch.compile the model')
     a('--checkpoint-activations', action='store_true', help='recompute activations in the backward pass (less memory)')
     a('--num-workers', type=int, help='data-loading processes per training process (default: min(8, cores))')
-    a('--out', default='runs/groupvit', help='output folder: logs, plot, checkpoints; one run at a time (locked), and a folder '
-                                            'holding a run needs --resume or --overwrite')
+    a('--out', default='runs/groupvit',
+      help='output folder: logs, plot, checkpoints; one run at a time (locked), and a folder '
+      'holding a run needs --resume or --overwrite')
     a('--save-every', type=int, default=1000, help='steps between checkpoints (and one at each epoch end)')
-    a('--resume', nargs='?', const='auto', help='continue from OUT/checkpoints/last.pth if it exists (else start), or from the given '
-                                              'checkpoint; the settings must be those of the run (default: a new run)')
-    a('--overwrite', action='store_true', help='replace the run in --out (its files are deleted once all settings are checked)')
+    a('--resume', nargs='?', const='auto',
+      help='continue from OUT/checkpoints/last.pth if it exists (else start), or from the given '
+      'checkpoint; the settings must be those of the run (default: a new run)')
+    a('--overwrite', action='store_true',
+      help='replace the run in --out (its files are deleted once all settings are checked)')
     a('--init', help='start from a checkpoint GroupViT.from_pretrained reads: folder, .pth, hub id (nvidia/groupvit-gcc-yfcc) or a training checkpoint (default: random initialisation)')
     a('--freeze', help=f"comma-separated parts kept fixed: {', '.join(FREEZE_PARTS)} (default: none)")
     a('--collapse-every', type=int, default=100, help='steps between group-collapse probes (0: off)')
     a('--seed', type=int, default=0, help='fixes initialisation, data order, augmentation, noun sampling, Gumbel noise')
-    a('--max-skip', type=float, default=0.05, help='largest fraction of unusable samples in an epoch; above it the run stops')
+    a('--max-skip', type=float, default=0.05,
+      help='largest fraction of unusable samples in an epoch; above it the run stops')
     a('--no-progress', action='store_true', help='no progress bars')
     return p
 
+
+# %% ../nbs/06_train.ipynb #12b9acec
 def _mapping(s):
     "A `--arch`/`--synthetic` value: a YAML mapping given on the command line (from a config file it arrives parsed)."
     if isinstance(s, dict): return s
@@ -175,6 +209,8 @@ def _mapping(s):
     if not isinstance(v, dict): raise argparse.ArgumentTypeError(f"must be a mapping like '{{key: value}}', got {s!r}")
     return v
 
+
+# %% ../nbs/06_train.ipynb #6bf6de78
 def parse_train_args(argv=None) -> argparse.Namespace:
     "Flags over the `--config` YAML over the recipe defaults."
     p = train_parser()
@@ -194,12 +230,14 @@ def parse_train_args(argv=None) -> argparse.Namespace:
         args = p.parse_args(argv)
     for a in p._actions:  # values from the YAML file arrive unchecked
         v = getattr(args, a.dest, None)
-        if a.choices and v is not None and v not in a.choices: p.error(f"--{a.dest.replace('_', '-')} must be one of {list(a.choices)}, got {v!r}.")
+        if a.choices and v is not None and v not in a.choices:
+            p.error(f"--{a.dest.replace('_', '-')} must be one of {list(a.choices)}, got {v!r}.")
         if a.type in (int, float) and v is not None:
             if isinstance(v, bool) or not isinstance(v, (int, float)) or (a.type is int and not isinstance(v, int)):
                 p.error(f"--{a.dest.replace('_', '-')} must be {'an integer' if a.type is int else 'a number'}, got {v!r}.")
             setattr(args, a.dest, a.type(v))
-    if not args.data: p.error("--data is required: 'synthetic', a table file (.csv/.tsv/.parquet) or webdataset shards.")
+    if not args.data:
+        p.error("--data is required: 'synthetic', a table file (.csv/.tsv/.parquet) or webdataset shards.")
     return args
 
 # %% ../nbs/07_segment.ipynb #a178a0c6

@@ -8,18 +8,21 @@ Docs: https://groupvit-nb.github.io/groupvit_nb/core.html.md"""
 # %% ../nbs/02_core.ipynb #c1f114ba
 from __future__ import annotations
 import math, json
-from dataclasses import dataclass, asdict, field, fields
+from contextlib import contextmanager
+from dataclasses import dataclass, asdict, fields
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from einops import rearrange
 import torch.utils.checkpoint as checkpoint
-from .patch import PatchEmbed, check_images
-from .grouping import Mlp, MixerMlp, GroupingBlock, split_heads, merge_heads
+from fastcore.basics import patch
+from .patch import PatchEmbed
+from .grouping import Mlp, MixerMlp, GroupingBlock, merge_heads
 
 # %% auto #0
 __all__ = ['GroupViTConfig', 'DropPath', 'SelfAttention', 'AttnBlock', 'GroupingLayer', 'VisionEncoder', 'QuickGELU',
            'CausalSelfAttention', 'TextMlp', 'ResidualAttentionBlock', 'Transformer', 'TextEncoder', 'ProjectMLP',
-           'GroupViT', 'unwrap', 'groupvit_s16', 'groupvit_tiny']
+           'GroupViT', 'unwrap', 'evaluating', 'groupvit_s16', 'groupvit_tiny']
 
 # %% ../nbs/02_core.ipynb #25231aca
 @dataclass
@@ -82,13 +85,17 @@ class GroupViTConfig:
 # %% ../nbs/02_core.ipynb #e896fde2
 class DropPath(nn.Module):
     "Stochastic depth: drop the whole residual branch per sample with probability `p` in training."
-    def __init__(self, p:float=0.): super().__init__(); self.p = p
+    def __init__(self, p:float=0.):
+        super().__init__()
+        self.p = p
     def forward(self, x):
         if self.p == 0. or not self.training: return x
         keep = x.new_empty((x.shape[0],) + (1,) * (x.ndim - 1)).bernoulli_(1 - self.p)
         return x * keep / (1 - self.p)
     def extra_repr(self): return f'p={self.p}'
 
+
+# %% ../nbs/02_core.ipynb #f48b5e71
 class SelfAttention(nn.Module):
     "Multi-head self-attention with a fused `qkv` projection."
     def __init__(self, dim:int, num_heads:int, qkv_bias:bool=True):
@@ -97,10 +104,11 @@ class SelfAttention(nn.Module):
         self.qkv = nn.Linear(dim, dim * 3, bias=qkv_bias)
         self.proj = nn.Linear(dim, dim)
     def forward(self, x):
-        B, N, C = x.shape
-        q, k, v = self.qkv(x).view(B, N, 3, self.num_heads, C // self.num_heads).permute(2, 0, 3, 1, 4)
+        q, k, v = rearrange(self.qkv(x), 'b n (qkv h d) -> qkv b h n d', qkv=3, h=self.num_heads)
         return self.proj(merge_heads(F.scaled_dot_product_attention(q, k, v)))
 
+
+# %% ../nbs/02_core.ipynb #1951a296
 class AttnBlock(nn.Module):
     "Pre-norm transformer block: `x + attn(norm1(x))`, then `x + mlp(norm2(x))`."
     def __init__(self, dim:int, num_heads:int, mlp_ratio:float=4., qkv_bias:bool=True, drop_path:float=0., eps:float=1e-5):
@@ -113,6 +121,7 @@ class AttnBlock(nn.Module):
     def forward(self, x):
         x = x + self.drop_path(self.attn(self.norm1(x)))
         return x + self.drop_path(self.mlp(self.norm2(x)))
+
 
 # %% ../nbs/02_core.ipynb #feb64e6e
 class GroupingLayer(nn.Module):
@@ -174,27 +183,40 @@ class VisionEncoder(nn.Module):
         if isinstance(m, nn.Linear):
             nn.init.trunc_normal_(m.weight, std=.02)
             if m.bias is not None: nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.LayerNorm): nn.init.ones_(m.weight); nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.LayerNorm):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
 
-    @property
-    def width(self): return self.cfg.embed_dim
 
-    def forward_features(self, images, return_assign:bool=False):
-        "Images → (final segment tokens [B, S, C] after the norm, assignments per grouping stage, patch grid (h, w))."
-        x, hw = self.patch_embed(images)
-        group_token, assignments = None, []
-        for layer in self.layers:
-            x, group_token, assignment = layer(x, group_token, return_assign)
-            if layer.downsample is not None: assignments.append(assignment)
-        return self.norm(x), assignments, hw
+# %% ../nbs/02_core.ipynb #46ec5ea8
+@patch(as_prop=True)
+def width(self:VisionEncoder): return self.cfg.embed_dim
 
-    def forward(self, images): return self.forward_features(images)[0].mean(1)
+
+# %% ../nbs/02_core.ipynb #710456b1
+@patch
+def forward_features(self:VisionEncoder, images, return_assign:bool=False):
+    "Images → (final segment tokens [B, S, C] after the norm, assignments per grouping stage, patch grid (h, w))."
+    x, hw = self.patch_embed(images)
+    group_token, assignments = None, []
+    for layer in self.layers:
+        x, group_token, assignment = layer(x, group_token, return_assign)
+        if layer.downsample is not None: assignments.append(assignment)
+    return self.norm(x), assignments, hw
+
+
+# %% ../nbs/02_core.ipynb #6f9f3892
+@patch
+def forward(self:VisionEncoder, images): return self.forward_features(images)[0].mean(1)
+
 
 # %% ../nbs/02_core.ipynb #f3746818
 class QuickGELU(nn.Module):
     "CLIP's GELU approximation, $x\\,\\sigma(1.702\\,x)$."
     def forward(self, x): return x * torch.sigmoid(1.702 * x)
 
+
+# %% ../nbs/02_core.ipynb #360a164e
 class CausalSelfAttention(nn.Module):
     "Multi-head causal self-attention with `nn.MultiheadAttention`'s parameter names."
     def __init__(self, dim:int, num_heads:int):
@@ -203,19 +225,26 @@ class CausalSelfAttention(nn.Module):
         self.in_proj_weight = nn.Parameter(torch.empty(3 * dim, dim))
         self.in_proj_bias = nn.Parameter(torch.zeros(3 * dim))
         self.out_proj = nn.Linear(dim, dim)
-        nn.init.xavier_uniform_(self.in_proj_weight); nn.init.zeros_(self.out_proj.bias)
+        nn.init.xavier_uniform_(self.in_proj_weight)
+        nn.init.zeros_(self.out_proj.bias)
     def forward(self, x):
-        B, N, C = x.shape
-        q, k, v = F.linear(x, self.in_proj_weight, self.in_proj_bias).view(B, N, 3, self.num_heads, C // self.num_heads).permute(2, 0, 3, 1, 4)
+        qkv = F.linear(x, self.in_proj_weight, self.in_proj_bias)
+        q, k, v = rearrange(qkv, 'b n (qkv h d) -> qkv b h n d', qkv=3, h=self.num_heads)
         return self.out_proj(merge_heads(F.scaled_dot_product_attention(q, k, v, is_causal=True)))
 
+
+# %% ../nbs/02_core.ipynb #9826428e
 class TextMlp(nn.Module):
+    "The text blocks' MLP: Linear (width → 4·width) → QuickGELU → Linear (4·width → width)."
     def __init__(self, dim:int):
         super().__init__()
         self.c_fc, self.gelu, self.c_proj = nn.Linear(dim, 4 * dim), QuickGELU(), nn.Linear(4 * dim, dim)
     def forward(self, x): return self.c_proj(self.gelu(self.c_fc(x)))
 
+
+# %% ../nbs/02_core.ipynb #db48852b
 class ResidualAttentionBlock(nn.Module):
+    "Pre-norm causal text block (CLIP's names): `x + attn(ln_1(x))`, then `x + mlp(ln_2(x))`."
     def __init__(self, dim:int, num_heads:int, eps:float=1e-5):
         super().__init__()
         self.ln_1, self.attn = nn.LayerNorm(dim, eps=eps), CausalSelfAttention(dim, num_heads)
@@ -224,7 +253,10 @@ class ResidualAttentionBlock(nn.Module):
         x = x + self.attn(self.ln_1(x))
         return x + self.mlp(self.ln_2(x))
 
+
+# %% ../nbs/02_core.ipynb #f4fb7cde
 class Transformer(nn.Module):
+    "`layers` `ResidualAttentionBlock`s of `width` and `heads` applied in turn; with `use_checkpoint`, recomputed in the backward pass."
     def __init__(self, width:int, layers:int, heads:int, eps:float=1e-5, use_checkpoint:bool=False):
         super().__init__()
         self.resblocks, self.use_checkpoint = nn.ModuleList(ResidualAttentionBlock(width, heads, eps) for _ in range(layers)), use_checkpoint
@@ -233,6 +265,8 @@ class Transformer(nn.Module):
             x = checkpoint.checkpoint(blk, x, use_reentrant=False) if self.use_checkpoint and self.training else blk(x)
         return x
 
+
+# %% ../nbs/02_core.ipynb #fecbbab4
 class TextEncoder(nn.Module):
     "CLIP-style causal text transformer; the feature is taken at the end-of-text token."
     def __init__(self, cfg:GroupViTConfig):
@@ -243,11 +277,14 @@ class TextEncoder(nn.Module):
         self.positional_embedding = nn.Parameter(torch.empty(L, W))
         self.transformer = Transformer(W, cfg.text_layers, cfg.text_heads, cfg.layer_norm_eps, cfg.use_checkpoint)
         self.ln_final = nn.LayerNorm(W, eps=cfg.layer_norm_eps)
-        nn.init.normal_(self.token_embedding.weight, std=0.02); nn.init.normal_(self.positional_embedding, std=0.01)
+        nn.init.normal_(self.token_embedding.weight, std=0.02)
+        nn.init.normal_(self.positional_embedding, std=0.01)
         proj_std, attn_std, fc_std = W ** -0.5 * (2 * cfg.text_layers) ** -0.5, W ** -0.5, (2 * W) ** -0.5
         for blk in self.transformer.resblocks:
-            nn.init.normal_(blk.attn.in_proj_weight, std=attn_std); nn.init.normal_(blk.attn.out_proj.weight, std=proj_std)
-            nn.init.normal_(blk.mlp.c_fc.weight, std=fc_std); nn.init.normal_(blk.mlp.c_proj.weight, std=proj_std)
+            nn.init.normal_(blk.attn.in_proj_weight, std=attn_std)
+            nn.init.normal_(blk.attn.out_proj.weight, std=proj_std)
+            nn.init.normal_(blk.mlp.c_fc.weight, std=fc_std)
+            nn.init.normal_(blk.mlp.c_proj.weight, std=proj_std)
 
     @property
     def width(self): return self.cfg.text_width
@@ -259,6 +296,7 @@ class TextEncoder(nn.Module):
         x = self.token_embedding(tokens) + self.positional_embedding[:L]
         x = self.ln_final(self.transformer(x))
         return x[torch.arange(x.shape[0], device=x.device), tokens.argmax(-1)]
+
 
 # %% ../nbs/02_core.ipynb #0ae79d77
 class ProjectMLP(nn.Module):
@@ -288,51 +326,69 @@ class GroupViT(nn.Module):
         self.logit_scale = nn.Parameter(torch.tensor(cfg.logit_scale_init))
         self.multi_label_logit_scale = nn.Parameter(torch.tensor(cfg.logit_scale_init))
 
-    def encode_image(self, images:torch.Tensor) -> torch.Tensor:
-        "Normalised images `[B, 3, H, W]` (H, W multiples of the patch) → projected embeddings `[B, D]`."
-        return self.img_projector(self.img_encoder(images))
 
-    def encode_text(self, tokens:torch.Tensor) -> torch.Tensor:
-        "Token ids `[B, L]` or `[B, T, L]` → projected embeddings `[B, D]` or `[B, T, D]`."
-        if not isinstance(tokens, torch.Tensor) or tokens.dtype not in (torch.long, torch.int):
-            raise TypeError("tokens must be an integer tensor from groupvit_nb.text.tokenize, shape [B, 77] or [B, T, 77].")
-        if tokens.ndim not in (2, 3) or tokens.shape[-1] > self.cfg.context_length:
-            raise ValueError(f"tokens must have shape [B, L] or [B, T, L] with L <= {self.cfg.context_length}, got {tuple(tokens.shape)}.")
-        if tokens.numel() and (int(tokens.min()) < 0 or int(tokens.max()) >= self.cfg.vocab_size):
-            raise ValueError(f"token ids must lie in [0, {self.cfg.vocab_size}) (the model's vocabulary), got ids from "
-                             f"{int(tokens.min())} to {int(tokens.max())}; make tokens with groupvit_nb.text.tokenize.")
-        if tokens.ndim == 3:  # caption + prompts: the transformer runs once per distinct row (prompts repeat when nouns are
-            B, T, L = tokens.shape  # few); the projection head, whose BatchNorm sees the batch, gets every row as usual
-            flat = tokens.reshape(B * T, L)
-            uniq, inv = torch.unique(flat, dim=0, return_inverse=True)
-            feats = self.text_encoder(uniq)[inv] if len(uniq) < 0.9 * len(flat) else self.text_encoder(flat)
-            return self.text_projector(feats).reshape(B, T, -1)
-        return self.text_projector(self.text_encoder(tokens))
+# %% ../nbs/02_core.ipynb #f0eef085
+@patch
+def encode_image(self:GroupViT, images:torch.Tensor) -> torch.Tensor:
+    "Normalised images `[B, 3, H, W]` (H, W multiples of the patch) → projected embeddings `[B, D]`."
+    return self.img_projector(self.img_encoder(images))
 
-    def encode_segments(self, images:torch.Tensor) -> dict:
-        "Zero-shot segmentation inputs: projected segment tokens `[B, S, D]`, image embedding, per-stage assignments, patch grid."
-        x, assignments, hw = self.img_encoder.forward_features(images, return_assign=True)
-        return dict(segment_emb=self.img_projector(x), image_emb=self.img_projector(x.mean(1)), assignments=assignments, grid=hw)
 
-    def forward(self, images:torch.Tensor, tokens:torch.Tensor, segments:bool=False) -> dict:
-        "Training forward: `tokens` `[B, L]` (captions) or `[B, 1+K, L]` (caption + K prompts) → embeddings for eq. 6–8."
-        seg = self.encode_segments(images) if segments else None  # + the projected final segments `[B, S, D]`
-        image_emb = seg['image_emb'] if segments else self.encode_image(images)
-        out = dict(segment_emb=seg['segment_emb']) if segments else {}
-        text = self.encode_text(tokens)
-        if text.ndim == 2: return dict(image_emb=image_emb, text_emb=text, prompt_emb=None, **out)
-        return dict(image_emb=image_emb, text_emb=text[:, 0], prompt_emb=text[:, 1:] if text.shape[1] > 1 else None, **out)
+# %% ../nbs/02_core.ipynb #122716cb
+@patch
+def encode_text(self:GroupViT, tokens:torch.Tensor) -> torch.Tensor:
+    "Token ids `[B, L]` or `[B, T, L]` → projected embeddings `[B, D]` or `[B, T, D]`."
+    if not isinstance(tokens, torch.Tensor) or tokens.dtype not in (torch.long, torch.int):
+        raise TypeError("tokens must be an integer tensor from groupvit_nb.text.tokenize, shape [B, 77] or [B, T, 77].")
+    if tokens.ndim not in (2, 3) or tokens.shape[-1] > self.cfg.context_length:
+        raise ValueError(f"tokens must have shape [B, L] or [B, T, L] with L <= {self.cfg.context_length}, got {tuple(tokens.shape)}.")
+    if tokens.numel() and (int(tokens.min()) < 0 or int(tokens.max()) >= self.cfg.vocab_size):
+        raise ValueError(f"token ids must lie in [0, {self.cfg.vocab_size}) (the model's vocabulary), got ids from "
+                         f"{int(tokens.min())} to {int(tokens.max())}; make tokens with groupvit_nb.text.tokenize.")
+    if tokens.ndim == 3:  # caption + prompts: the transformer runs once per distinct row (prompts repeat when nouns are
+        B, T, L = tokens.shape  # few); the projection head, whose BatchNorm sees the batch, gets every row as usual
+        flat = tokens.reshape(B * T, L)
+        uniq, inv = torch.unique(flat, dim=0, return_inverse=True)
+        feats = self.text_encoder(uniq)[inv] if len(uniq) < 0.9 * len(flat) else self.text_encoder(flat)
+        return self.text_projector(feats).reshape(B, T, -1)
+    return self.text_projector(self.text_encoder(tokens))
 
-    @classmethod
-    def from_pretrained(cls, path_or_id, **kwargs) -> 'GroupViT':
-        "Load a GroupViT: HF folder, NVlabs `.pth`, hub id or this project's own checkpoint (see notebook 09)."
-        from groupvit_nb.pretrained import load_pretrained
-        return load_pretrained(path_or_id, **kwargs)
 
-    def save_pretrained(self, path, **kwargs):
-        "Write `config.json` + `model.safetensors` to the folder `path` (see notebook 09)."
-        from groupvit_nb.pretrained import save_pretrained
-        return save_pretrained(self, path, **kwargs)
+# %% ../nbs/02_core.ipynb #95e9ecec
+@patch
+def encode_segments(self:GroupViT, images:torch.Tensor) -> dict:
+    "Zero-shot segmentation inputs: projected segment tokens `[B, S, D]`, image embedding, per-stage assignments, patch grid."
+    x, assignments, hw = self.img_encoder.forward_features(images, return_assign=True)
+    return dict(segment_emb=self.img_projector(x), image_emb=self.img_projector(x.mean(1)), assignments=assignments, grid=hw)
+
+
+# %% ../nbs/02_core.ipynb #c41a3267
+@patch
+def forward(self:GroupViT, images:torch.Tensor, tokens:torch.Tensor, segments:bool=False) -> dict:
+    "Training forward: `tokens` `[B, L]` (captions) or `[B, 1+K, L]` (caption + K prompts) → embeddings for eq. 6–8."
+    seg = self.encode_segments(images) if segments else None  # + the projected final segments `[B, S, D]`
+    image_emb = seg['image_emb'] if segments else self.encode_image(images)
+    out = dict(segment_emb=seg['segment_emb']) if segments else {}
+    text = self.encode_text(tokens)
+    if text.ndim == 2: return dict(image_emb=image_emb, text_emb=text, prompt_emb=None, **out)
+    return dict(image_emb=image_emb, text_emb=text[:, 0], prompt_emb=text[:, 1:] if text.shape[1] > 1 else None, **out)
+
+
+# %% ../nbs/02_core.ipynb #abc00295
+@patch(cls_method=True)
+def from_pretrained(cls:GroupViT, path_or_id, **kwargs) -> 'GroupViT':
+    "Load a GroupViT: HF folder, NVlabs `.pth`, hub id or this project's own checkpoint (see notebook 09)."
+    from groupvit_nb.pretrained import load_pretrained
+    return load_pretrained(path_or_id, **kwargs)
+
+
+# %% ../nbs/02_core.ipynb #92ebd90f
+@patch
+def save_pretrained(self:GroupViT, path, **kwargs):
+    "Write `config.json` + `model.safetensors` to the folder `path` (see notebook 09)."
+    from groupvit_nb.pretrained import save_pretrained
+    return save_pretrained(self, path, **kwargs)
+
 
 # %% ../nbs/02_core.ipynb #ca9f37ff
 def unwrap(model:nn.Module) -> nn.Module:
@@ -342,14 +398,28 @@ def unwrap(model:nn.Module) -> nn.Module:
         elif hasattr(model, '_orig_mod'): model = model._orig_mod
         else: return model
 
+# %% ../nbs/02_core.ipynb #d0ad2847
+@contextmanager
+def evaluating(model:nn.Module):
+    "Eval mode inside the `with` block; afterwards the mode `model` was in, also when the block raises."
+    was = model.training
+    try:
+        model.eval()
+        yield model
+    finally: model.train(was)
+
+
 # %% ../nbs/02_core.ipynb #5c06dfd9
 def groupvit_s16(**kwargs) -> GroupViT:
     "The released GroupViT-S/16 (GCC+YFCC): 224², patch 16, width 384, depths [6, 3, 3], groups [64, 8]."
     return GroupViT(GroupViTConfig(**kwargs))
 
+
+# %% ../nbs/02_core.ipynb #f6add8d7
 def groupvit_tiny(**kwargs) -> GroupViT:
     "A small GroupViT for CPU experiments: 64², patch 8, width 128, depths [2, 2, 1], groups [16, 8]."
     cfg = dict(img_size=64, patch_size=8, embed_dim=128, depths=(2, 2, 1), num_heads=4, num_group_tokens=(16, 8, 0),
                num_output_groups=(16, 8), drop_path_rate=0.0, text_width=128, text_layers=4, text_heads=2,
                proj_dim=128, proj_hidden=512)
     return GroupViT(GroupViTConfig(**{**cfg, **kwargs}))
+

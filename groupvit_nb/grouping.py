@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from einops import rearrange
 
 # %% auto #0
 __all__ = ['Mlp', 'MixerMlp', 'split_heads', 'merge_heads', 'CrossAttention', 'gumbel_noise', 'hard_one_hot', 'assign',
@@ -25,13 +26,26 @@ class Mlp(nn.Module):
         self.fc2 = nn.Linear(hidden_features or in_features, out_features or in_features)
     def forward(self, x): return self.fc2(self.act(self.fc1(x)))
 
+
+# %% ../nbs/01_grouping.ipynb #56738de0
 class MixerMlp(Mlp):
     "An `Mlp` across the token axis: `[B, N_in, C] → [B, N_out, C]` (mixes tokens, not channels)."
     def forward(self, x): return super().forward(x.transpose(1, 2)).transpose(1, 2)
 
-def split_heads(x, num_heads): B, N, C = x.shape; return x.view(B, N, num_heads, C // num_heads).transpose(1, 2)
-def merge_heads(x): B, H, N, D = x.shape; return x.transpose(1, 2).reshape(B, N, H * D)
 
+# %% ../nbs/01_grouping.ipynb #5a3b77b5
+def split_heads(x, num_heads):
+    "`[b, n, h·d]` → `[b, h, n, d]`: the channels of each token split into `num_heads` heads."
+    return rearrange(x, 'b n (h d) -> b h n d', h=num_heads)
+
+
+# %% ../nbs/01_grouping.ipynb #6df05cbb
+def merge_heads(x):
+    "`[b, h, n, d]` → `[b, n, h·d]`: the heads of each token side by side again."
+    return rearrange(x, 'b h n d -> b n (h d)')
+
+
+# %% ../nbs/01_grouping.ipynb #71908059
 class CrossAttention(nn.Module):
     "Multi-head attention of `query` tokens over `key` tokens (separate q/k/v projections)."
     def __init__(self, dim:int, num_heads:int, qkv_bias:bool=True):
@@ -46,6 +60,7 @@ class CrossAttention(nn.Module):
         q, k, v = (split_heads(f(t), self.num_heads) for f, t in ((self.q_proj, query), (self.k_proj, key), (self.v_proj, key)))
         return self.proj(merge_heads(F.scaled_dot_product_attention(q, k, v)))
 
+
 # %% ../nbs/01_grouping.ipynb #14d1fbf6
 def gumbel_noise(shape, device=None, dtype=torch.float32, generator=None) -> torch.Tensor:
     "Standard Gumbel noise, $-\\log(-\\log U)$ with $U$ uniform in (0, 1), finite everywhere."
@@ -53,6 +68,8 @@ def gumbel_noise(shape, device=None, dtype=torch.float32, generator=None) -> tor
     u = torch.rand(shape, device=device, dtype=dtype, generator=generator).clamp_(tiny, 1. - torch.finfo(dtype).eps)
     return -torch.log(-torch.log(u))
 
+
+# %% ../nbs/01_grouping.ipynb #32ec3ddf
 class _StraightThrough(torch.autograd.Function):
     "Forward: the one-hot `hard`; backward: the incoming gradient goes to `soft` unchanged."
     @staticmethod
@@ -60,11 +77,15 @@ class _StraightThrough(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad): return grad, None
 
+
+# %% ../nbs/01_grouping.ipynb #800d769f
 def hard_one_hot(soft:torch.Tensor, dim:int) -> torch.Tensor:
     "Eq. 4: one-hot of `soft.argmax(dim)` in the forward pass, gradient of `soft` in the backward pass (straight-through)."
     hard = torch.zeros_like(soft).scatter_(dim, soft.argmax(dim, keepdim=True), 1.0)
     return _StraightThrough.apply(soft, hard) if soft.requires_grad else hard
 
+
+# %% ../nbs/01_grouping.ipynb #ae2f544d
 def assign(logits:torch.Tensor, dim:int=-2, hard:bool=True, gumbel:bool=True, tau:float=1.0,
            noise:torch.Tensor|None=None) -> torch.Tensor:
     "Assignment of eq. 3 (softmax over `dim`, with Gumbel noise if `gumbel`) made one-hot by eq. 4 if `hard`."
@@ -72,6 +93,7 @@ def assign(logits:torch.Tensor, dim:int=-2, hard:bool=True, gumbel:bool=True, ta
         logits = logits + (gumbel_noise(logits.shape, logits.device, logits.dtype) if noise is None else noise)
     soft = (logits / tau).softmax(dim)
     return hard_one_hot(soft, dim) if hard else soft
+
 
 # %% ../nbs/01_grouping.ipynb #b38c10fd
 class AssignAttention(nn.Module):
@@ -117,6 +139,8 @@ class CrossAttnBlock(nn.Module):
         x = query + self.attn(self.norm_q(query), self.norm_k(key))
         return self.norm_post(x + self.mlp(self.norm2(x)))
 
+
+# %% ../nbs/01_grouping.ipynb #df79f90d
 class GroupingBlock(nn.Module):
     "Merge `N` segments into `num_output_group` new segments using `num_group_token` group tokens (Fig. 2 of the paper)."
     def __init__(self, dim:int, out_dim:int, num_heads:int, num_group_token:int, num_output_group:int,
@@ -145,3 +169,4 @@ class GroupingBlock(nn.Module):
         new_x, assignment = self.assign(groups, x, return_assign=return_assign)
         new_x = new_x + groups
         return self.reduction(new_x) + self.mlp_channels(self.norm_new_x(new_x)), assignment
+

@@ -8,7 +8,7 @@ Docs: https://groupvit-nb.github.io/groupvit_nb/losses.html.md"""
 # %% auto #0
 __all__ = ['LOGIT_SCALE_INIT', 'LOGIT_SCALE_MAX', 'temperature_scale', 'rank_and_world', 'gather_features', 'contrastive_loss',
            'prompt_ids_from_tokens', 'multi_label_targets', 'multi_label_loss', 'segment_multi_label_loss',
-           'GroupViTLoss']
+           'GroupViTLoss', 'encoder_features', 'embeddings_from_features', 'GradCache']
 
 # %% ../nbs/04_losses.ipynb #0d87e8ae
 import math
@@ -16,6 +16,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 import torch.distributed as dist
+from .core import GroupViT
+
 
 # %% ../nbs/04_losses.ipynb #2ee675b3
 LOGIT_SCALE_INIT = math.log(1 / 0.07)  # initial value of the raw `logit_scale` parameters
@@ -25,6 +27,8 @@ def _compute_dtype(x):
     "float32, or float64 when the input already is: never a half type."
     return torch.promote_types(x.dtype, torch.float32)
 
+
+# %% ../nbs/04_losses.ipynb #2bfd3863
 def temperature_scale(logit_scale, dtype=torch.float32):
     "1/τ = exp(`logit_scale`) clamped at `LOGIT_SCALE_MAX`, as a 0-d tensor of `dtype` (keeps the gradient)."
     if isinstance(logit_scale, (int, float)): logit_scale = torch.tensor(float(logit_scale), dtype=torch.float64)
@@ -32,14 +36,19 @@ def temperature_scale(logit_scale, dtype=torch.float32):
         raise TypeError(f"logit_scale must be a float or a one-element tensor (the raw log of 1/τ), got {logit_scale!r}.")
     return logit_scale.reshape(()).to(dtype).exp().clamp(max=LOGIT_SCALE_MAX)
 
+
 # %% ../nbs/04_losses.ipynb #e7a92daf
 def _dist_on():
     return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
 
+
+# %% ../nbs/04_losses.ipynb #9b215636
 def rank_and_world():
     "(rank, world size) of this process; (0, 1) when `torch.distributed` is not initialised."
     return (dist.get_rank(), dist.get_world_size()) if _dist_on() else (0, 1)
 
+
+# %% ../nbs/04_losses.ipynb #dae6ccb5
 class _AllGatherWithGrad(torch.autograd.Function):
     "all_gather whose backward gives each process the sum, over all processes, of the gradient of its own slice."
     @staticmethod
@@ -55,6 +64,8 @@ class _AllGatherWithGrad(torch.autograd.Function):
         dist.all_reduce(grad)  # Σ over processes of ∂L_s/∂(gathered); works on gloo and NCCL alike
         return grad[ctx.rank * ctx.n:(ctx.rank + 1) * ctx.n]
 
+
+# %% ../nbs/04_losses.ipynb #111fe485
 def _check_same_shape(x):
     "All processes must gather tensors of one shape; say so instead of failing inside the collective."
     shape = torch.tensor(x.shape, dtype=torch.long, device=x.device)
@@ -64,6 +75,8 @@ def _check_same_shape(x):
         raise ValueError(f"the processes hold differently shaped shards {[tuple(s.tolist()) for s in shapes]}; every process "
                          "must hold the same batch size (use drop_last=True in the DataLoader).")
 
+
+# %% ../nbs/04_losses.ipynb #34055f34
 def gather_features(x):
     "Concatenate `x` [B, ...] of every process along dim 0 (rank order), with gradients; identity in one process."
     if not _dist_on(): return x
@@ -71,6 +84,8 @@ def gather_features(x):
     _check_same_shape(x)
     return _AllGatherWithGrad.apply(x.contiguous())
 
+
+# %% ../nbs/04_losses.ipynb #d57c5ff7
 def _gather_nograd(x):
     "Same as `gather_features` for tensors that need no gradient (integer prompt ids)."
     if not _dist_on(): return x
@@ -78,6 +93,7 @@ def _gather_nograd(x):
     out = [torch.empty_like(x) for _ in range(dist.get_world_size())]
     dist.all_gather(out, x.contiguous())
     return torch.cat(out, dim=0)
+
 
 # %% ../nbs/04_losses.ipynb #fd56affb
 def _check_emb(name, x, ndim):
@@ -88,9 +104,13 @@ def _check_emb(name, x, ndim):
         raise ValueError(f"{name} must have {ndim} dims ({'[B, D]' if ndim == 2 else '[B, K, D]'}), got shape {tuple(x.shape)}.")
     if x.shape[0] == 0: raise ValueError(f"{name} holds an empty batch; the contrastive losses need B ≥ 1.")
 
+
+# %% ../nbs/04_losses.ipynb #d2e66ac4
 def _normalise(x):
     return F.normalize(x.to(_compute_dtype(x)), dim=-1)
 
+
+# %% ../nbs/04_losses.ipynb #231e6ca1
 def _contrastive_local(image, text, all_image, all_text, offset, scale):
     "Eq. 6 for local rows `image`, `text` [B, D] (normalised) against the gathered ones, positives at `offset + i`."
     labels = torch.arange(image.shape[0], device=image.device) + offset
@@ -98,6 +118,8 @@ def _contrastive_local(image, text, all_image, all_text, offset, scale):
     loss_txt = F.cross_entropy(scale * text @ all_image.T, labels)
     return 0.5 * (loss_img + loss_txt)
 
+
+# %% ../nbs/04_losses.ipynb #cb8321e4
 def contrastive_loss(image_emb, text_emb, logit_scale):
     "Eq. 6: symmetric image↔text InfoNCE of this process's rows against the global batch."
     _check_emb('image_emb', image_emb, 2); _check_emb('text_emb', text_emb, 2)
@@ -109,6 +131,7 @@ def contrastive_loss(image_emb, text_emb, logit_scale):
         rank, _ = rank_and_world()
         return _contrastive_local(image, text, gather_features(image), gather_features(text),
                                   rank * image.shape[0], scale)
+
 
 # %% ../nbs/04_losses.ipynb #c58fb281
 _HASH_MOD = 2**31 - 1  # a prime; two hashes mod it are packed into one int64
@@ -153,12 +176,16 @@ def _multi_label_local(image, prompt, all_image, all_prompt, offset, scale, prom
     loss_txt = -(t_txt * F.log_softmax(logits_txt, -1)).sum(-1).mean()
     return 0.5 * (loss_img + loss_txt)
 
+
+# %% ../nbs/04_losses.ipynb #a0196ed4
 def _check_prompt_ids(prompt_ids, shape):
     if not isinstance(prompt_ids, torch.Tensor) or prompt_ids.is_floating_point() or prompt_ids.is_complex():
         raise TypeError("prompt_ids must be an integer tensor [B, K]; derive it with `prompt_ids_from_tokens(prompt_tokens)`.")
     if tuple(prompt_ids.shape) != tuple(shape):
         raise ValueError(f"prompt_ids has shape {tuple(prompt_ids.shape)} but the prompts are {tuple(shape)} [B, K].")
 
+
+# %% ../nbs/04_losses.ipynb #958b040a
 def multi_label_loss(image_emb, prompt_emb, logit_scale, prompt_ids=None, same_prompt_positive=False):
     """Eq. 7: `image_emb` [B, D] against the K prompts per image `prompt_emb` [B, K, D] of the global batch.
     `same_prompt_positive=True` counts identical prompts (equal `prompt_ids` [B, K]) of other images as positives;
@@ -176,23 +203,30 @@ def multi_label_loss(image_emb, prompt_emb, logit_scale, prompt_ids=None, same_p
         return _multi_label_local(image, prompt, gather_features(image), gather_features(prompt),
                                   rank_and_world()[0] * B, scale, ids, all_ids)
 
+
+# %% ../nbs/04_losses.ipynb #1237a9d9
 def _check_same_prompt(same_prompt_positive, prompt_ids, B, K):
     if not same_prompt_positive: return
     if prompt_ids is None:
         raise ValueError("same_prompt_positive=True needs prompt_ids [B, K]; derive them with `prompt_ids_from_tokens(prompt_tokens)`.")
     _check_prompt_ids(prompt_ids, (B, K))
 
+
+# %% ../nbs/04_losses.ipynb #74709336
 def _local_and_global_ids(prompt_ids, same_prompt_positive, device):
     "(this process's prompt ids, every process's) when identical prompts count as positives, else (None, None)."
     if not same_prompt_positive: return None, None
     ids = prompt_ids.to(device, torch.long)
     return ids, _gather_nograd(ids)
 
+
+# %% ../nbs/04_losses.ipynb #06ea4979
 def _zero_like_graph(x, logit_scale):
     "A float32 zero that stays attached to `logit_scale` (so DDP sees the parameter used, with a 0 gradient)."
     z = x.new_zeros((), dtype=torch.float32)
     if isinstance(logit_scale, torch.Tensor) and logit_scale.requires_grad: z = z + 0 * logit_scale.reshape(()).float()
     return z
+
 
 # %% ../nbs/04_losses.ipynb #08dc67a1
 def _segment_multi_label_local(seg, prompt, all_seg, all_prompt, offset, scale, prompt_ids=None, all_prompt_ids=None):
@@ -205,6 +239,8 @@ def _segment_multi_label_local(seg, prompt, all_seg, all_prompt, offset, scale, 
     loss_txt = -(t_txt * F.log_softmax(logits_txt, -1)).sum(-1).mean()
     return 0.5 * (loss_img + loss_txt)
 
+
+# %% ../nbs/04_losses.ipynb #66025433
 def segment_multi_label_loss(segment_emb, prompt_emb, logit_scale, prompt_ids=None, same_prompt_positive=False):
     """Eq. 7 with each image represented by its best-matching segment: `segment_emb` [B, S, D] (the final segments,
     projected), `prompt_emb` [B, K, D]; the other arguments as in `multi_label_loss`."""
@@ -221,6 +257,7 @@ def segment_multi_label_loss(segment_emb, prompt_emb, logit_scale, prompt_ids=No
         ids, all_ids = _local_and_global_ids(prompt_ids, same_prompt_positive, seg.device)
         return _segment_multi_label_local(seg, prompt, gather_features(seg), gather_features(prompt),
                                           rank_and_world()[0] * B, scale, ids, all_ids)
+
 
 # %% ../nbs/04_losses.ipynb #9ea144c9
 class GroupViTLoss(nn.Module):
@@ -254,3 +291,117 @@ class GroupViTLoss(nn.Module):
     def extra_repr(self):
         return (f"multi_label_weight={self.multi_label_weight}, same_prompt_positive={self.same_prompt_positive}"
                 + (f", segment_weight={self.segment_weight}" if self.segment_weight else ''))
+
+# %% ../nbs/04_losses.ipynb #2b898dde
+def _check_tokens(tokens):
+    if not isinstance(tokens, torch.Tensor) or tokens.dtype not in (torch.long, torch.int):
+        raise TypeError("tokens must be an integer tensor from groupvit_nb.text.tokenize, shape [B, 77] or [B, T, 77].")
+    if tokens.ndim not in (2, 3): raise ValueError(f"tokens must have shape [B, L] or [B, T, L], got {tuple(tokens.shape)}.")
+
+
+# %% ../nbs/04_losses.ipynb #7aa42959
+def encoder_features(model:GroupViT, images:torch.Tensor, tokens:torch.Tensor) -> tuple:
+    "The features *before* the projection heads: pooled image features `[B, C]` and text features `[B·T, W]`."
+    _check_tokens(tokens)
+    return model.img_encoder(images), model.text_encoder(tokens.reshape(-1, tokens.shape[-1]))
+
+
+# %% ../nbs/04_losses.ipynb #31cb0dd7
+def embeddings_from_features(model:GroupViT, image_feat:torch.Tensor, text_feat:torch.Tensor, tokens_shape) -> dict:
+    "Projection heads on the whole batch → the same dict as `GroupViT.forward` (`image_emb`, `text_emb`, `prompt_emb`)."
+    image_emb, text = model.img_projector(image_feat), model.text_projector(text_feat)
+    if len(tokens_shape) == 2: return dict(image_emb=image_emb, text_emb=text, prompt_emb=None)
+    text = text.reshape(tokens_shape[0], tokens_shape[1], -1)
+    return dict(image_emb=image_emb, text_emb=text[:, 0], prompt_emb=text[:, 1:] if text.shape[1] > 1 else None)
+
+
+# %% ../nbs/04_losses.ipynb #99264423
+def _rng_state(device:torch.device) -> tuple:
+    return torch.get_rng_state(), (torch.cuda.get_rng_state(device) if device.type == 'cuda' else None)
+
+
+# %% ../nbs/04_losses.ipynb #9e6318a6
+def _set_rng_state(s:tuple, device:torch.device):
+    torch.set_rng_state(s[0])
+    if s[1] is not None: torch.cuda.set_rng_state(s[1], device)
+
+
+# %% ../nbs/04_losses.ipynb #396ba59d
+def _autocast_state(device_type:str):
+    "(enabled, dtype) of autocast on `device_type` right now, to re-enter it in the backward pass."
+    return torch.is_autocast_enabled(device_type), torch.get_autocast_dtype(device_type)
+
+
+# %% ../nbs/04_losses.ipynb #de07ad80
+def _trainable(m:nn.Module) -> bool: return any(p.requires_grad for p in m.parameters())
+
+
+# %% ../nbs/04_losses.ipynb #34b59b6d
+class _CachedEncoders(torch.autograd.Function):
+    "Forward: both encoders chunk by chunk without a graph. Backward: replay each chunk with a graph and push its gradient in."
+    @staticmethod
+    def forward(ctx, model, chunk, images, tokens, anchor):
+        dev, (B, L) = images.device, (tokens.shape[0], tokens.shape[-1])
+        ctx.model, ctx.chunk, ctx.dev, ctx.autocast = model, chunk, dev, _autocast_state(dev.type)
+        ctx.images, ctx.tokens, ctx.states, img, txt = images, tokens, [], [], []
+        for s in range(0, B, chunk):
+            st_img = _rng_state(dev); img.append(model.img_encoder(images[s:s + chunk]))
+            st_txt = _rng_state(dev); txt.append(model.text_encoder(tokens[s:s + chunk].reshape(-1, L)))
+            ctx.states.append((st_img, st_txt))
+        return torch.cat(img), torch.cat(txt)
+
+    @staticmethod
+    def backward(ctx, g_img, g_txt):
+        model, chunk, dev, images, tokens = ctx.model, ctx.chunk, ctx.dev, ctx.images, ctx.tokens
+        L, T = tokens.shape[-1], (tokens.shape[1] if tokens.ndim == 3 else 1)
+        do_img = g_img is not None and _trainable(model.img_encoder)
+        do_txt = g_txt is not None and _trainable(model.text_encoder)
+        on, dtype = ctx.autocast
+        with torch.random.fork_rng(devices=[dev] if dev.type == 'cuda' else []), torch.enable_grad(), \
+             torch.autocast(dev.type, dtype=dtype, enabled=on):
+            for i, s in enumerate(range(0, tokens.shape[0], chunk)):
+                outs, grads = [], []
+                if do_img:
+                    _set_rng_state(ctx.states[i][0], dev)
+                    outs.append(model.img_encoder(images[s:s + chunk])); grads.append(g_img[s:s + chunk])
+                if do_txt:
+                    _set_rng_state(ctx.states[i][1], dev)
+                    outs.append(model.text_encoder(tokens[s:s + chunk].reshape(-1, L)))
+                    grads.append(g_txt[s * T:(s + chunk) * T])
+                if outs: torch.autograd.backward(outs, grads)
+        ctx.images = ctx.tokens = ctx.model = None
+        return None, None, None, None, None
+
+
+# %% ../nbs/04_losses.ipynb #778ea3a2
+class GradCache(nn.Module):
+    "`GroupViT` whose training forward runs the encoders `chunk` samples at a time: eq. 8 over the whole batch, activations of one chunk."
+    def __init__(self, model:GroupViT, chunk:int):
+        super().__init__()
+        if not isinstance(model, GroupViT): raise TypeError(f"GradCache wraps a GroupViT, got {type(model).__name__}.")
+        if not isinstance(chunk, int) or isinstance(chunk, bool) or chunk < 1:
+            raise ValueError(f"chunk must be a positive int (samples per encoder pass), got {chunk!r}.")
+        self.model, self.chunk = model, chunk
+
+    @property
+    def _orig_mod(self) -> GroupViT:
+        "The wrapped `GroupViT` (the name `torch.compile` uses, so `unwrap`-style helpers see through this wrapper too)."
+        return self.model
+
+    def __getattr__(self, name):
+        try: return super().__getattr__(name)
+        except AttributeError:
+            if name == 'model': raise
+            return getattr(super().__getattr__('model'), name)
+
+    def forward(self, images:torch.Tensor, tokens:torch.Tensor) -> dict:
+        _check_tokens(tokens)
+        if images.shape[0] != tokens.shape[0]:
+            raise ValueError(f"images ({images.shape[0]}) and tokens ({tokens.shape[0]}) must hold the same number of samples.")
+        if not (self.training and torch.is_grad_enabled()) or images.shape[0] <= self.chunk: return self.model(images, tokens)
+        anchor = torch.empty(0, device=images.device, requires_grad=True)  # makes the cached features part of the graph
+        image_feat, text_feat = _CachedEncoders.apply(self.model, self.chunk, images, tokens, anchor)
+        return embeddings_from_features(self.model, image_feat, text_feat, tokens.shape)
+
+    def extra_repr(self): return f"chunk={self.chunk}"
+

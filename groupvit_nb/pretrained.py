@@ -54,6 +54,8 @@ def load_state_dict_strict(model:torch.nn.Module, sd:dict, source:str='checkpoin
 def _strip_prefix(sd, prefix='module.'):
     return {k[len(prefix):] if k.startswith(prefix) else k: v for k, v in sd.items()}
 
+
+# %% ../nbs/09_pretrained.ipynb #9a83af67
 def nvlabs_to_ours(sd:dict) -> dict:
     "Official NVlabs state dict → this project's names and shapes."
     out = {}
@@ -63,6 +65,8 @@ def nvlabs_to_ours(sd:dict) -> dict:
         out[k] = v
     return out
 
+
+# %% ../nbs/09_pretrained.ipynb #1c8c24b7
 def ours_to_nvlabs(sd:dict) -> dict:
     "This project's state dict → official NVlabs names and shapes (1×1 Conv1d heads)."
     out = {}
@@ -72,6 +76,8 @@ def ours_to_nvlabs(sd:dict) -> dict:
         out[k] = v
     return out
 
+
+# %% ../nbs/09_pretrained.ipynb #c14c3325
 def shape_fields(sd:dict) -> dict:
     "The `GroupViTConfig` fields that the tensor names and shapes of a state dict (this project's names) show."
     def n_idx(pattern): return 1 + max((int(m.group(1)) for k in sd for m in [re.match(pattern, k)] if m), default=-1)
@@ -100,11 +106,15 @@ def shape_fields(sd:dict) -> dict:
                          "'img_encoder.patch_embed.proj.weight' and 'text_encoder.token_embedding.weight').") from None
     return cfg
 
+
+# %% ../nbs/09_pretrained.ipynb #33fa862f
 def config_from_state_dict(sd:dict, **overrides) -> GroupViTConfig:
     "Read a GroupViT architecture off the tensor shapes of a state dict; heads: the released 6, and width/64 for text."
     cfg = shape_fields(sd)
     return GroupViTConfig(**{**cfg, 'text_heads': max(cfg['text_width'] // 64, 1), **overrides})
 
+
+# %% ../nbs/09_pretrained.ipynb #1b13a14b
 UNSEEN_FIELDS = ('num_heads', 'text_heads', 'center_assign', 'assign_cosine_scale')   # visible in no tensor
 
 def check_plain_state_dict(sd:dict, overrides:dict, source:str):
@@ -118,6 +128,7 @@ def check_plain_state_dict(sd:dict, overrides:dict, source:str):
                          f"{', '.join(missing)} cannot be read from the tensors: load the folder save_pretrained wrote or a "
                          f"checkpoint with its 'config', or pass them, e.g. GroupViT.from_pretrained(path, "
                          + ', '.join(f"{f}=..." for f in missing) + ").")
+
 
 # %% ../nbs/09_pretrained.ipynb #eeb6d203
 _SUBS = {  # prefix of our name → (prefix of the transformers name, [(pattern, replacement) inside it])
@@ -153,6 +164,8 @@ def hf_name(k:str):
         return name
     return None
 
+
+# %% ../nbs/09_pretrained.ipynb #558b9f0d
 def ours_to_hf(sd:dict) -> dict:
     "This project's state dict → transformers `GroupViTModel` names; `multi_label_logit_scale` has no counterpart there."
     out = {}
@@ -162,6 +175,8 @@ def ours_to_hf(sd:dict) -> dict:
         elif name is not None: out[name] = v
     return out
 
+
+# %% ../nbs/09_pretrained.ipynb #75955047
 def hf_to_ours(sd:dict, our_names) -> dict:
     "transformers state dict → this project's names, for a model whose tensor names are `our_names`; unknown names are kept."
     out, used = {}, set()
@@ -173,6 +188,7 @@ def hf_to_ours(sd:dict, our_names) -> dict:
         used.update(names)
     out.update({k: v for k, v in sd.items() if k not in used and not k.endswith('position_ids')})
     return out
+
 
 # %% ../nbs/09_pretrained.ipynb #cba62d3e
 def hf_config_to_ours(hf:dict, **overrides) -> GroupViTConfig:
@@ -197,6 +213,8 @@ def hf_config_to_ours(hf:dict, **overrides) -> GroupViTConfig:
                proj_hidden=hf.get('projection_intermediate_dim', 4096), logit_scale_init=hf.get('logit_scale_init_value', 2.6592))
     return GroupViTConfig(**{**cfg, **overrides})
 
+
+# %% ../nbs/09_pretrained.ipynb #aed4ed53
 def ours_config_to_hf(cfg:GroupViTConfig, multi_label_logit_scale:float|None=None) -> dict:
     "`GroupViTConfig` → a transformers GroupViT `config.json` dict."
     if cfg.proj_layers != 2: raise ValueError("transformers' GroupViT has 2-layer projection heads; this model has "
@@ -222,11 +240,14 @@ def ours_config_to_hf(cfg:GroupViTConfig, multi_label_logit_scale:float|None=Non
     if multi_label_logit_scale is not None: d['multi_label_logit_scale'] = multi_label_logit_scale  # kept by transformers as an extra key
     return d
 
+
 # %% ../nbs/09_pretrained.ipynb #5bcf15ca
 def _save_safetensors(sd, path):
     from safetensors.torch import save_file
     save_file({k: v.detach().contiguous().cpu() for k, v in sd.items()}, str(path))
 
+
+# %% ../nbs/09_pretrained.ipynb #10eba556
 ZERO_SHOT_KEYS = ('bg_thresh', 'templates')
 
 def check_zero_shot(zero_shot, source:str='zero_shot') -> dict:
@@ -248,12 +269,16 @@ def check_zero_shot(zero_shot, source:str='zero_shot') -> dict:
         if not isinstance(out['templates'], str): out['templates'] = list(out['templates'])
     return out
 
+
+# %% ../nbs/09_pretrained.ipynb #156810e8
 def _write_zero_shot(model, path:Path, zero_shot):
     zs = check_zero_shot(zero_shot if zero_shot is not None else getattr(model, 'zero_shot', None) or {})
     f = path/'zero_shot.json'
     if zs: f.write_text(json.dumps(zs, indent=2))
     else: f.unlink(missing_ok=True)                       # never leave another model's defaults behind
 
+
+# %% ../nbs/09_pretrained.ipynb #6f8a9636
 def save_pretrained(model:GroupViT, path, dtype:torch.dtype|None=None, zero_shot:dict|None=None) -> Path:
     "Write `config.json` + `model.safetensors` (+ `zero_shot.json`) into the folder `path`; `dtype=torch.float16` halves the file."
     path = Path(path); path.mkdir(parents=True, exist_ok=True)
@@ -264,6 +289,8 @@ def save_pretrained(model:GroupViT, path, dtype:torch.dtype|None=None, zero_shot
     _write_zero_shot(model, path, zero_shot)
     return path
 
+
+# %% ../nbs/09_pretrained.ipynb #738f7365
 def export_hf(model:GroupViT, path) -> Path:
     "Write the transformers format (`config.json` + `model.safetensors`) into the folder `path`."
     path = Path(path); path.mkdir(parents=True, exist_ok=True)
@@ -273,6 +300,7 @@ def export_hf(model:GroupViT, path) -> Path:
     _save_safetensors(sd, path/'model.safetensors')
     _write_zero_shot(model, path, None)                  # transformers ignores the file; load_pretrained reads it
     return path
+
 
 # %% ../nbs/09_pretrained.ipynb #4ad4ecfd
 def _read_json(f:Path, what:str) -> dict:
@@ -284,11 +312,15 @@ def _read_json(f:Path, what:str) -> dict:
     if not isinstance(d, dict): raise ValueError(f"{f} holds a JSON {type(d).__name__}, not an object; it should hold {what}.")
     return d
 
+
+# %% ../nbs/09_pretrained.ipynb #565cac43
 def _config(f:Path, make):
     "Build a config with `make()`; a bad field becomes one error that names the file."
     try: return make()
     except (TypeError, ValueError, KeyError) as e: raise ValueError(f"{f} does not describe a valid GroupViT: {e}") from None
 
+
+# %% ../nbs/09_pretrained.ipynb #f225991a
 def _load_hf_folder(path:Path, hf_cfg:dict, **overrides) -> GroupViT:
     model = GroupViT(_config(path/'config.json', lambda: hf_config_to_ours(hf_cfg, **overrides)))
     files = [path/'model.safetensors', path/'pytorch_model.bin']
@@ -298,6 +330,8 @@ def _load_hf_folder(path:Path, hf_cfg:dict, **overrides) -> GroupViT:
     if 'multi_label_logit_scale' in hf_cfg: sd['multi_label_logit_scale'] = torch.tensor(float(hf_cfg['multi_label_logit_scale']))
     return load_state_dict_strict(model, sd, f"transformers checkpoint {f}", allow_missing=('multi_label_logit_scale',))
 
+
+# %% ../nbs/09_pretrained.ipynb #90776399
 def _load_file(path:Path, **overrides) -> GroupViT:
     obj = load_weights_file(path)
     if not isinstance(obj, dict): raise ValueError(f"{path} holds a {type(obj).__name__}, not a state dict.")
@@ -314,6 +348,8 @@ def _load_file(path:Path, **overrides) -> GroupViT:
     model.zero_shot = check_zero_shot(obj['zero_shot'], f"{path}: 'zero_shot'") if 'zero_shot' in obj else {}
     return model
 
+
+# %% ../nbs/09_pretrained.ipynb #62f79f5d
 def _download(repo_id:str) -> Path:
     try:
         from huggingface_hub import snapshot_download
@@ -322,6 +358,8 @@ def _download(repo_id:str) -> Path:
         raise OSError(f"could not reach the Hugging Face hub to download '{repo_id}' ({type(e).__name__}); "
                       "check the id and your connection, or pass a local folder or .pth file.") from None
 
+
+# %% ../nbs/09_pretrained.ipynb #bbe893ae
 WEIGHT_SUFFIXES = ('.pth', '.pt', '.bin', '.safetensors', '.ckpt', '.json')
 
 def _is_hub_id(s:str) -> bool:
@@ -329,6 +367,8 @@ def _is_hub_id(s:str) -> bool:
     if not re.fullmatch(r'[\w-][\w.-]*/[\w.-]+', s) or s.lower().endswith(WEIGHT_SUFFIXES): return False
     return not Path(s.split('/')[0]).exists()
 
+
+# %% ../nbs/09_pretrained.ipynb #3a0aa072
 def load_pretrained(path_or_id, **overrides) -> GroupViT:
     "Load a GroupViT from a folder, a weights file or a hub id (see the table above); `overrides` change config fields."
     s = str(path_or_id)
@@ -353,3 +393,4 @@ def load_pretrained(path_or_id, **overrides) -> GroupViT:
         model.zero_shot = zero_shot
     else: model = _load_file(p, **overrides)
     return model.eval()
+

@@ -20,6 +20,8 @@ import ftfy
 import numpy as np
 import regex
 import torch
+from fastcore.basics import patch
+
 
 # %% ../nbs/03_text.ipynb #919a86ff
 def bpe_vocab_path() -> Path:
@@ -31,11 +33,14 @@ def bpe_vocab_path() -> Path:
     if not path.is_file(): raise FileNotFoundError(f"{path} is missing: reinstall `open_clip_torch`.")
     return path
 
+
+# %% ../nbs/03_text.ipynb #289a03d4
 def bytes_to_unicode() -> dict:
     "CLIP's reversible map byte → printable character: printable bytes stand for themselves, the others for 256+n."
     keep = [*range(ord('!'), ord('~')+1), *range(ord('¡'), ord('¬')+1), *range(ord('®'), ord('ÿ')+1)]
     rest = [b for b in range(256) if b not in keep]
     return {**{b: chr(b) for b in keep}, **{b: chr(256+i) for i, b in enumerate(rest)}}
+
 
 # %% ../nbs/03_text.ipynb #e29288ff
 SOT, EOT = '<start_of_text>', '<end_of_text>'
@@ -48,6 +53,8 @@ def clean_text(text:str) -> str:
     if not _PLAIN.fullmatch(text): text = html.unescape(html.unescape(ftfy.fix_text(text)))
     return ' '.join(text.split()).lower()
 
+
+# %% ../nbs/03_text.ipynb #16181442
 def _merge(parts:list, ranks:dict) -> list:
     "BPE merging of the symbols `parts`: every occurrence of the best-ranked pair, left to right, until no pair is known."
     n = len(parts)
@@ -73,6 +80,8 @@ def _merge(parts:list, ranks:dict) -> list:
             if k >= 0 and (r := ranks.get((sym[i], sym[k]))) is not None: heapq.heappush(heap, (r, i))
     return [s for s in sym if s is not None]
 
+
+# %% ../nbs/03_text.ipynb #f836d532
 class BPE:
     "CLIP's byte-pair encoder over the 49,408-token vocabulary of `bpe_vocab_path()`."
     def __init__(self, path=None, cache_size=2**17):
@@ -116,10 +125,13 @@ class BPE:
         if cur: words.append(cur.decode('utf-8', errors='replace'))
         return ' '.join(words)
 
+
+# %% ../nbs/03_text.ipynb #e4976b2f
 @functools.lru_cache(maxsize=None)
 def clip_bpe() -> BPE:
     "The process-wide CLIP BPE (loaded on first use, about 0.3 s)."
     return BPE()
+
 
 # %% ../nbs/03_text.ipynb #b0762877
 def _pack(rows, context_length:int) -> torch.Tensor:
@@ -128,10 +140,14 @@ def _pack(rows, context_length:int) -> torch.Tensor:
     packed = [[bpe.sot, *r[:n], bpe.eot, *[0] * (n - len(r[:n]))] for r in rows]
     return torch.from_numpy(np.array(packed, dtype=np.int64).reshape(len(rows), context_length))
 
+
+# %% ../nbs/03_text.ipynb #eff9593c
 def _check_context_length(context_length):
     if not isinstance(context_length, int) or isinstance(context_length, bool) or context_length < 2:
         raise ValueError(f"context_length must be an int >= 2 (room for the start and end tokens), got {context_length!r}.")
 
+
+# %% ../nbs/03_text.ipynb #bf466f0b
 def tokenize(texts:str|list[str], context_length:int=77) -> torch.LongTensor:
     "CLIP BPE token ids of `texts` (a str gives one row): LongTensor [N, context_length], the same ids as CLIP's tokenizer."
     _check_context_length(context_length)
@@ -143,11 +159,14 @@ def tokenize(texts:str|list[str], context_length:int=77) -> torch.LongTensor:
     bpe = clip_bpe()
     return _pack([bpe.encode(t, context_length - 2) for t in texts], context_length)
 
+
+# %% ../nbs/03_text.ipynb #260730b6
 def decode(tokens) -> str|list[str]:
     "The text of token ids: a row [L] gives a str, a batch [N, L] (or [N, K, L]) a list of str."
     t = torch.as_tensor(tokens)
     if t.ndim == 1: return clip_bpe().decode(t.tolist())
     return [decode(r) for r in t]
+
 
 # %% ../nbs/03_text.ipynb #c42f4fc1
 WORDNET_DIRS = ('/usr/share/wordnet', '/usr/local/share/wordnet', '/usr/share/wordnet/dict', '/usr/local/WordNet-3.0/dict',
@@ -161,11 +180,14 @@ WORDNET_MISSING = ("WordNet's data files (index.noun, noun.exc, ...) were not fo
 def _is_wordnet(d) -> bool:
     return bool(d) and all((Path(d)/f).is_file() for f in (*_INDEX.values(), *_EXC.values()))
 
+
+# %% ../nbs/03_text.ipynb #310bf498
 def wordnet_dir() -> Path:
     "The folder of WordNet's `index.*` and `*.exc` files: `$WNSEARCHDIR`, then the usual install places."
     for d in (os.environ.get('WNSEARCHDIR'), *WORDNET_DIRS):
         if _is_wordnet(d): return Path(d)
     raise FileNotFoundError(WORDNET_MISSING)
+
 
 # %% ../nbs/03_text.ipynb #bd3ec1fc
 _DETACH = {'n': (('s', ''), ('ses', 's'), ('xes', 'x'), ('zes', 'z'), ('ches', 'ch'), ('shes', 'sh'), ('men', 'man'), ('ies', 'y')),
@@ -212,14 +234,19 @@ class Lexicon:
                     out.append(b)
         return out
 
+
+# %% ../nbs/03_text.ipynb #1ecbc2eb
 @functools.lru_cache(maxsize=None)
 def wordnet_lexicon(root=None) -> Lexicon:
     "The process-wide `Lexicon` (loaded on first use, about 0.3 s)."
     return Lexicon(root)
 
+
 # %% ../nbs/03_text.ipynb #1ae7a606
 def _words(tag, text): return {w: {tag: 1.0} for w in text.split()}
 
+
+# %% ../nbs/03_text.ipynb #1640213b
 CLOSED = {
     **_words('INTJ', "oh yes hey wow please"),
     **_words('NUM', "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
@@ -253,11 +280,15 @@ def _guess(w:str) -> dict:
     if w.endswith('s') and not w.endswith('ss'): return {'NNS': 4, 'VBZ': 1}
     return {'NN': 4, 'ADJ': 1}
 
+
+# %% ../nbs/03_text.ipynb #59c09b51
 def _latin(w:str) -> str:
     "`w` with accents removed ('café' → 'cafe'); '' when it is not written in Latin letters."
     if not w.isascii(): w = unicodedata.normalize('NFKD', w).encode('ascii', 'ignore').decode()
     return w if w[:1].isalpha() else ''
 
+
+# %% ../nbs/03_text.ipynb #2e872e82
 def word_tags(w:str, lexicon:Lexicon) -> dict:
     "Candidate tags of the lower-case word `w` with P(tag | word): closed-class list, WordNet, or a guess from the ending."
     if w in CLOSED: return CLOSED[w]
@@ -283,6 +314,7 @@ def word_tags(w:str, lexicon:Lexicon) -> dict:
         c = _guess(key)
     total = sum(c.values())
     return {t: n / total for t, n in c.items()}
+
 
 # %% ../nbs/03_text.ipynb #1d0d1993
 TAGS = ('START', 'DET', 'NUM', 'ADJ', 'NN', 'NNS', 'PROPN', 'VB', 'VBZ', 'VBG', 'VBN', 'ADV', 'ADP', 'TO', 'CONJ',
@@ -340,6 +372,8 @@ def split_words(text:str) -> list:
     "Words, contractions, numbers and punctuation of `text` (Penn Treebank style, hyphenated words whole)."
     return _WORD.findall(text.replace('’', "'"))
 
+
+# %% ../nbs/03_text.ipynb #7c12bc21
 class NounExtractor:
     "The nouns of a caption; `tagger='wordnet'` (offline, the default), 'perceptron' (NLTK's data) or an NLTK tagger."
     def __init__(self, tagger='wordnet', wordnet=None, cache_size=2**16):
@@ -348,60 +382,77 @@ class NounExtractor:
         self.tagger, self.wordnet, self.cache_size = tagger, wordnet, cache_size
         self._state = None
 
-    def __getstate__(self): return {**self.__dict__, '_state': None}   # workers rebuild caches, never ship them
 
-    def _load(self):
-        if self._state is None:
-            if self.tagger == 'wordnet':
-                lexicon = wordnet_lexicon(self.wordnet)
-                tags = functools.lru_cache(maxsize=self.cache_size)(lambda w: {t: math.log(p) for t, p in word_tags(w, lexicon).items()})
-                self._state = dict(lexicon=lexicon, tags=tags, logt=_log_transitions(TRANSITIONS))
-            elif self.tagger == 'perceptron': self._state = dict(nltk=_perceptron_tagger())
-            else: self._state = dict(nltk=self.tagger)
-        return self._state
+# %% ../nbs/03_text.ipynb #8ff985b9
+@patch
+def __getstate__(self:NounExtractor): return {**self.__dict__, '_state': None}   # workers rebuild caches, never ship them
 
-    def tag(self, caption:str) -> list:
-        "(word, tag) pairs of `caption`."
-        if not isinstance(caption, str):
-            raise TypeError(f"A caption must be a str, got {type(caption).__name__}; decode bytes and skip missing captions first.")
-        words, st = split_words(caption), self._load()
-        if not words: return []
-        if 'nltk' in st: return [(w, 'PROPN' if t.startswith('NNP') else t) for w, t in st['nltk'].tag(words)]
-        return list(zip(words, self._viterbi(words, st)))
 
-    def _viterbi(self, words, st):
-        lows, logt, compounds = [w.lower() for w in words], st['logt'], st['lexicon'].compounds
-        alpha = [w for w in words if w[0].isalpha()]
-        # capitals mark proper nouns only in a caption that is not written all in capitals or in Title Case
-        caps_mean_names = (sum(w[0].isupper() for w in alpha[1:]) <= 0.5 * max(1, len(alpha) - 1)
-                           and not all(w.isupper() for w in alpha if len(w) > 1))
-        prev, back = {'START': 0.0}, []
-        for i, (w, low) in enumerate(zip(words, lows)):
-            cand = st['tags'](low)
-            nn = 'NN' if 'NN' in cand else 'NNS' if 'NNS' in cand else None
-            if nn and ((i + 1 < len(words) and f'{low}_{lows[i+1]}' in compounds) or (i and f'{lows[i-1]}_{low}' in compounds)):
-                cand = {**cand, nn: max(cand[nn], math.log(.9))}
-            if caps_mean_names and i > 0 and w[0].isupper() and low not in CLOSED and words[i-1] not in _SENTENCE_END:
-                cand = {'PROPN': math.log(.9), **{t: s + math.log(.1) for t, s in cand.items()}}
-            cur, ptr = {}, {}
-            for t, e in cand.items():
-                p = max(prev, key=lambda q: prev[q] + logt[q][t])
-                cur[t], ptr[t] = prev[p] + logt[p][t] + e, p
-            back.append(ptr); prev = cur
-        t = max(prev, key=lambda q: prev[q] + logt[q]['END'])
-        tags = [t]
-        for ptr in reversed(back[1:]): t = ptr[t]; tags.append(t)
-        return tags[::-1]
+# %% ../nbs/03_text.ipynb #451be6aa
+@patch
+def _load(self:NounExtractor):
+    if self._state is None:
+        if self.tagger == 'wordnet':
+            lexicon = wordnet_lexicon(self.wordnet)
+            tags = functools.lru_cache(maxsize=self.cache_size)(lambda w: {t: math.log(p) for t, p in word_tags(w, lexicon).items()})
+            self._state = dict(lexicon=lexicon, tags=tags, logt=_log_transitions(TRANSITIONS))
+        elif self.tagger == 'perceptron': self._state = dict(nltk=_perceptron_tagger())
+        else: self._state = dict(nltk=self.tagger)
+    return self._state
 
-    def __call__(self, caption:str) -> list:
-        "The nouns of `caption`, in order, without duplicates: common nouns lower-cased, proper nouns as written."
-        out, seen = [], set()
-        for w, t in self.tag(caption):
-            if t in ('NN', 'NNS', 'NNP', 'NNPS', 'PROPN') and sum(c.isalpha() for c in w) >= 2:
-                w = w if t == 'PROPN' else w.lower()
-                if w.lower() not in seen: seen.add(w.lower()); out.append(w)
-        return out
 
+# %% ../nbs/03_text.ipynb #0fb95ed0
+@patch
+def tag(self:NounExtractor, caption:str) -> list:
+    "(word, tag) pairs of `caption`."
+    if not isinstance(caption, str):
+        raise TypeError(f"A caption must be a str, got {type(caption).__name__}; decode bytes and skip missing captions first.")
+    words, st = split_words(caption), self._load()
+    if not words: return []
+    if 'nltk' in st: return [(w, 'PROPN' if t.startswith('NNP') else t) for w, t in st['nltk'].tag(words)]
+    return list(zip(words, self._viterbi(words, st)))
+
+
+# %% ../nbs/03_text.ipynb #fc6fa3e0
+@patch
+def _viterbi(self:NounExtractor, words, st):
+    lows, logt, compounds = [w.lower() for w in words], st['logt'], st['lexicon'].compounds
+    alpha = [w for w in words if w[0].isalpha()]
+    # capitals mark proper nouns only in a caption that is not written all in capitals or in Title Case
+    caps_mean_names = (sum(w[0].isupper() for w in alpha[1:]) <= 0.5 * max(1, len(alpha) - 1)
+                       and not all(w.isupper() for w in alpha if len(w) > 1))
+    prev, back = {'START': 0.0}, []
+    for i, (w, low) in enumerate(zip(words, lows)):
+        cand = st['tags'](low)
+        nn = 'NN' if 'NN' in cand else 'NNS' if 'NNS' in cand else None
+        if nn and ((i + 1 < len(words) and f'{low}_{lows[i+1]}' in compounds) or (i and f'{lows[i-1]}_{low}' in compounds)):
+            cand = {**cand, nn: max(cand[nn], math.log(.9))}
+        if caps_mean_names and i > 0 and w[0].isupper() and low not in CLOSED and words[i-1] not in _SENTENCE_END:
+            cand = {'PROPN': math.log(.9), **{t: s + math.log(.1) for t, s in cand.items()}}
+        cur, ptr = {}, {}
+        for t, e in cand.items():
+            p = max(prev, key=lambda q: prev[q] + logt[q][t])
+            cur[t], ptr[t] = prev[p] + logt[p][t] + e, p
+        back.append(ptr); prev = cur
+    t = max(prev, key=lambda q: prev[q] + logt[q]['END'])
+    tags = [t]
+    for ptr in reversed(back[1:]): t = ptr[t]; tags.append(t)
+    return tags[::-1]
+
+
+# %% ../nbs/03_text.ipynb #0cec2358
+@patch
+def __call__(self:NounExtractor, caption:str) -> list:
+    "The nouns of `caption`, in order, without duplicates: common nouns lower-cased, proper nouns as written."
+    out, seen = [], set()
+    for w, t in self.tag(caption):
+        if t in ('NN', 'NNS', 'NNP', 'NNPS', 'PROPN') and sum(c.isalpha() for c in w) >= 2:
+            w = w if t == 'PROPN' else w.lower()
+            if w.lower() not in seen: seen.add(w.lower()); out.append(w)
+    return out
+
+
+# %% ../nbs/03_text.ipynb #93d2d69e
 def _perceptron_tagger():
     "NLTK's averaged-perceptron tagger, when its data is installed."
     try:
@@ -411,11 +462,14 @@ def _perceptron_tagger():
         raise LookupError("NLTK's averaged-perceptron tagger data is not installed (it cannot be downloaded on machines "
                           "without internet); use the default NounExtractor(tagger='wordnet').") from e
 
+
+# %% ../nbs/03_text.ipynb #479f6a6b
 _default_extractor = NounExtractor()
 
 def extract_nouns(caption:str) -> list[str]:
     "The nouns of `caption` (singular, plural and proper), in order, without duplicates; offline, through WordNet."
     return _default_extractor(caption)
+
 
 # %% ../nbs/03_text.ipynb #f0d96ebe
 TEMPLATES = {
@@ -468,6 +522,8 @@ def _fingerprint(model) -> tuple:
     sums = torch.stack([t.sum(dtype=torch.float32) if t.is_floating_point() else t.sum().float() for t in ts]).tolist()
     return tuple((t.data_ptr(), t.dtype, tuple(t.shape), t._version, s) for t, s in zip(ts, sums))
 
+
+# %% ../nbs/03_text.ipynb #bcf03cb9
 def _check_class_names(class_names) -> tuple:
     if isinstance(class_names, str) or not isinstance(class_names, (list, tuple)):
         raise TypeError(f"class_names must be a list of str (one name per class), got {type(class_names).__name__}.")
@@ -479,10 +535,14 @@ def _check_class_names(class_names) -> tuple:
     if dups: raise ValueError(f"class_names has duplicates {dups}: each class must appear once.")
     return tuple(class_names)
 
+
+# %% ../nbs/03_text.ipynb #8e5ecbc0
 def _device(model) -> torch.device:
     t = next(itertools.chain(model.parameters(), model.buffers()), None)
     return t.device if t is not None else torch.device('cpu')
 
+
+# %% ../nbs/03_text.ipynb #99837f7d
 def _prompt_rows(names, templates, context_length:int) -> list:
     "Token ids of every template sentence of every name; a name whose sentence does not fit the context is refused."
     bpe, room = clip_bpe(), context_length - 2
@@ -496,6 +556,8 @@ def _prompt_rows(names, templates, context_length:int) -> list:
             rows.append(ids)
     return rows
 
+
+# %% ../nbs/03_text.ipynb #1f5d55d9
 def class_embeddings(model, class_names:list[str], templates='simple', *, batch_size:int=1024, cache:bool=True) -> torch.Tensor:
     "Unit-norm text embedding per class, FloatTensor [C, D]: normalise(mean over templates of the projected text features)."
     names, tmpl = _check_class_names(class_names), tuple(get_templates(templates))
@@ -529,10 +591,13 @@ def class_embeddings(model, class_names:list[str], templates='simple', *, batch_
         return emb.clone()
     return emb
 
+
+# %% ../nbs/03_text.ipynb #2b8dc8e0
 def clear_class_embeddings_cache(model=None):
     "Forget cached class embeddings of `model` (or of every model)."
     if model is None: _EMBED_CACHE.clear()
     else: _EMBED_CACHE.pop(model, None)
+
 
 # %% ../nbs/03_text.ipynb #3dc5e79a
 def _stream_key() -> tuple:
@@ -542,6 +607,8 @@ def _stream_key() -> tuple:
     rank = dist.get_rank() if dist.is_available() and dist.is_initialized() else 0
     return rank, (info.id if info is not None else -1)
 
+
+# %% ../nbs/03_text.ipynb #7c8d2bfb
 class MultiLabelTokenizer:
     "Caption → LongTensor [1+num_prompts, 77]: the caption, then prompts of its nouns in random templates."
     def __init__(self, num_prompts:int=3, templates='full', seed:int=0, context_length:int=77, nouns=extract_nouns):
@@ -585,6 +652,9 @@ class MultiLabelTokenizer:
     def __repr__(self):
         return f"{type(self).__name__}(num_prompts={self.num_prompts}, templates={len(self.templates)} sentences, seed={self.seed})"
 
+
+# %% ../nbs/03_text.ipynb #33ce40e0
 @functools.lru_cache(maxsize=2**16)
 def _prompt_ids(text:str, max_ids:int) -> tuple:
     return tuple(clip_bpe().encode(text, max_ids))
+

@@ -7,7 +7,7 @@ Docs: https://groupvit-nb.github.io/groupvit_nb/train.html.md"""
 
 # %% ../nbs/06_train.ipynb #cd9ba6cf
 from __future__ import annotations
-import argparse, csv, errno, math, os, random, signal, sys, time, warnings
+import argparse, csv, errno, json, math, os, platform, random, signal, sys, time, warnings
 from pathlib import Path
 from .cli import quiet_warnings
 quiet_warnings()  # before fastai, whose import calls the deprecated torch.jit.script (python -m groupvit_nb.train)
@@ -18,26 +18,30 @@ import torch.distributed as dist
 from torch.utils.data import Dataset
 from fastai.learner import Learner, Metric
 from fastai.callback.core import Callback, CancelBatchException, CancelFitException
-from fastai.callback.schedule import ParamScheduler
+from fastai.callback.schedule import ParamScheduler, combine_scheds, SchedLin, SchedCos
 from fastai.callback.fp16 import MixedPrecision
 from fastai.callback.progress import ProgressCallback
 from fastai.distributed import DistributedTrainer
 from fastai.optimizer import OptimWrapper
-from .core import GroupViT, GroupViTConfig, groupvit_s16, groupvit_tiny, unwrap  # unwrap: DDP/compile/GradCache → GroupViT
-from .cli import (PRESET_SIZES, FREEZE_PARTS, DATA_FORMATS, train_parser, parse_train_args, _HelpWithDefaults, _OneLineParser, _fail, _mapping)  # the options, importable without torch (00_cli)
-from .losses import GroupViTLoss, prompt_ids_from_tokens, gather_features, rank_and_world, LOGIT_SCALE_MAX
-from .beyond import (GradCacheCallback, GroupCollapse, RunLog, seed_everything, load_init, freeze,
-                                FrozenBatchNormEval, finetune_lrs, PARTS, plot_group_stats)
-from accelerate.utils import DistributedDataParallelKwargs
+from .core import GroupViT, GroupViTConfig, groupvit_s16, groupvit_tiny, unwrap, evaluating  # unwrap: DDP/compile/GradCache → GroupViT
+from .cli import (PRESET_SIZES, FREEZE_PARTS, DATA_FORMATS, train_parser, parse_train_args, _HelpWithDefaults, OneLineParser, _fail, _mapping)  # the options, importable without torch (00_cli)
+from .losses import GroupViTLoss, prompt_ids_from_tokens, gather_features, rank_and_world, LOGIT_SCALE_MAX, GradCache
+from accelerate.utils import DistributedDataParallelKwargs, set_seed
+from dataclasses import dataclass, field, fields, asdict
+from fastcore.basics import patch
+
 
 # %% auto #0
-__all__ = ['NO_DECAY_NAMES', 'STEP_FIELDS', 'CHECKPOINT', 'TEMP_PATTERN', 'PRESETS', 'PRESET_PATCH', 'RUN_FILES', 'LOCK_FILE',
+__all__ = ['NO_DECAY_NAMES', 'CALLBACK_ORDER', 'STEP_FIELDS', 'CHECKPOINT', 'TEMP_PATTERN', 'COLLAPSE_ADVICE',
+           'FINETUNE_LR_SCALE', 'TRAINING_FIELDS', 'PARTS', 'PRESETS', 'PRESET_PATCH', 'RUN_FILES', 'LOCK_FILE',
            'RUN_SETTINGS', 'no_weight_decay', 'param_groups', 'scaled_lrs', 'warmup_cosine', 'PairTraining', 'PairLoss',
            'RetrievalTop1', 'StepLog', 'plot_log', 'DiskFull', 'atomic_save', 'load_checkpoint', 'remove_stale_temps',
            'rng_state', 'set_rng_state', 'loader_state', 'set_loader_state', 'TrainingStopped', 'Checkpoint',
            'GracefulStop', 'RankShard', 'init_distributed', 'ShardedTrainer', 'FiniteGuard', 'SkipGuard', 'TimeBudget',
-           'groupvit_learner', 'fit_groupvit', 'synthetic_dataloaders', 'check_train_args', 'lock_folder',
-           'previous_run', 'run_settings', 'settings_differ', 'build_run', 'main']
+           'groupvit_learner', 'fit_groupvit', 'synthetic_dataloaders', 'GradCacheCallback', 'assignment_stats',
+           'GroupCollapse', 'plot_group_stats', 'seed_everything', 'run_info', 'RunLog', 'finetune_lrs', 'load_init',
+           'freeze', 'FrozenBatchNormEval', 'TrainConfig', 'lock_folder', 'previous_run', 'run_settings',
+           'settings_differ', 'build_run', 'main']
 
 # %% ../nbs/06_train.ipynb #6850d56b
 NO_DECAY_NAMES = ('pos_embed', 'positional_embedding', 'group_token', 'logit_scale')
@@ -46,6 +50,8 @@ def no_weight_decay(name:str, p:torch.Tensor) -> bool:
     "True for parameters trained without weight decay: norms, biases (all 1-d), position embeddings, group tokens, logit scales."
     return p.ndim <= 1 or name.endswith('.bias') or any(n in name for n in NO_DECAY_NAMES)
 
+
+# %% ../nbs/06_train.ipynb #2a8bf765
 def param_groups(model:nn.Module, wd:float=0.05) -> list:
     "Two AdamW parameter groups: `[{'params': decayed, 'weight_decay': wd}, {'params': exempt, 'weight_decay': 0}]`."
     decay, exempt = [], []
@@ -53,25 +59,41 @@ def param_groups(model:nn.Module, wd:float=0.05) -> list:
         if p.requires_grad: (exempt if no_weight_decay(name, p) else decay).append(p)
     return [dict(params=decay, weight_decay=wd), dict(params=exempt, weight_decay=0.)]
 
+
 # %% ../nbs/06_train.ipynb #653b1567
 def scaled_lrs(batch_size:int, base_lr=1.6e-3, base_warmup_lr=4e-6, base_min_lr=4e-5, base_batch=4096) -> tuple:
     "(lr, warmup_lr, min_lr) of the recipe for a *global* batch of `batch_size` (linear scaling from batch 4096)."
     s = batch_size / base_batch
     return base_lr * s, base_warmup_lr * s, base_min_lr * s
 
+
+# %% ../nbs/06_train.ipynb #e121db57
 def warmup_cosine(lr:float, warmup_pct:float, warmup_lr:float, min_lr:float):
-    "Schedule `pos ∈ [0, 1] → lr`: linear `warmup_lr → lr` over `warmup_pct`, then cosine `lr → min_lr`."
-    if not 0 <= warmup_pct < 1: raise ValueError(f"warmup_pct must be in [0, 1), got {warmup_pct}; use fewer warm-up epochs.")
-    def schedule(pos):
-        if pos < warmup_pct: return warmup_lr + (lr - warmup_lr) * pos / warmup_pct
-        p = min((pos - warmup_pct) / (1 - warmup_pct), 1.)
-        return min_lr + (lr - min_lr) * 0.5 * (1 + math.cos(math.pi * p))
-    return schedule
+    "Schedule `pos ∈ [0, 1] → lr`: linear `warmup_lr → lr` over `warmup_pct`, then cosine `lr → min_lr` (fastai's schedulers)."
+    if not 0 <= warmup_pct < 1:
+        raise ValueError(f"warmup_pct must be in [0, 1), got {warmup_pct}; use fewer warm-up epochs.")
+    return combine_scheds([warmup_pct, 1 - warmup_pct], [SchedLin(warmup_lr, lr), SchedCos(lr, min_lr)])
+
+
+# %% ../nbs/06_train.ipynb #d2551a85
+CALLBACK_ORDER = dict(
+    RunLog=-20,               # run.json is written before anything can fail
+    FrozenBatchNormEval=-9,   # right after TrainEvalCallback (-10) put the whole model in training mode
+    PairTraining=-5,          # the batch is arranged before anything else reads it, and before autocast starts
+    Checkpoint=-4,            # restores a run in before_fit; skips the batches a resumed epoch has done
+    GradCacheCallback=5,      # wraps the model before MixedPrecision (10) and DistributedTrainer (11) wrap it
+    FiniteGuard=12,           # after MixedPrecision unscaled the gradients (fastai's GradientClip sits there)
+    GroupCollapse=45,         # before Recorder (50), whose before_fit names the columns it adds
+    StepLog=70,               # after Recorder: the epoch's numbers are in recorder.log at after_validate
+    SkipGuard=80,             # after the step is logged
+    TimeBudget=90,            # last: stops after a whole, logged, checkpointed step
+)
+
 
 # %% ../nbs/06_train.ipynb #c6489de6
 class PairTraining(Callback):
     "Feed `(images, tokens)` to GroupViT and pass the logit scales to the loss (which caps exp(scale) at 100; the parameters stay free)."
-    order = -5  # before MixedPrecision (10), so the batch is arranged before autocast starts
+    order = CALLBACK_ORDER['PairTraining']
     def before_batch(self):
         seg = getattr(self.loss_func, 'segment_weight', 0) > 0  # the segment-level loss needs the final segments too
         self.learn.xb, self.learn.yb = (*self.xb, *self.yb, *((True,) if seg else ())), self.yb
@@ -80,13 +102,17 @@ class PairTraining(Callback):
         pred = {k: v for k, v in self.pred.items() if v is not None}  # no prompts when K = 0
         self.learn.pred = dict(pred, logit_scale=m.logit_scale, multi_label_logit_scale=m.multi_label_logit_scale)
 
+
+# %% ../nbs/06_train.ipynb #66251f10
 class PairLoss(GroupViTLoss):
     "Eq. 8 as a fastai loss function `(pred dict, tokens) → total`; the unweighted parts of the last call are in `.parts`."
     def forward(self, pred:dict, tokens:torch.Tensor):
         ids = prompt_ids_from_tokens(tokens[:, 1:]) if self.same_prompt_positive and tokens.ndim == 3 else None
         total, self.parts = super().forward(pred['image_emb'], pred['text_emb'], pred.get('prompt_emb'),
-                                            pred['logit_scale'], pred['multi_label_logit_scale'], ids, pred.get('segment_emb'))
+                                            pred['logit_scale'], pred['multi_label_logit_scale'], ids,
+                                            pred.get('segment_emb'))
         return total
+
 
 # %% ../nbs/06_train.ipynb #8cf7750a
 class RetrievalTop1(Metric):
@@ -96,7 +122,8 @@ class RetrievalTop1(Metric):
         self.direction = direction
     def reset(self): self.img, self.txt = [], []
     def accumulate(self, learn):
-        self.img.append(learn.pred['image_emb'].detach().float()); self.txt.append(learn.pred['text_emb'].detach().float())
+        self.img.append(learn.pred['image_emb'].detach().float())
+        self.txt.append(learn.pred['text_emb'].detach().float())
     @property
     def value(self):
         if not self.img: return None
@@ -116,51 +143,82 @@ def _keep_rows(path:Path, keep):
     with path.open() as f: rows = list(csv.DictReader(f))
     if not rows: return
     with path.open('w', newline='') as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0])); w.writeheader(); w.writerows(r for r in rows if keep(r))
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(r for r in rows if keep(r))
 
+
+# %% ../nbs/06_train.ipynb #8cf89dda
 class StepLog(Callback):
     """Rank 0: `steps.csv` (loss, its parts, lr, 1/τ per step), `epochs.csv` (per epoch) and the plot `train.png` in
     `folder`. A row is on disk before the checkpoint that covers its step, so a kill never loses a row of a saved step."""
-    order = 70  # after Recorder (50): the epoch's numbers are in `recorder.log` at `after_validate`
+    order = CALLBACK_ORDER['StepLog']
     def __init__(self, folder, plot=True): self.folder, self.plot = Path(folder), plot
-    def before_fit(self):
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self.steps, self.epochs = self.folder/'steps.csv', self.folder/'epochs.csv'
-        if not hasattr(self.learn, 'resumed_epoch'): self.learn.resumed_epoch, self.learn.resumed_iter = 0, 0
-        done = self.learn.resumed_iter  # resume: forget what came after the checkpoint
-        _keep_rows(self.steps, lambda r: int(r['step']) <= done)
-        _keep_rows(self.epochs, lambda r: int(r['epoch']) < self.learn.resumed_epoch)
-        if not self.steps.exists() or self.steps.stat().st_size == 0: self._append(STEP_FIELDS)
-    def _append(self, row):
-        with self.steps.open('a', newline='') as f: csv.writer(f).writerow(row)  # closed (so flushed) at once
-    def after_step(self):
-        "Right after the optimiser step (and before `Checkpoint.after_batch` can save it)."
-        if not self.training: return
-        m, parts = unwrap(self.model), self.loss_func.parts
-        self._append([self.epoch, self.train_iter + 1, f'{self.loss.item():.5f}', f"{parts['contrastive'].item():.5f}",
-                              f"{parts['multi_label'].item():.5f}",
-                              f"{parts['segment'].item():.5f}" if 'segment' in parts else '', f"{self.opt.hypers[0]['lr']:.4g}",
-                              f'{min(m.logit_scale.exp().item(), LOGIT_SCALE_MAX):.3f}',
-                              f'{min(m.multi_label_logit_scale.exp().item(), LOGIT_SCALE_MAX):.3f}'])
-    def after_validate(self):
-        "The epoch's row, before `Checkpoint.after_epoch` saves the epoch."
-        if self.epoch < getattr(self.learn, 'resumed_epoch', 0): return  # an epoch skipped while resuming
-        names = list(self.recorder.metric_names[1:-1])
-        values = list(self.recorder.log[1:1 + len(names)])
-        new = not self.epochs.exists()
-        with self.epochs.open('a', newline='') as f:
-            w = csv.writer(f)
-            if new: w.writerow(['epoch', 'step', *names])
-            w.writerow([self.epoch, self.train_iter, *[f'{v:.5f}' if isinstance(v, float) else v for v in values]])
-    def after_epoch(self):
-        if self.plot and self.epoch >= getattr(self.learn, 'resumed_epoch', 0): plot_log(self.folder)
-    def after_fit(self):
-        if self.plot and self.steps.exists(): plot_log(self.folder)
 
+
+# %% ../nbs/06_train.ipynb #5b9ea9b5
+@patch
+def before_fit(self:StepLog):
+    self.folder.mkdir(parents=True, exist_ok=True)
+    self.steps, self.epochs = self.folder/'steps.csv', self.folder/'epochs.csv'
+    if not hasattr(self.learn, 'resumed_epoch'): self.learn.resumed_epoch, self.learn.resumed_iter = 0, 0
+    done = self.learn.resumed_iter  # resume: forget what came after the checkpoint
+    _keep_rows(self.steps, lambda r: int(r['step']) <= done)
+    _keep_rows(self.epochs, lambda r: int(r['epoch']) < self.learn.resumed_epoch)
+    if not self.steps.exists() or self.steps.stat().st_size == 0: self._append(STEP_FIELDS)
+
+
+# %% ../nbs/06_train.ipynb #cff7b5ea
+@patch
+def _append(self:StepLog, row):
+    with self.steps.open('a', newline='') as f: csv.writer(f).writerow(row)  # closed (so flushed) at once
+
+
+# %% ../nbs/06_train.ipynb #9e29f02c
+@patch
+def after_step(self:StepLog):
+    "Right after the optimiser step (and before `Checkpoint.after_batch` can save it)."
+    if not self.training: return
+    m, parts = unwrap(self.model), self.loss_func.parts
+    self._append([self.epoch, self.train_iter + 1, f'{self.loss.item():.5f}', f"{parts['contrastive'].item():.5f}",
+                  f"{parts['multi_label'].item():.5f}",
+                  f"{parts['segment'].item():.5f}" if 'segment' in parts else '', f"{self.opt.hypers[0]['lr']:.4g}",
+                  f'{min(m.logit_scale.exp().item(), LOGIT_SCALE_MAX):.3f}',
+                  f'{min(m.multi_label_logit_scale.exp().item(), LOGIT_SCALE_MAX):.3f}'])
+
+
+# %% ../nbs/06_train.ipynb #df824ed2
+@patch
+def after_validate(self:StepLog):
+    "The epoch's row, before `Checkpoint.after_epoch` saves the epoch."
+    if self.epoch < getattr(self.learn, 'resumed_epoch', 0): return  # an epoch skipped while resuming
+    names = list(self.recorder.metric_names[1:-1])
+    values = list(self.recorder.log[1:1 + len(names)])
+    new = not self.epochs.exists()
+    with self.epochs.open('a', newline='') as f:
+        w = csv.writer(f)
+        if new: w.writerow(['epoch', 'step', *names])
+        w.writerow([self.epoch, self.train_iter, *[f'{v:.5f}' if isinstance(v, float) else v for v in values]])
+
+
+# %% ../nbs/06_train.ipynb #9f0bea7d
+@patch
+def after_epoch(self:StepLog):
+    if self.plot and self.epoch >= getattr(self.learn, 'resumed_epoch', 0): plot_log(self.folder)
+
+
+# %% ../nbs/06_train.ipynb #133ad721
+@patch
+def after_fit(self:StepLog):
+    if self.plot and self.steps.exists(): plot_log(self.folder)
+
+
+# %% ../nbs/06_train.ipynb #e5c51b2c
 def plot_log(folder, fname='train.png', dpi=90):
     """Draw loss (all parts), learning rate and, where there are numbers for them, validation retrieval and the group
     statistics from the CSVs in `folder` into `folder/fname`."""
-    import matplotlib; import matplotlib.pyplot as plt
+    import matplotlib
+    import matplotlib.pyplot as plt
     folder = Path(folder)
     with (folder/'steps.csv').open() as f: s = list(csv.DictReader(f))
     ep = []
@@ -176,15 +234,25 @@ def plot_log(folder, fname='train.png', dpi=90):
                    ('segment', 'segment-level (eq. 7, best segment)')]:
         if s[0].get(k): axs[0].plot(x, [float(r[k]) for r in s], label=lbl, lw=1)
     if ep and ep[0].get('valid_loss'):
-        axs[0].plot([int(r['step']) for r in ep], [float(r['valid_loss']) for r in ep], 'ko-', ms=3, label='valid total')
-    axs[0].set_xlabel('step'); axs[0].set_title('loss'); axs[0].legend(fontsize=7)
-    axs[1].plot(x, [float(r['lr']) for r in s]); axs[1].set_xlabel('step'); axs[1].set_title('learning rate')
+        axs[0].plot([int(r['step']) for r in ep], [float(r['valid_loss']) for r in ep], 'ko-', ms=3,
+                    label='valid total')
+    axs[0].set_xlabel('step')
+    axs[0].set_title('loss')
+    axs[0].legend(fontsize=7)
+    axs[1].plot(x, [float(r['lr']) for r in s])
+    axs[1].set_xlabel('step')
+    axs[1].set_title('learning rate')
     if retrieval:
         for k in retrieval: axs[2].plot([int(r['step']) for r in ep], [float(r[k]) for r in ep], 'o-', label=k)
-        axs[2].set_xlabel('step'); axs[2].set_title('validation retrieval top-1'); axs[2].legend(fontsize=7)
+        axs[2].set_xlabel('step')
+        axs[2].set_title('validation retrieval top-1')
+        axs[2].legend(fontsize=7)
     if groups: plot_group_stats(folder, axs[n - 2:n])
-    fig.tight_layout(); fig.savefig(folder/fname, dpi=dpi); plt.close(fig)
+    fig.tight_layout()
+    fig.savefig(folder/fname, dpi=dpi)
+    plt.close(fig)
     return folder/fname
+
 
 # %% ../nbs/06_train.ipynb #1ce1166d
 CHECKPOINT = 'last.pth'
@@ -194,20 +262,30 @@ class DiskFull(OSError):
     "The disk (or the quota) is full: nothing of `filename` was written, and the file it would have replaced is intact."
     def __str__(self): return f"no space left on the device to write {self.filename}; free some space and run again."
 
+
+# %% ../nbs/06_train.ipynb #60aa057c
 class _Writes:
     "A file wrapper that remembers the `OSError` of a failed write (torch's zip writer turns it into an opaque `RuntimeError`)."
     def __init__(self, f): self.f, self.error = f, None
     def write(self, b):
         try: return self.f.write(b)
-        except OSError as e: self.error = e; raise
+        except OSError as e:
+            self.error = e
+            raise
     def flush(self): self.f.flush()
 
-def _disk_full(e) -> bool: return isinstance(e, OSError) and e.errno in (errno.ENOSPC, getattr(errno, 'EDQUOT', errno.ENOSPC))
 
+# %% ../nbs/06_train.ipynb #69ee576f
+def _disk_full(e) -> bool:
+    return isinstance(e, OSError) and e.errno in (errno.ENOSPC, getattr(errno, 'EDQUOT', errno.ENOSPC))
+
+
+# %% ../nbs/06_train.ipynb #21bfcbc5
 def atomic_save(obj, path) -> Path:
     """`torch.save(obj)` to `path` so that `path` is always a complete file: write a temp file, fsync, `os.replace`.
     On any failure the temp file is removed; a full disk raises `DiskFull` naming `path`."""
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f'.{path.name}.tmp{os.getpid()}')
     try:
         with open(tmp, 'wb') as f:
@@ -216,7 +294,8 @@ def atomic_save(obj, path) -> Path:
             except Exception as e:
                 if w.error is not None: raise w.error from None  # the write's own error, not the zip writer's
                 raise
-            f.flush(); os.fsync(f.fileno())
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(tmp, path)
     except OSError as e:
         if _disk_full(e): raise DiskFull(e.errno, os.strerror(e.errno), str(path)) from None
@@ -224,10 +303,14 @@ def atomic_save(obj, path) -> Path:
     finally:
         if tmp.exists(): tmp.unlink()
     try:  # make the rename itself durable
-        fd = os.open(path.parent, os.O_RDONLY); os.fsync(fd); os.close(fd)
+        fd = os.open(path.parent, os.O_RDONLY)
+        os.fsync(fd)
+        os.close(fd)
     except OSError: pass
     return path
 
+
+# %% ../nbs/06_train.ipynb #804dceb3
 def load_checkpoint(path) -> dict:
     "Read a training checkpoint written by `Checkpoint` (tensors and plain containers only), or say why it cannot be used."
     path = Path(path)
@@ -240,6 +323,7 @@ def load_checkpoint(path) -> dict:
     if missing: raise ValueError(f"{path} is a model file, not a training checkpoint (it lacks {missing}); load it with GroupViT.from_pretrained.")
     return state
 
+
 # %% ../nbs/06_train.ipynb #ad977651
 TEMP_PATTERN = '.*.tmp[0-9]*'  # what `atomic_save` writes before the rename
 
@@ -249,7 +333,9 @@ def remove_stale_temps(*folders) -> list:
     for d in map(Path, folders):
         if not d.is_dir(): continue
         for p in d.glob(TEMP_PATTERN):
-            if p.is_file() and p.name.rsplit('.tmp', 1)[-1].isdigit(): p.unlink(); gone.append(p)
+            if p.is_file() and p.name.rsplit('.tmp', 1)[-1].isdigit():
+                p.unlink()
+                gone.append(p)
     return gone
 
 # %% ../nbs/06_train.ipynb #96cd5764
@@ -259,6 +345,8 @@ def rng_state() -> dict:
     return dict(python=random.getstate(), numpy=(kind, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, gauss),
                 torch=torch.get_rng_state(), cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [])
 
+
+# %% ../nbs/06_train.ipynb #ae0d977b
 def set_rng_state(s:dict):
     "Restore what `rng_state` returned."
     random.setstate((s['python'][0], tuple(s['python'][1]), s['python'][2]))
@@ -267,115 +355,173 @@ def set_rng_state(s:dict):
     torch.set_rng_state(s['torch'])
     if s['cuda'] and torch.cuda.is_available(): torch.cuda.set_rng_state_all(s['cuda'])
 
+
+# %% ../nbs/06_train.ipynb #e8ea157a
 def loader_state(dl) -> dict:
     "Epoch counter and random-generator state of a `PairLoader` (what decides its next epoch's order and augmentations)."
     g = getattr(dl, 'generator', None)
     return dict(epoch=getattr(dl, 'epoch', 0), generator=g.get_state() if g is not None else None)
 
-def set_loader_state(dl, s:dict):
-    if hasattr(dl, 'epoch'): dl.epoch = s['epoch']
-    if s.get('generator') is not None and getattr(dl, 'generator', None) is not None: dl.generator.set_state(s['generator'])
 
+# %% ../nbs/06_train.ipynb #99c033aa
+def set_loader_state(dl, s:dict):
+    "Restore what `loader_state` returned (the epoch counter and the generator state of the loader)."
+    if hasattr(dl, 'epoch'): dl.epoch = s['epoch']
+    if s.get('generator') is not None and getattr(dl, 'generator', None) is not None:
+        dl.generator.set_state(s['generator'])
+
+
+# %% ../nbs/06_train.ipynb #6dff0c1a
 def _all_ranks(obj) -> list:
     "`[obj of rank 0, obj of rank 1, …]` on every process (just `[obj]` without torch.distributed)."
     _, world = rank_and_world()
     if world == 1: return [obj]
-    out = [None] * world; dist.all_gather_object(out, obj)
+    out = [None] * world
+    dist.all_gather_object(out, obj)
     return out
+
 
 # %% ../nbs/06_train.ipynb #fcc1424b
 class TrainingStopped(RuntimeError):
     """Training cannot go on (non-finite loss, gradient or weights, too many unusable samples); `.message` says why and
     where (fastai prefixes the name of the callback that raised it to `str(e)`)."""
-    def __init__(self, message:str): super().__init__(message); self.message = message
+    def __init__(self, message:str):
+        super().__init__(message)
+        self.message = message
 
+
+# %% ../nbs/06_train.ipynb #fb1768c1
 def _nonfinite(state_dict) -> list:
     return [k for k, v in state_dict.items() if v.is_floating_point() and not torch.isfinite(v).all()]
 
+
+# %% ../nbs/06_train.ipynb #6170ce8b
 class Checkpoint(Callback):
     """Atomic `folder/last.pth` every `every` steps and at each epoch end (rank 0 writes); with `resume=state`, continue
     that run. Weights that are not finite are never saved. With `stop` (a `GracefulStop`), a SIGTERM/SIGINT saves after
     the current step and ends the fit; `.signal` then names the signal and `.saved_step` the step saved."""
-    order = -5
+    order = CALLBACK_ORDER['Checkpoint']
     def __init__(self, folder, every:int=1000, resume:dict|None=None, meta:dict|None=None, stop=None):
         self.folder, self.every, self.resume, self.meta, self.skip, self.stop = Path(folder), every, resume, meta or {}, 0, stop
         self.signal, self.saved_step = None, (resume or {}).get('train_iter')
-    @property
-    def path(self): return self.folder/CHECKPOINT
 
-    def state(self, epoch, it) -> dict:
-        "Everything needed to continue after `it` batches of `epoch`."
-        m = unwrap(self.model)
-        scaler = getattr(self.learn, 'scaler', None)
-        return dict(model={k: v.detach().cpu() for k, v in m.state_dict().items()}, config=m.cfg.to_dict(),
-                    opt=self.opt.state_dict(), scaler=scaler.state_dict() if scaler is not None and scaler.is_enabled() else None,
-                    epoch=epoch, iter=it, train_iter=self.train_iter, n_epoch=self.n_epoch, rng=_all_ranks(rng_state()),
-                    data=dict(train=self.train_start if it else loader_state(self.dls.train),
-                              valid=loader_state(self.dls.valid) if len(self.dls.loaders) > 1 else None),
-                    meta=self.meta)
-    def save(self, epoch, it):
-        s = self.state(epoch, it)  # collective: every rank
-        bad = _nonfinite(s['model'])
-        if bad: raise TrainingStopped(f"after step {self.train_iter} the weights are not finite ({len(bad)} tensors, e.g. {bad[0]}); "
-                                      "the checkpoint was not overwritten")
-        if rank_and_world()[0] == 0: atomic_save(s, self.path)
-        self.saved_step = self.train_iter
-    def _stop_requested(self) -> bool:
-        "Whether any process got a stop signal (every process asks, so all of them stop after the same step)."
-        if self.stop is None: return False
-        flag = self.stop.signum is not None
-        if rank_and_world()[1] > 1:
-            t = torch.tensor([float(flag)], device=next(self.model.parameters()).device)
-            dist.all_reduce(t, op=dist.ReduceOp.MAX); flag = bool(t.item())
-        if flag: self.signal = signal.Signals(self.stop.signum).name if self.stop.signum is not None else 'a signal on another process'
-        return flag
 
-    def before_fit(self):
-        self.learn.resumed_epoch, self.learn.resumed_iter = 0, 0
-        r = self.resume
-        if r is None: return
-        unwrap(self.model).load_state_dict(r['model'])
-        self.opt.load_state_dict(r['opt'])
-        self.learn.resumed_epoch, self.learn.resumed_iter = r['epoch'], r['train_iter']
-    def before_train(self):
-        self.train_start = loader_state(self.dl)  # the data position at the start of this epoch
-        r = self.resume
-        if r is None or self.epoch != r['epoch']: return
-        scaler = getattr(self.learn, 'scaler', None)
-        if r['scaler'] is not None and scaler is not None: scaler.load_state_dict(r['scaler'])
-        set_loader_state(self.dl, r['data']['train'])
-        if r['data']['valid'] is not None and len(self.dls.loaders) > 1: set_loader_state(self.dls.valid, r['data']['valid'])
-        self.train_start = loader_state(self.dl)
-        self.learn.train_iter, self.skip = r['train_iter'] - r['iter'], r['iter']
+# %% ../nbs/06_train.ipynb #089d6d45
+@patch(as_prop=True)
+def path(self:Checkpoint): return self.folder/CHECKPOINT
+
+
+# %% ../nbs/06_train.ipynb #e990e0dc
+@patch
+def state(self:Checkpoint, epoch, it) -> dict:
+    "Everything needed to continue after `it` batches of `epoch`."
+    m = unwrap(self.model)
+    scaler = getattr(self.learn, 'scaler', None)
+    return dict(model={k: v.detach().cpu() for k, v in m.state_dict().items()}, config=m.cfg.to_dict(),
+                opt=self.opt.state_dict(),
+                scaler=scaler.state_dict() if scaler is not None and scaler.is_enabled() else None, epoch=epoch,
+                iter=it, train_iter=self.train_iter, n_epoch=self.n_epoch, rng=_all_ranks(rng_state()),
+                data=dict(train=self.train_start if it else loader_state(self.dls.train),
+                          valid=loader_state(self.dls.valid) if len(self.dls.loaders) > 1 else None),
+                meta=self.meta)
+
+
+# %% ../nbs/06_train.ipynb #8d040449
+@patch
+def save(self:Checkpoint, epoch, it):
+    s = self.state(epoch, it)  # collective: every rank
+    bad = _nonfinite(s['model'])
+    if bad: raise TrainingStopped(f"after step {self.train_iter} the weights are not finite ({len(bad)} tensors, e.g. {bad[0]}); "
+                                  "the checkpoint was not overwritten")
+    if rank_and_world()[0] == 0: atomic_save(s, self.path)
+    self.saved_step = self.train_iter
+
+
+# %% ../nbs/06_train.ipynb #d6e1da98
+@patch
+def _stop_requested(self:Checkpoint) -> bool:
+    "Whether any process got a stop signal (every process asks, so all of them stop after the same step)."
+    if self.stop is None: return False
+    flag = self.stop.signum is not None
+    if rank_and_world()[1] > 1:
+        t = torch.tensor([float(flag)], device=next(self.model.parameters()).device)
+        dist.all_reduce(t, op=dist.ReduceOp.MAX)
+        flag = bool(t.item())
+    if flag: self.signal = signal.Signals(self.stop.signum).name if self.stop.signum is not None else 'a signal on another process'
+    return flag
+
+
+# %% ../nbs/06_train.ipynb #15ee4dab
+@patch
+def before_fit(self:Checkpoint):
+    self.learn.resumed_epoch, self.learn.resumed_iter = 0, 0
+    r = self.resume
+    if r is None: return
+    unwrap(self.model).load_state_dict(r['model'])
+    self.opt.load_state_dict(r['opt'])
+    self.learn.resumed_epoch, self.learn.resumed_iter = r['epoch'], r['train_iter']
+
+
+# %% ../nbs/06_train.ipynb #29f55943
+@patch
+def before_train(self:Checkpoint):
+    self.train_start = loader_state(self.dl)  # the data position at the start of this epoch
+    r = self.resume
+    if r is None or self.epoch != r['epoch']: return
+    scaler = getattr(self.learn, 'scaler', None)
+    if r['scaler'] is not None and scaler is not None: scaler.load_state_dict(r['scaler'])
+    set_loader_state(self.dl, r['data']['train'])
+    if r['data']['valid'] is not None and len(self.dls.loaders) > 1:
+        set_loader_state(self.dls.valid, r['data']['valid'])
+    self.train_start = loader_state(self.dl)
+    self.learn.train_iter, self.skip = r['train_iter'] - r['iter'], r['iter']
+    if self.skip == 0: self._restore_rng()
+
+
+# %% ../nbs/06_train.ipynb #d02b4b49
+@patch
+def _restore_rng(self:Checkpoint):
+    rank, world = rank_and_world()
+    if len(self.resume['rng']) != world:
+        warnings.warn(f"the checkpoint was written by {len(self.resume['rng'])} processes, this run has {world}: "
+                      "random states are not restored, so the run continues, but not identically.")
+    else: set_rng_state(self.resume['rng'][rank])
+    self.resume = None
+
+
+# %% ../nbs/06_train.ipynb #320c58d9
+@patch
+def before_batch(self:Checkpoint):
+    if self.training and self.skip:
+        self.learn.yb = ()  # tells Recorder and StepLog that no step happened
+        raise CancelBatchException
+
+
+# %% ../nbs/06_train.ipynb #e34f86d4
+@patch
+def after_batch(self:Checkpoint):
+    if not self.training: return
+    if self.skip:
+        self.skip -= 1
         if self.skip == 0: self._restore_rng()
-    def _restore_rng(self):
-        rank, world = rank_and_world()
-        if len(self.resume['rng']) != world:
-            warnings.warn(f"the checkpoint was written by {len(self.resume['rng'])} processes, this run has {world}: "
-                          "random states are not restored, so the run continues, but not identically.")
-        else: set_rng_state(self.resume['rng'][rank])
-        self.resume = None
-    def before_batch(self):
-        if self.training and self.skip:
-            self.learn.yb = ()  # tells Recorder and StepLog that no step happened
-            raise CancelBatchException
-    def after_batch(self):
-        if not self.training: return
-        if self.skip:
-            self.skip -= 1
-            if self.skip == 0: self._restore_rng()
-            return
-        stop = self._stop_requested()
-        if stop or (self.every and self.train_iter % self.every == 0): self.save(self.epoch, self.iter + 1)
-        if stop: raise CancelFitException
-    def after_epoch(self):
-        if self.epoch >= self.learn.resumed_epoch: self.save(self.epoch + 1, 0)
-        if self._stop_requested(): raise CancelFitException
+        return
+    stop = self._stop_requested()
+    if stop or (self.every and self.train_iter % self.every == 0): self.save(self.epoch, self.iter + 1)
+    if stop: raise CancelFitException
+
+
+# %% ../nbs/06_train.ipynb #d363d82b
+@patch
+def after_epoch(self:Checkpoint):
+    if self.epoch >= self.learn.resumed_epoch: self.save(self.epoch + 1, 0)
+    if self._stop_requested(): raise CancelFitException
+
 
 # %% ../nbs/06_train.ipynb #808252bf
 class GracefulStop:
     "Context manager: SIGTERM and SIGINT only set `.signum` (then restore the previous handler); `Checkpoint(stop=…)` acts on it."
-    def __init__(self, signals=(signal.SIGTERM, signal.SIGINT)): self.signals, self.signum, self.previous = tuple(signals), None, {}
+    def __init__(self, signals=(signal.SIGTERM, signal.SIGINT)):
+        self.signals, self.signum, self.previous = tuple(signals), None, {}
     def _handle(self, signum, frame):
         self.signum = signum
         signal.signal(signum, self.previous.get(signum, signal.SIG_DFL))  # a second signal acts as it did before
@@ -406,6 +552,8 @@ class RankShard(Dataset):
     def name(self, i): return self.source.name(self._i(i)) if hasattr(self.source, 'name') else str(self._i(i))
     def __repr__(self): return f'RankShard({self.rank}/{self.world}, {self.n} of {self.source!r})'
 
+
+# %% ../nbs/06_train.ipynb #e7a11dd9
 def init_distributed(device:str='auto'):
     "Join the process group that `torchrun` / `accelerate launch` describe (if any) → `(rank, world, torch.device)`."
     use_cuda = torch.cuda.is_available() if device == 'auto' else device == 'cuda'
@@ -415,15 +563,18 @@ def init_distributed(device:str='auto'):
         return state.process_index, state.num_processes, state.device
     return 0, 1, torch.device('cuda' if use_cuda else 'cpu')
 
+
+# %% ../nbs/06_train.ipynb #4b37c898
 class ShardedTrainer(DistributedTrainer):
     "fastai's `DistributedTrainer` (DDP through accelerate, SyncBatchNorm) for loaders that already split the data by process."
     def _wrap_dl(self, dl): return dl
+
 
 # %% ../nbs/06_train.ipynb #0730116f
 class FiniteGuard(Callback):
     """Clip the gradient norm at `max_norm` (None: no clipping) and raise `TrainingStopped`, naming the step, at the first
     loss or gradient norm that is not finite, before the optimiser step."""
-    order = MixedPrecision.order + 1  # where fastai's GradientClip runs: after the grad scaler unscaled the gradients
+    order = CALLBACK_ORDER['FiniteGuard']
     def __init__(self, max_norm:float|None=None):
         if max_norm is not None and not (math.isfinite(max_norm) and max_norm > 0):
             raise ValueError(f"max_norm must be a positive number or None, got {max_norm}.")
@@ -449,7 +600,7 @@ class SkipGuard(Callback):
     read were unusable: checked after every step once `min_seen` samples were read, and at the end of the epoch. With
     several processes the counts are summed over all of them, every `sync_every` steps and at the epoch end, so that
     all processes stop at the same step."""
-    order = 80
+    order = CALLBACK_ORDER['SkipGuard']
     def __init__(self, max_skip:float=0.05, min_seen:int=1000, sync_every:int=20):
         if not 0 <= max_skip <= 1: raise ValueError(f"max_skip must be a fraction in [0, 1], got {max_skip}.")
         self.max_skip, self.min_seen, self.sync_every = max_skip, min_seen, sync_every
@@ -458,7 +609,8 @@ class SkipGuard(Callback):
         n_skipped, n_used = len(skipped), used
         if rank_and_world()[1] > 1:  # the whole run's counts, on every process
             t = torch.tensor([n_skipped, n_used], dtype=torch.float64, device=next(self.model.parameters()).device)
-            dist.all_reduce(t); n_skipped, n_used = int(t[0].item()), int(t[1].item())
+            dist.all_reduce(t)
+            n_skipped, n_used = int(t[0].item()), int(t[1].item())
         n = n_skipped + n_used
         if not n or (not end and n < self.min_seen): return
         eg = f", e.g. {skipped[0].name} ({skipped[0].reason})" if skipped else ''
@@ -469,7 +621,8 @@ class SkipGuard(Callback):
                                   f"({n_skipped / n:.1%} > max_skip {self.max_skip:.1%}){eg}; fix the data or raise --max-skip")
     def after_batch(self):
         if not self.training: return
-        if rank_and_world()[1] > 1 and self.train_iter % self.sync_every: return  # every process checks at the same steps
+        if rank_and_world()[1] > 1 and self.train_iter % self.sync_every:
+            return  # every process checks at the same steps
         cur = getattr(getattr(self.dl, 'skips', None), 'current', None)
         self._check(cur or dict(skipped=[], used=0), end=False)
     def after_train(self):
@@ -483,16 +636,22 @@ def _set_activation_checkpointing(model, on:bool):
         if hasattr(m, 'use_checkpoint'): m.use_checkpoint = on
     model.cfg.use_checkpoint = on
 
+
+# %% ../nbs/06_train.ipynb #5b451ca5
 class TimeBudget(Callback):
     "Stop training cleanly (after a whole step, with `after_fit` callbacks run) once `minutes` of fitting have passed."
-    order = 90
+    order = CALLBACK_ORDER['TimeBudget']
     def __init__(self, minutes:float): self.minutes, self.stopped, self.elapsed = float(minutes), False, 0.
     def before_fit(self): self.t0 = time.time()
     def after_batch(self):
         if not self.training: return
         self.elapsed = time.time() - self.t0
-        if self.elapsed > 60 * self.minutes: self.stopped = True; raise CancelFitException()
+        if self.elapsed > 60 * self.minutes:
+            self.stopped = True
+            raise CancelFitException()
 
+
+# %% ../nbs/06_train.ipynb #bbf43cde
 def groupvit_learner(dls, model:GroupViT, wd:float=0.05, multi_label_weight:float=1.0, same_prompt_positive:bool=False,
                      grad_clip:float|None=5.0, precision:str='fp32', activation_checkpointing:bool|None=None,
                      compile:bool=False, metrics:bool=True, cbs=None, segment_weight:float=0.0, segment_own_prompts:bool=False,
@@ -500,22 +659,27 @@ def groupvit_learner(dls, model:GroupViT, wd:float=0.05, multi_label_weight:floa
     """A fastai `Learner` that trains `model` with eq. 8 and AdamW (decay `wd` except on norms, biases, embeddings, group
     tokens, scales), gradients clipped at `grad_clip`, stopping at the first non-finite loss or gradient (`FiniteGuard`)."""
     if not isinstance(model, GroupViT): raise TypeError(f"model must be a GroupViT, got {type(model).__name__}.")
-    if precision not in ('fp32', 'bf16', 'fp16'): raise ValueError(f"precision must be 'fp32', 'bf16' or 'fp16', got {precision!r}.")
+    if precision not in ('fp32', 'bf16', 'fp16'):
+        raise ValueError(f"precision must be 'fp32', 'bf16' or 'fp16', got {precision!r}.")
     if precision != 'fp32' and not torch.cuda.is_available():
         raise ValueError(f"{precision} mixed precision needs a CUDA GPU (fastai's MixedPrecision autocasts on CUDA); use fp32 on CPU.")
     if activation_checkpointing is not None: _set_activation_checkpointing(model, activation_checkpointing)
     if compile: model.compile()
     opt_func = lambda groups, lr: OptimWrapper(groups, opt=torch.optim.AdamW, lr=lr, betas=(0.9, 0.999), eps=1e-8)
     learn = Learner(dls, model, loss_func=PairLoss(multi_label_weight, same_prompt_positive, segment_weight,
-                                                         False if segment_own_prompts else None), opt_func=opt_func,
-                    splitter=lambda m: param_groups(m, wd), metrics=[RetrievalTop1('image→text'), RetrievalTop1('text→image')] if metrics else [],
+                                                   False if segment_own_prompts else None), opt_func=opt_func,
+                    splitter=lambda m: param_groups(m, wd), metrics=[RetrievalTop1('image→text'),
+                                                                     RetrievalTop1('text→image')] if metrics else [],
                     cbs=[PairTraining(), FiniteGuard(grad_clip or None), *(cbs or [])], **kwargs)
     if len(dls.loaders) == 1:  # no validation set: an empty one, so fastai's epoch loop has one to skip
-        dls.loaders.append([]); learn.recorder.valid_metrics = False
+        dls.loaders.append([])
+        learn.recorder.valid_metrics = False
     if precision == 'bf16': learn.to_bf16()
     elif precision == 'fp16': learn.to_fp16()
     return learn
 
+
+# %% ../nbs/06_train.ipynb #4796e7c5
 def fit_groupvit(learn:Learner, epochs:int, lr:float|None=None, warmup_epochs:float=2, warmup_lr:float|None=None,
                  min_lr:float|None=None, start_epoch:int=0, cbs=None):
     "Train `epochs` epochs: linear warm-up over `warmup_epochs`, then cosine (lrs default to the recipe's, scaled with the global batch)."
@@ -526,6 +690,7 @@ def fit_groupvit(learn:Learner, epochs:int, lr:float|None=None, warmup_epochs:fl
     learn.fit(epochs, lr, cbs=[ParamScheduler({'lr': sched}), *(cbs or [])], start_epoch=start_epoch)
     return learn
 
+
 # %% ../nbs/06_train.ipynb #b86348cc
 def synthetic_dataloaders(n_train=256, n_valid=64, size=64, batch_size=32, num_prompts=3, context_length=77, seed=0,
                           num_workers=0, rank=0, world=1, **kwargs):
@@ -535,59 +700,408 @@ def synthetic_dataloaders(n_train=256, n_valid=64, size=64, batch_size=32, num_p
     train, valid = SyntheticShapes(n_train, size, 'train', seed), SyntheticShapes(n_valid, size, 'valid', seed)
     if world > 1: train, valid = RankShard(train, rank, world), RankShard(valid, rank, world)
     tok = MultiLabelTokenizer(num_prompts, seed=seed, context_length=context_length)
-    return pair_dataloaders(train, valid, size=size, batch_size=batch_size, tokenizer=tok, seed=seed, num_workers=num_workers,
-                            persistent_workers=False, **kwargs)
+    return pair_dataloaders(train, valid, size=size, batch_size=batch_size, tokenizer=tok, seed=seed,
+                            num_workers=num_workers, persistent_workers=False, **kwargs)
+
+# %% ../nbs/06_train.ipynb #f6269a61
+class GradCacheCallback(Callback):
+    "Train a fastai `Learner` with `GradCache(model, chunk)`: the batch of the loader is the contrastive batch, `chunk` bounds memory."
+    order = CALLBACK_ORDER['GradCacheCallback']
+    def __init__(self, chunk:int):
+        if not isinstance(chunk, int) or isinstance(chunk, bool) or chunk < 1:
+            raise ValueError(f"chunk must be a positive int (samples per encoder pass), got {chunk!r}.")
+        self.chunk = chunk
+    def before_fit(self):
+        if not isinstance(self.learn.model, GradCache): self.learn.model = GradCache(self.learn.model, self.chunk)
+    def after_fit(self):
+        m = self.learn.model
+        if isinstance(m, GradCache): self.learn.model = m.model
+        elif isinstance(getattr(m, 'module', None), GradCache):
+            m.module = m.module.model  # DDP: DistributedTrainer unwraps next
+
+# %% ../nbs/06_train.ipynb #0345610f
+def assignment_stats(assignments:list) -> list:
+    """Per grouping stage: `groups_used` (mean over images of the groups owning ≥ 1 *patch*, via the product of the hard
+    assignments Â^l ⋯ Â^1) and `entropy` (mean over the stage's input tokens of the entropy, in nats, of its soft assignment A^l)."""
+    if not assignments: raise ValueError("assignments is empty: pass the list that forward_features(images, return_assign=True) returns.")
+    out, composed = [], None
+    for l, a in enumerate(assignments):
+        if not isinstance(a, dict) or 'hard' not in a or 'soft' not in a:
+            raise TypeError(f"assignment {l} must be a dict with 'hard' and 'soft' [B, M, N]; call forward_features(..., return_assign=True).")
+        hard, soft = a['hard'].detach().float(), a['soft'].detach().float()
+        composed = hard if composed is None else hard @ composed  # [B, M_l, N_patches]: which group owns each patch
+        used = (composed.sum(-1) > 0).sum(-1).float().mean().item()
+        entropy = -(soft * soft.clamp_min(1e-12).log()).sum(-2).mean().item()
+        out.append(dict(stage=l + 1, groups_used=used, entropy=entropy, n_groups=hard.shape[-2]))
+    return out
+
+# %% ../nbs/06_train.ipynb #04694760
+class _LastValue(Metric):
+    "A recorder column showing the latest probe value of one statistic (`groups_s1`, `entropy_s2`, ...)."
+    def __init__(self, cb, stage:int, key:str): self.cb, self.stage, self.key = cb, stage, key
+    def reset(self): pass
+    def accumulate(self, learn): pass
+    @property
+    def value(self):
+        rows = [r for r in self.cb.last if r['stage'] == self.stage]
+        return rows[0][self.key] if rows else None
+    @property
+    def name(self): return f"{'groups' if self.key == 'groups_used' else 'entropy'}_s{self.stage}"
+
+
+# %% ../nbs/06_train.ipynb #eea8f585
+COLLAPSE_ADVICE = ("Things to try: start from released weights (`groupvit_train --init nvidia/groupvit-gcc-yfcc`), a larger "
+                   "contrastive batch (`--contrastive-batch 4096 --chunk 256`), a lower learning rate or a longer warm-up, "
+                   "captions with more distinct nouns, and check that Gumbel noise is on (`cfg.gumbel=True`).")
+
+class GroupCollapse(Callback):
+    """Every `every` training steps, run the image encoder (eval mode, no grad) on a fixed probe batch (the first `n_probe`
+    training images) and log per grouping stage the groups in use and the assignment entropy; warn once per stage when
+    ≤ `min_groups` groups are in use for `patience` steps in a row."""
+    order = CALLBACK_ORDER['GroupCollapse']
+    def __init__(self, every:int=10, n_probe:int=16, min_groups:float=2, patience:int=100, folder=None, metrics:bool=True):
+        for k, v in dict(every=every, n_probe=n_probe, patience=patience).items():
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"{k} must be a positive int, got {v!r}.")
+        self.every, self.n_probe, self.min_groups, self.patience = every, n_probe, min_groups, patience
+        self.folder, self.metrics = None if folder is None else Path(folder), metrics
+        self.history, self.last, self.probe, self.warned, self.collapsed_for = [], [], None, set(), {}
+
+
+# %% ../nbs/06_train.ipynb #0de0fab2
+@patch
+def before_fit(self:GroupCollapse):
+    self.n_stages = len(unwrap(self.learn.model).cfg.num_output_groups)
+    if self.metrics and not any(isinstance(m, _LastValue) and m.cb is self for m in self.learn.metrics):
+        self.learn.metrics += [_LastValue(self, s, k) for k in ('groups_used', 'entropy') for s in range(1, self.n_stages + 1)]
+    self.step = getattr(self.learn, 'resumed_iter', 0)  # a resumed run counts on from its checkpoint (`Checkpoint` sets it)
+    path = None if self.folder is None else self.folder/'groups.csv'
+    if path is not None and rank_and_world()[0] == 0 and path.exists():  # and forgets the probes of the steps it will redo
+        with path.open() as f: rows = list(csv.DictReader(f))
+        if rows:
+            with path.open('w', newline='') as f:
+                w = csv.DictWriter(f, fieldnames=list(rows[0]))
+                w.writeheader()
+                w.writerows(r for r in rows if int(r['step']) <= self.step)
+
+
+# %% ../nbs/06_train.ipynb #cc6fb250
+@patch
+def before_batch(self:GroupCollapse):
+    if self.training and self.probe is None: self.probe = self.xb[0][:self.n_probe].detach().clone()
+
+
+# %% ../nbs/06_train.ipynb #3ec066aa
+@patch
+def after_batch(self:GroupCollapse):
+    if not self.training or not len(self.yb): return
+    self.step += 1
+    if self.step % self.every == 0: self.record(self.step)
+
+
+# %% ../nbs/06_train.ipynb #fcc7038d
+@patch
+def record(self:GroupCollapse, step:int) -> list:
+    "Probe now and log the statistics as training step `step`."
+    enc = unwrap(self.learn.model).img_encoder
+    with evaluating(enc), torch.no_grad(): _, assignments, _ = enc.forward_features(self.probe, return_assign=True)
+    self.last = assignment_stats(assignments)
+    for r in self.last:
+        r['step'] = step
+        self.history.append(r)
+        s = r['stage']
+        collapsed = r['groups_used'] <= self.min_groups
+        self.collapsed_for[s] = self.collapsed_for.get(s, 0) + self.every if collapsed else 0
+        if self.collapsed_for[s] >= self.patience and s not in self.warned:
+            self.warned.add(s)
+            warnings.warn(f"GroupViT grouping stage {s} has collapsed: for the last {self.collapsed_for[s]} steps only "
+                          f"{r['groups_used']:.1f} of its {r['n_groups']} groups own any patch of the probe images "
+                          f"(assignment entropy {r['entropy']:.2f} nats), so its output masks all show the same structure. "
+                          + COLLAPSE_ADVICE, stacklevel=2)
+    if self.folder is not None and rank_and_world()[0] == 0: self._write(self.last)
+    return self.last
+
+
+# %% ../nbs/06_train.ipynb #02c666df
+@patch
+def _write(self:GroupCollapse, rows):
+    self.folder.mkdir(parents=True, exist_ok=True)
+    path = self.folder/'groups.csv'
+    new = not path.exists()
+    with path.open('a', newline='') as f:
+        w = csv.writer(f)
+        if new: w.writerow(['step', 'stage', 'groups_used', 'entropy', 'n_groups'])
+        for r in rows:
+            w.writerow([r['step'], r['stage'], f"{r['groups_used']:.3f}", f"{r['entropy']:.4f}", r['n_groups']])
+
+
+# %% ../nbs/06_train.ipynb #9a76d0c4
+@patch
+def plot(self:GroupCollapse, axs=None): return plot_group_stats(self.history, axs)
+
+
+# %% ../nbs/06_train.ipynb #2f448e51
+def plot_group_stats(src, axs=None):
+    "Draw groups in use and assignment entropy per stage from a `GroupCollapse.history` or a folder holding `groups.csv`."
+    import matplotlib.pyplot as plt
+    if isinstance(src, (str, Path)):
+        with (Path(src)/'groups.csv').open() as f:
+            src = [dict(step=int(r['step']), stage=int(r['stage']), groups_used=float(r['groups_used']),
+                        entropy=float(r['entropy']), n_groups=int(r['n_groups'])) for r in csv.DictReader(f)]
+    if axs is None: _, axs = plt.subplots(1, 2, figsize=(8, 2.8))
+    for s in sorted({r['stage'] for r in src}):
+        rows = [r for r in src if r['stage'] == s]
+        x = [r['step'] for r in rows]
+        axs[0].plot(x, [r['groups_used'] for r in rows], label=f"stage {s} (of {rows[0]['n_groups']})")
+        axs[1].plot(x, [r['entropy'] for r in rows], label=f"stage {s}")
+    axs[0].set_title('groups owning ≥ 1 patch')
+    axs[1].set_title('assignment entropy (nats)')
+    for ax in axs:
+        ax.set_xlabel('step')
+        ax.legend(fontsize=7)
+    return axs
+
+
+# %% ../nbs/06_train.ipynb #53e9841e
+def seed_everything(seed:int, deterministic:bool=False) -> int:
+    """Seed python's `random`, numpy and torch (CPU and every GPU) with `seed`; with `deterministic`, also ask torch for
+    deterministic kernels (slower on GPU). Call it before building the model: it fixes initialisation and the Gumbel
+    noise / drop-path draws; data order, augmentation and noun sampling are fixed by passing the same `seed` to the loaders."""
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**32:
+        raise ValueError(f"seed must be an int in [0, 2**32), got {seed!r}.")
+    set_seed(seed)  # accelerate: python's random, numpy, torch and every GPU
+    os.environ['PYTHONHASHSEED'] = str(seed)  # for subprocesses (data workers started with spawn)
+    if deterministic:
+        os.environ.setdefault('CUBLAS_WORKSPACE_CONFIG', ':4096:8')
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
+    return seed
+
+
+# %% ../nbs/06_train.ipynb #b9176679
+def run_info(seed:int, **extra) -> dict:
+    "What identifies a run, as plain types (fits `torch.load(weights_only=True)` and JSON): seed, versions, command line, `extra`."
+    from groupvit_nb import __version__
+    return dict(seed=seed, groupvit_nb=str(__version__), torch=str(torch.__version__), python=platform.python_version(),
+                argv=[str(a) for a in sys.argv], **extra)
+
+
+# %% ../nbs/06_train.ipynb #7f6df5de
+class RunLog(Callback):
+    "Write `run_info(seed, **extra)` to `folder/run.json` at the start of training (rank 0) and keep it as `learn.run_info`."
+    order = CALLBACK_ORDER['RunLog']
+    def __init__(self, folder, seed:int, **extra): self.folder, self.info = Path(folder), run_info(seed, **extra)
+    def before_fit(self):
+        self.learn.run_info, self.learn.seed = self.info, self.info['seed']
+        if rank_and_world()[0] == 0:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            (self.folder/'run.json').write_text(json.dumps(self.info, indent=1))
+
+
+# %% ../nbs/06_train.ipynb #338d1f25
+FINETUNE_LR_SCALE = 0.1  # fine-tuning default: a tenth of the from-scratch learning rates of the same batch size
+TRAINING_FIELDS = ('drop_path_rate', 'gumbel', 'gumbel_tau', 'use_checkpoint', 'logit_scale_init')  # may differ from the checkpoint's
+
+def finetune_lrs(lrs, scale:float=FINETUNE_LR_SCALE):
+    "Lower learning rate(s) for fine-tuning: `lrs` (a float or a tuple such as (lr, warmup_lr, min_lr)) × `scale`."
+    if not 0 < scale <= 1: raise ValueError(f"scale must be in (0, 1], got {scale!r}.")
+    return tuple(l * scale for l in lrs) if isinstance(lrs, (tuple, list)) else lrs * scale
+
+
+# %% ../nbs/06_train.ipynb #dd211243
+def load_init(model_or_cfg, path_or_id) -> GroupViT:
+    """Start training from any checkpoint `GroupViT.from_pretrained` accepts (folder, `.pth`, hub id): both towers,
+    projections and logit scales. `model_or_cfg`: a `GroupViT` (weights copied in), a `GroupViTConfig` (a new model), or
+    None (the checkpoint's own architecture). The training switches of the config (drop-path, Gumbel, checkpointing) are kept."""
+    if model_or_cfg is not None and not isinstance(model_or_cfg, (GroupViT, GroupViTConfig)):
+        raise TypeError(f"model_or_cfg must be a GroupViT, a GroupViTConfig or None, got {type(model_or_cfg).__name__}.")
+    cfg = model_or_cfg.cfg if isinstance(model_or_cfg, GroupViT) else model_or_cfg
+    keep = {k: getattr(cfg, k) for k in TRAINING_FIELDS} if cfg is not None else {}
+    src = GroupViT.from_pretrained(path_or_id, **keep)
+    if cfg is not None:
+        a, b = cfg.to_dict(), src.cfg.to_dict()
+        diff = [f"{k} {a[k]} vs {b[k]}" for k in a if k not in TRAINING_FIELDS and a[k] != b[k]]
+        if diff: raise ValueError(f"the checkpoint {path_or_id} has another architecture than the model to train ({', '.join(diff)}): "
+                                  "build the model from the checkpoint (load_init(None, path)) or pick the matching size preset.")
+    if isinstance(model_or_cfg, GroupViT):
+        model_or_cfg.load_state_dict(src.state_dict())
+        src = model_or_cfg
+    return src.train()
+
+
+# %% ../nbs/06_train.ipynb #7b8aca1d
+PARTS = dict(text=('text_encoder',), text_head=('text_projector',), image=('img_encoder',),
+             image_head=('img_projector',), patch_embed=('img_encoder.patch_embed',),
+             scales=('logit_scale', 'multi_label_logit_scale'))
+
+def freeze(model:nn.Module, parts, requires_grad:bool=False) -> list:
+    """Freeze (or, with `requires_grad=True`, unfreeze) named parts of a GroupViT: any of `PARTS` (`'text'`, `'text_head'`,
+    `'image'`, `'image_head'`, `'patch_embed'`, `'scales'`), as a list or a comma-separated string. Returns the parameter names changed."""
+    if isinstance(parts, str): parts = [p.strip() for p in parts.split(',') if p.strip()]
+    bad = [p for p in parts if p not in PARTS]
+    if bad or not parts:
+        raise ValueError(f"unknown part(s) {bad or parts!r} to freeze: choose from {', '.join(PARTS)}.")
+    prefixes = tuple(x for p in parts for x in PARTS[p])
+    names = []
+    for name, p in unwrap(model).named_parameters():
+        if name in prefixes or name.startswith(tuple(x + '.' for x in prefixes)):
+            p.requires_grad_(requires_grad)
+            names.append(name)
+    return names
+
+
+# %% ../nbs/06_train.ipynb #275d3568
+class FrozenBatchNormEval(Callback):
+    "Keep BatchNorm layers whose parameters are all frozen in eval mode while training, so their running statistics stay as loaded."
+    order = CALLBACK_ORDER['FrozenBatchNormEval']
+    def before_train(self):
+        for m in self.learn.model.modules():
+            if isinstance(m, nn.modules.batchnorm._BatchNorm) and not any(p.requires_grad for p in m.parameters()):
+                m.eval()
+
 
 # %% ../nbs/06_train.ipynb #bdafa171
 PRESETS = {'s16': groupvit_s16, 'tiny': groupvit_tiny}
 
-# %% ../nbs/06_train.ipynb #afca42f3
+# %% ../nbs/06_train.ipynb #8e66d7bf
 PRESET_PATCH = {'s16': 16, 'tiny': 8}
 
 def _flag(k): return '--' + k.replace('_', '-')
 
-def check_train_args(args):
+
+# %% ../nbs/06_train.ipynb #8b12de3d
+def _need(ok, msg):
+    if not ok: raise ValueError(msg)
+
+
+# %% ../nbs/06_train.ipynb #722aa65a
+@dataclass
+class TrainConfig:
+    "The settings of a training run (defaults: the paper's recipe); checked when made: one `ValueError` naming the option."
+    # data
+    data: str|None = None
+    valid: str|None = None
+    n_train: int = 2048
+    n_valid: int = 256
+    epoch_length: int|None = None
+    synthetic: dict = field(default_factory=dict)
+    num_workers: int|None = None
+    max_skip: float = 0.05
+    augment: str = 'randaugment'
+    crop_scale: float = 0.08
+    erase: float = 0.25
+    # model
+    preset: str = 's16'
+    arch: dict = field(default_factory=dict)
+    image_size: int|None = None
+    drop_path: float|None = None
+    init: str|None = None
+    freeze: str|None = None
+    # optimisation: AdamW, linear warm-up then cosine; learning rates None = the recipe's, scaled with the batch
+    batch: int = 4096
+    chunk: int|None = None
+    epochs: int = 30
+    warmup_epochs: float = 2
+    lr: float|None = None
+    warmup_lr: float|None = None
+    min_lr: float|None = None
+    wd: float = 0.05
+    grad_clip: float = 5.0
+    precision: str = 'auto'
+    device: str = 'auto'
+    compile: bool = False
+    checkpoint_activations: bool = False
+    # text and loss (eq. 6-8)
+    num_prompts: int = 3
+    templates: str = 'full'
+    context_length: int = 77
+    multi_label_weight: float = 1.0
+    segment_weight: float = 0.0
+    segment_own_prompts: bool = False
+    same_prompt_positive: bool = False
+    # the run
+    out: str = 'runs/groupvit'
+    save_every: int = 1000
+    resume: str|None = None
+    overwrite: bool = False
+    collapse_every: int = 100
+    seed: int = 0
+    minutes: float|None = None
+    no_progress: bool = False
+    config: str|None = None  # the YAML file the settings were read from, if any
+
+    @classmethod
+    def from_args(cls, args):
+        "From the `argparse.Namespace` of `parse_train_args` (or a `TrainConfig`, returned as it is)."
+        if isinstance(args, cls): return args
+        return cls(**{f.name: getattr(args, f.name) for f in fields(cls) if hasattr(args, f.name)})
+
+    def __post_init__(self): self.check()
+
+
+# %% ../nbs/06_train.ipynb #bfde12f5
+@patch
+def check(self:TrainConfig):
     "Refuse settings that cannot train with one `ValueError` sentence, before anything is built or written."
-    def need(ok, msg):
-        if not ok: raise ValueError(msg)
+    _need(self.data, "--data is required: 'synthetic', a table file (.csv/.tsv/.parquet) or webdataset shards.")
     for k in ('lr', 'warmup_lr', 'min_lr', 'wd', 'grad_clip', 'drop_path', 'warmup_epochs', 'crop_scale', 'erase',
               'multi_label_weight', 'segment_weight', 'minutes', 'max_skip'):
-        v = getattr(args, k, None)
-        need(v is None or math.isfinite(v), f"{_flag(k)} must be a finite number, got {v}.")
-    need(args.lr is None or args.lr > 0, f"--lr must be positive, got {args.lr}.")
+        v = getattr(self, k)
+        _need(v is None or math.isfinite(v), f"{_flag(k)} must be a finite number, got {v}.")
+    _need(self.lr is None or self.lr > 0, f"--lr must be positive, got {self.lr}.")
     for k in ('warmup_lr', 'min_lr', 'wd', 'grad_clip', 'multi_label_weight', 'segment_weight'):
-        v = getattr(args, k)
-        need(v is None or v >= 0, f"{_flag(k)} must be >= 0, got {v}.")
-    need(args.drop_path is None or 0 <= args.drop_path < 1, f"--drop-path must be in [0, 1), got {args.drop_path}.")
-    need(0 <= args.max_skip <= 1, f"--max-skip must be a fraction in [0, 1], got {args.max_skip}.")
-    need(args.epochs >= 1, f"--epochs must be at least 1, got {args.epochs}.")
-    need(args.batch >= 1, f"--batch must be at least 1, got {args.batch}.")
-    need(0 <= args.warmup_epochs < args.epochs, f"--warmup-epochs {args.warmup_epochs} must be in [0, --epochs {args.epochs}).")
-    need(1 <= args.context_length <= 77, f"--context-length must be between 1 and 77, got {args.context_length}.")
-    need(0 < args.crop_scale <= 1, f"--crop-scale must be in (0, 1], got {args.crop_scale}.")
-    need(0 <= args.erase <= 1, f"--erase must be a probability in [0, 1], got {args.erase}.")
-    need(args.num_prompts >= 0, f"--num-prompts must be >= 0, got {args.num_prompts}.")
-    need(args.save_every >= 0, f"--save-every must be 0 (epoch ends only) or a positive number of steps, got {args.save_every}.")
-    need(args.collapse_every >= 0, f"--collapse-every must be 0 (off) or a positive number of steps, got {args.collapse_every}.")
-    need(args.epoch_length is None or args.epoch_length >= 1, f"--epoch-length must be at least 1, got {args.epoch_length}.")
-    need(args.num_workers is None or args.num_workers >= 0, f"--num-workers must be >= 0, got {args.num_workers}.")
-    need(args.chunk is None or args.chunk >= 1, f"--chunk must be a positive number of samples, got {args.chunk}.")
-    need(not (args.chunk and args.compile), "--compile with --chunk is not supported: gradient caching calls the encoders directly.")
-    need(not (args.chunk and args.segment_weight), "--segment-weight with --chunk is not supported: gradient caching keeps no segments.")
-    need(args.minutes is None or args.minutes > 0, f"--minutes must be positive, got {args.minutes}.")
-    need(not args.synthetic or 'synthetic' in (args.data, args.valid), "--synthetic options only apply to --data synthetic.")
-    if args.image_size is not None:
-        patch = args.arch.get('patch_size', PRESET_PATCH[args.preset])
-        need(args.image_size >= 1 and (not isinstance(patch, int) or args.image_size % patch == 0),
-             f"--image-size must be a positive multiple of the patch size {patch}, got {args.image_size}.")
-    need(not (args.resume and args.overwrite), "--resume continues the run in --out and --overwrite replaces it: pass one of them.")
-    if args.device == 'cuda' and not torch.cuda.is_available():
+        v = getattr(self, k)
+        _need(v is None or v >= 0, f"{_flag(k)} must be >= 0, got {v}.")
+    _check_ranges(self)
+    _check_combinations(self)
+
+
+# %% ../nbs/06_train.ipynb #95273f8f
+def _check_ranges(c:TrainConfig):
+    _need(c.drop_path is None or 0 <= c.drop_path < 1, f"--drop-path must be in [0, 1), got {c.drop_path}.")
+    _need(0 <= c.max_skip <= 1, f"--max-skip must be a fraction in [0, 1], got {c.max_skip}.")
+    _need(c.epochs >= 1, f"--epochs must be at least 1, got {c.epochs}.")
+    _need(c.batch >= 1, f"--batch must be at least 1, got {c.batch}.")
+    _need(0 <= c.warmup_epochs < c.epochs, f"--warmup-epochs {c.warmup_epochs} must be in [0, --epochs {c.epochs}).")
+    _need(1 <= c.context_length <= 77, f"--context-length must be between 1 and 77, got {c.context_length}.")
+    _need(0 < c.crop_scale <= 1, f"--crop-scale must be in (0, 1], got {c.crop_scale}.")
+    _need(0 <= c.erase <= 1, f"--erase must be a probability in [0, 1], got {c.erase}.")
+    _need(c.num_prompts >= 0, f"--num-prompts must be >= 0, got {c.num_prompts}.")
+    _need(c.save_every >= 0,
+          f"--save-every must be 0 (epoch ends only) or a positive number of steps, got {c.save_every}.")
+    _need(c.collapse_every >= 0,
+          f"--collapse-every must be 0 (off) or a positive number of steps, got {c.collapse_every}.")
+    _need(c.epoch_length is None or c.epoch_length >= 1, f"--epoch-length must be at least 1, got {c.epoch_length}.")
+    _need(c.num_workers is None or c.num_workers >= 0, f"--num-workers must be >= 0, got {c.num_workers}.")
+    _need(c.chunk is None or c.chunk >= 1, f"--chunk must be a positive number of samples, got {c.chunk}.")
+    if c.data == 'synthetic': _need(c.n_train >= 1, f"--n-train must be at least 1, got {c.n_train}.")
+    if c.valid == 'synthetic' or (c.data == 'synthetic' and not c.valid):
+        _need(c.n_valid >= 1, f"--n-valid must be at least 1, got {c.n_valid}.")
+    _need(c.minutes is None or c.minutes > 0, f"--minutes must be positive, got {c.minutes}.")
+
+
+# %% ../nbs/06_train.ipynb #3f20c2d5
+def _check_combinations(c:TrainConfig):
+    _need(not (c.chunk and c.compile),
+          "--compile with --chunk is not supported: gradient caching calls the encoders directly.")
+    _need(not (c.chunk and c.segment_weight),
+          "--segment-weight with --chunk is not supported: gradient caching keeps no segments.")
+    _need(not c.synthetic or 'synthetic' in (c.data, c.valid), "--synthetic options only apply to --data synthetic.")
+    if c.image_size is not None:
+        patch = c.arch.get('patch_size', PRESET_PATCH[c.preset])
+        _need(c.image_size >= 1 and (not isinstance(patch, int) or c.image_size % patch == 0),
+              f"--image-size must be a positive multiple of the patch size {patch}, got {c.image_size}.")
+    _need(not (c.resume and c.overwrite),
+          "--resume continues the run in --out and --overwrite replaces it: pass one of them.")
+    if c.device == 'cuda' and not torch.cuda.is_available():
         raise ValueError("--device cuda: no CUDA GPU is visible on this machine; use --device cpu (or leave --device auto).")
-    if args.precision in ('bf16', 'fp16') and not torch.cuda.is_available():
-        raise ValueError(f"--precision {args.precision} needs a CUDA GPU and none is visible; use --precision fp32 on CPU.")
+    if c.precision in ('bf16', 'fp16') and not torch.cuda.is_available():
+        raise ValueError(f"--precision {c.precision} needs a CUDA GPU and none is visible; use --precision fp32 on CPU.")
+
 
 # %% ../nbs/06_train.ipynb #338588ec
-RUN_FILES = ('config.yaml', 'run.json', 'steps.csv', 'epochs.csv', 'groups.csv', 'train.png', 'final.pth', f'checkpoints/{CHECKPOINT}')
+RUN_FILES = ('config.yaml', 'run.json', 'steps.csv', 'epochs.csv', 'groups.csv', 'train.png', 'final.pth',
+             f'checkpoints/{CHECKPOINT}')
 LOCK_FILE = '.lock'
 
 def lock_folder(folder):
@@ -595,48 +1109,62 @@ def lock_folder(folder):
     `ValueError` that names the process holding it. The lock goes with the process, however it ends."""
     try: import fcntl
     except ImportError: return None  # no flock on this system: no lock
-    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
     f = open(folder/LOCK_FILE, 'a+')
     try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
-        f.seek(0); pid = f.read().strip(); f.close()
+        f.seek(0)
+        pid = f.read().strip()
+        f.close()
         raise ValueError(f"{folder} is in use by another training run{f' (process {pid})' if pid else ''}; "
                          "wait for it to end, or choose another output folder.") from None
-    f.seek(0); f.truncate(); f.write(str(os.getpid())); f.flush()
+    f.seek(0)
+    f.truncate()
+    f.write(str(os.getpid()))
+    f.flush()
     return f
 
+
+# %% ../nbs/06_train.ipynb #072ac5e8
 def previous_run(folder) -> list:
     "The files of an earlier run (`RUN_FILES`) that `folder` holds."
     return [n for n in RUN_FILES if (Path(folder)/n).exists()]
 
+
 # %% ../nbs/06_train.ipynb #bc4599fd
-RUN_SETTINGS = ('data', 'valid', 'n_train', 'n_valid', 'epoch_length', 'preset', 'arch', 'synthetic', 'image_size', 'batch',
-                'epochs', 'warmup_epochs', 'lr', 'warmup_lr', 'min_lr', 'wd', 'grad_clip', 'drop_path', 'num_prompts',
-                'templates', 'augment', 'crop_scale', 'erase', 'context_length', 'multi_label_weight', 'segment_weight',
-                'segment_own_prompts', 'same_prompt_positive', 'init', 'freeze', 'seed')
+RUN_SETTINGS = ('data', 'valid', 'n_train', 'n_valid', 'epoch_length', 'preset', 'arch', 'synthetic', 'image_size',
+                'batch', 'epochs', 'warmup_epochs', 'lr', 'warmup_lr', 'min_lr', 'wd', 'grad_clip', 'drop_path',
+                'num_prompts', 'templates', 'augment', 'crop_scale', 'erase', 'context_length', 'multi_label_weight',
+                'segment_weight', 'segment_own_prompts', 'same_prompt_positive', 'init', 'freeze', 'seed')
 
 def _where(spec):
     "A data spec as compared on resume: local paths absolute, 'synthetic' and URLs as given."
     if spec is None or spec == 'synthetic' or str(spec).startswith('pipe:') or '://' in str(spec): return spec
     return str(Path(spec).expanduser().resolve())
 
+
+# %% ../nbs/06_train.ipynb #c4107f12
 def run_settings(args, size:int) -> dict:
     "The settings of `RUN_SETTINGS` (image size resolved, data paths absolute) that a checkpoint must match to be resumed."
     s = {k: getattr(args, k, None) for k in RUN_SETTINGS}
-    s.update(image_size=size, data=_where(args.data), valid=_where(args.valid), arch=dict(args.arch), synthetic=dict(args.synthetic))
+    s.update(image_size=size, data=_where(args.data), valid=_where(args.valid), arch=dict(args.arch),
+             synthetic=dict(args.synthetic))
     return s
 
+
+# %% ../nbs/06_train.ipynb #e7326e7a
 def settings_differ(saved:dict, now:dict) -> list:
     "`['--n-train 48 there, 24 now', …]` for the settings both know and that differ."
     return [f"{_flag(k)} {saved[k]} there, {v} now" for k, v in now.items() if k in saved and saved[k] != v]
+
 
 # %% ../nbs/06_train.ipynb #021f20db
 def _source(spec, what, args, size, split):
     "A data source for `--data`/`--valid`, or a one-line error."
     from groupvit_nb.data import SyntheticShapes, WebShards, as_source, expand_urls, _is_local
     if spec == 'synthetic':
-        n = args.n_train if split == 'train' else args.n_valid
-        if n < 1: raise ValueError(f"--n-{split} must be at least 1, got {n}.")
+        n = args.n_train if split == 'train' else args.n_valid  # >= 1: TrainConfig checked it
         try: return SyntheticShapes(n, size, split, args.seed, **args.synthetic)
         except TypeError as e: raise ValueError(f"--synthetic: {e}; see help(SyntheticShapes).") from None
     s = str(spec)
@@ -651,11 +1179,14 @@ def _source(spec, what, args, size, split):
     if n == 0: raise ValueError(f"--{what} '{s}' holds no image–caption pairs.")
     return src
 
+
+# %% ../nbs/06_train.ipynb #7838c69b
 def build_run(args, stop:GracefulStop|None=None):
     """Everything `groupvit_train` trains with: `(learn, start_epoch, rank)`; bad settings raise one-line errors. Rank 0
     locks `--out` (the open lock file is `learn.out_lock`), refuses a folder holding a run unless `--resume`/`--overwrite`,
-    and removes stale temp files. `stop`: a `GracefulStop` that the checkpoints act on."""
-    check_train_args(args)
+    and removes stale temp files. `stop`: a `GracefulStop` that the checkpoints act on. `args`: a `TrainConfig` or the
+    `parse_train_args` namespace (which gets the learning rates used written back); `learn.config` is the `TrainConfig`."""
+    ns, args = args, TrainConfig.from_args(args)  # every setting checked
     rank, world, device = init_distributed(args.device)
     out = Path(args.out)
     lock, made = None, not out.exists()
@@ -668,100 +1199,165 @@ def build_run(args, stop:GracefulStop|None=None):
                                  "--overwrite to replace it, or choose another --out.")
             gone = remove_stale_temps(out, out/'checkpoints')
             if gone: print(f"removed {len(gone)} temp file(s) left by a killed run: {', '.join(p.name for p in gone)}")
-        except BaseException: _release(lock, out, made); raise
+        except BaseException:
+            _release(lock, out, made)
+            raise
     try: learn, start = _build(args, stop, rank, world, device, out)
-    except BaseException: _release(lock, out, made); raise
-    learn.out_lock = lock
+    except BaseException:
+        _release(lock, out, made)
+        raise
+    learn.out_lock, learn.config = lock, args
+    if ns is not args:
+        for k in ('lr', 'warmup_lr', 'min_lr'): setattr(ns, k, getattr(args, k))
     return learn, start, rank
 
+
+# %% ../nbs/06_train.ipynb #28184002
 def _release(lock, out, made):
     "Undo the claim of `out` after a failed start: unlock it, and remove it if this run created it and left nothing else."
     if lock is None: return
     lock.close()
-    if made and [p.name for p in out.iterdir()] == [LOCK_FILE]: (out/LOCK_FILE).unlink(); out.rmdir()
+    if made and [p.name for p in out.iterdir()] == [LOCK_FILE]:
+        (out/LOCK_FILE).unlink()
+        out.rmdir()
 
-def _build(args, stop, rank, world, device, out):
-    from groupvit_nb.data import WebShards, pair_dataloaders, train_transform
-    from groupvit_nb.text import MultiLabelTokenizer
-    precision = args.precision if args.precision != 'auto' else ('bf16' if device.type == 'cuda' else 'fp32')
-    if args.batch % world:
-        raise ValueError(f"--batch {args.batch} must be a positive multiple of the number of processes ({world}).")
-    bs = args.batch // world
-    if args.chunk and args.chunk >= bs and rank == 0: print(f"--chunk {args.chunk} >= {bs} samples per process: gradient caching has nothing to split")
-    size = args.image_size or PRESET_SIZES[args.preset]
-    # the learning rates as used (recipe defaults scaled with the global batch; a tenth of them when fine-tuning)
+
+# %% ../nbs/06_train.ipynb #f88a9bd7
+def _learning_rates(args:TrainConfig):
+    "Fill in the learning rates left unset: the recipe's, scaled with the global batch (a tenth of them when fine-tuning)."
     lr, wlr, mlr = finetune_lrs(scaled_lrs(args.batch)) if args.init else scaled_lrs(args.batch)
     args.lr = lr if args.lr is None else args.lr
     args.warmup_lr = wlr if args.warmup_lr is None else args.warmup_lr
     args.min_lr = mlr if args.min_lr is None else args.min_lr
-    state, ck = None, out/'checkpoints'/CHECKPOINT
-    if args.resume:
-        path = ck if args.resume == 'auto' else Path(args.resume)
-        if path.exists(): state = load_checkpoint(path)
-        elif args.resume != 'auto': raise FileNotFoundError(f"--resume {path}: no such checkpoint.")
-        elif rank == 0: print(f"no checkpoint at {path} yet: starting from scratch")
-    meta = run_settings(args, size)
-    if state is not None:
-        diff = settings_differ(state.get('meta', {}), meta)
-        if diff: raise ValueError(f"--resume: the checkpoint was trained with other settings ({'; '.join(diff)}); resume with "
-                                  "the same ones, or start a new run in another --out.")
-        if state['epoch'] >= args.epochs and rank == 0:
-            print(f"the checkpoint is at the end of the schedule ({args.epochs} epochs): nothing is left to train")
+
+
+# %% ../nbs/06_train.ipynb #470e3bbe
+def _resume_state(args:TrainConfig, out:Path, rank:int, meta:dict) -> dict|None:
+    "The checkpoint `--resume` continues (None: a new run), refused when it was trained with other settings."
+    if not args.resume: return None
+    path = out/'checkpoints'/CHECKPOINT if args.resume == 'auto' else Path(args.resume)
+    if not path.exists():
+        if args.resume != 'auto': raise FileNotFoundError(f"--resume {path}: no such checkpoint.")
+        if rank == 0: print(f"no checkpoint at {path} yet: starting from scratch")
+        return None
+    state = load_checkpoint(path)
+    diff = settings_differ(state.get('meta', {}), meta)
+    if diff: raise ValueError(f"--resume: the checkpoint was trained with other settings ({'; '.join(diff)}); resume "
+                              "with the same ones, or start a new run in another --out.")
+    if state['epoch'] >= args.epochs and rank == 0:
+        print(f"the checkpoint is at the end of the schedule ({args.epochs} epochs): nothing is left to train")
+    return state
+
+
+# %% ../nbs/06_train.ipynb #58f5b3d5
+def _pair_sources(args:TrainConfig, size:int, rank:int, world:int, bs:int) -> tuple:
+    "Training and validation sources (each process's share), refused when the batch is larger than the data."
+    from groupvit_nb.data import WebShards
     train = _source(args.data, 'data', args, size, 'train')
-    valid = _source(args.valid or 'synthetic', 'valid', args, size, 'valid') if args.valid or args.data == 'synthetic' else None
+    valid = (_source(args.valid or 'synthetic', 'valid', args, size, 'valid')
+             if args.valid or args.data == 'synthetic' else None)
     if isinstance(train, WebShards):
         n = args.epoch_length or train.count()
-        if n and bs * world > n: raise ValueError(f"--batch {args.batch} is larger than the {n} training pairs of --data; lower --batch.")
-    else:
-        if world > 1: train, valid = RankShard(train, rank, world), RankShard(valid, rank, world) if valid is not None and not isinstance(valid, WebShards) else valid
-        if bs > len(train):
-            raise ValueError(f"--batch {args.batch} is larger than the {len(train) * world} training pairs of --data "
-                             f"({bs} per process, {len(train)} pairs each); lower --batch or add data.")
-    seed_everything(args.seed)  # the same initial weights everywhere
+        if n and bs * world > n:
+            raise ValueError(f"--batch {args.batch} is larger than the {n} training pairs of --data; lower --batch.")
+        return train, valid
+    if world > 1:
+        train = RankShard(train, rank, world)
+        if valid is not None and not isinstance(valid, WebShards): valid = RankShard(valid, rank, world)
+    if bs > len(train):
+        raise ValueError(f"--batch {args.batch} is larger than the {len(train) * world} training pairs of --data "
+                         f"({bs} per process, {len(train)} pairs each); lower --batch or add data.")
+    return train, valid
+
+
+# %% ../nbs/06_train.ipynb #3183769f
+def _model(args:TrainConfig, size:int, state:dict|None) -> GroupViT:
+    "The preset with `--arch`, seeded (the same initial weights on every process), from `--init`, `--freeze` applied."
+    seed_everything(args.seed)
     kw = dict(img_size=size, context_length=77, **args.arch)
     if args.drop_path is not None: kw['drop_path_rate'] = args.drop_path
     try: model = PRESETS[args.preset](**kw)
     except TypeError as e:
-        from dataclasses import fields
         raise ValueError(f"--arch: {e}; GroupViTConfig fields are {[f.name for f in fields(GroupViTConfig)]}.") from None
-    if args.init and state is None: model = load_init(model, args.init)  # one-line ValueError if the architecture differs
+    if args.init and state is None: model = load_init(model, args.init)  # a one-line ValueError if the sizes differ
     if args.freeze:  # before the Learner: its parameter groups keep only what requires grad
         freeze(model, args.freeze)
         if not any(p.requires_grad for p in model.parameters()):
-            raise ValueError(f"--freeze {args.freeze} leaves no parameter to train; keep at least one of {', '.join(PARTS)} free.")
-    from groupvit_nb.data import SyntheticShapes
-    for src in (train, valid):  # synthetic shapes: draw them once and keep them in memory, now that the settings are checked
+            raise ValueError(f"--freeze {args.freeze} leaves no parameter to train; keep at least one of "
+                             f"{', '.join(PARTS)} free.")
+    return model
+
+
+# %% ../nbs/06_train.ipynb #70da6b33
+def _run_dataloaders(args:TrainConfig, train, valid, size:int, bs:int, device):
+    "Noun prompts, the paper's augmentation and fastai `DataLoaders`; synthetic shapes drawn once, now that all is checked."
+    from groupvit_nb.data import SyntheticShapes, pair_dataloaders, train_transform
+    from groupvit_nb.text import MultiLabelTokenizer
+    for src in (train, valid):
         base = src.source if isinstance(src, RankShard) else src
         if isinstance(base, SyntheticShapes) and len(base) * size * size * 4 < 2**31:
             base.render(args.num_workers, progress=not args.no_progress)
     tok = MultiLabelTokenizer(args.num_prompts, args.templates, seed=args.seed, context_length=args.context_length)
     tfm = train_transform(size, scale=(args.crop_scale, 1.), policy=args.augment, erase=args.erase)
-    dls = pair_dataloaders(train, valid, size=size, batch_size=bs, num_workers=args.num_workers, tokenizer=tok, seed=args.seed,
-                           train_tfm=tfm, persistent_workers=False, epoch_length=args.epoch_length, device=device)
-    torch.manual_seed(args.seed + rank)  # then different Gumbel noise and drop-path draws per process
+    return pair_dataloaders(train, valid, size=size, batch_size=bs, num_workers=args.num_workers, tokenizer=tok,
+                            seed=args.seed, train_tfm=tfm, persistent_workers=False, epoch_length=args.epoch_length,
+                            device=device)
+
+
+# %% ../nbs/06_train.ipynb #7cdb728d
+def _run_callbacks(args:TrainConfig, out:Path, state, meta:dict, stop, rank:int) -> list:
+    "Checkpoints and the data guard on every process; logs and the collapse probe on rank 0; the options' callbacks."
     cbs = [Checkpoint(out/'checkpoints', args.save_every, state, meta, stop), SkipGuard(args.max_skip)]
     if rank == 0: cbs += [StepLog(out), RunLog(out, args.seed, init=args.init, chunk=args.chunk)]
     if args.chunk: cbs.append(GradCacheCallback(args.chunk))
     if args.freeze: cbs.append(FrozenBatchNormEval())
     if args.collapse_every and rank == 0: cbs.append(GroupCollapse(every=args.collapse_every, folder=out))
     if args.minutes: cbs.append(TimeBudget(args.minutes))
-    learn = groupvit_learner(dls, model, args.wd, args.multi_label_weight, args.same_prompt_positive, args.grad_clip or None,
-                             precision, True if args.checkpoint_activations else None, args.compile, metrics=valid is not None,
-                             cbs=cbs, segment_weight=args.segment_weight,
+    return cbs
+
+
+# %% ../nbs/06_train.ipynb #a36f4edc
+def _write_config(args:TrainConfig, out:Path):
+    "Rank 0, once every setting is checked: remove the files of the run `--overwrite` replaces, write `config.yaml`."
+    import yaml
+    if args.overwrite:
+        for n in previous_run(out): (out/n).unlink()
+    kept = {k: v for k, v in asdict(args).items() if k not in ('config', 'overwrite')}
+    (out/'config.yaml').write_text(yaml.safe_dump(kept, sort_keys=False))
+
+
+# %% ../nbs/06_train.ipynb #e2787c73
+def _build(args:TrainConfig, stop, rank:int, world:int, device, out:Path):
+    "The run once `--out` is claimed → `(learn, start_epoch)`."
+    precision = args.precision if args.precision != 'auto' else ('bf16' if device.type == 'cuda' else 'fp32')
+    if args.batch % world:
+        raise ValueError(f"--batch {args.batch} must be a positive multiple of the number of processes ({world}).")
+    bs, size = args.batch // world, args.image_size or PRESET_SIZES[args.preset]
+    if args.chunk and args.chunk >= bs and rank == 0:
+        print(f"--chunk {args.chunk} >= {bs} samples per process: gradient caching has nothing to split")
+    _learning_rates(args)
+    meta = run_settings(args, size)
+    state = _resume_state(args, out, rank, meta)
+    train, valid = _pair_sources(args, size, rank, world, bs)
+    model = _model(args, size, state)
+    dls = _run_dataloaders(args, train, valid, size, bs, device)
+    torch.manual_seed(args.seed + rank)  # then different Gumbel noise and drop-path draws per process
+    learn = groupvit_learner(dls, model, args.wd, args.multi_label_weight, args.same_prompt_positive,
+                             args.grad_clip or None, precision, True if args.checkpoint_activations else None,
+                             args.compile, metrics=valid is not None,
+                             cbs=_run_callbacks(args, out, state, meta, stop, rank), segment_weight=args.segment_weight,
                              segment_own_prompts=args.segment_own_prompts, path=out)
-    if world > 1:
-        handlers = [DistributedDataParallelKwargs(static_graph=True)] if args.chunk else []  # the replay is a re-entrant backward
+    if world > 1:  # gradient caching's replay is a re-entrant backward: DDP needs a static graph
+        handlers = [DistributedDataParallelKwargs(static_graph=True)] if args.chunk else []
         learn.add_cb(ShardedTrainer(sync_bn=device.type == 'cuda', cpu=device.type == 'cpu', kwargs_handlers=handlers))
     if args.no_progress or rank > 0: learn.remove_cb(ProgressCallback)
-    if rank == 0:
-        import yaml
-        if args.overwrite:  # every setting is checked: now the old run's files go
-            for n in previous_run(out): (out/n).unlink()
-        (out/'config.yaml').write_text(yaml.safe_dump({k: v for k, v in vars(args).items() if k not in ('config', 'overwrite')},
-                                                      sort_keys=False))
+    if rank == 0: _write_config(args, out)
     return learn, (state['epoch'] if state else 0)
 
-_BAD_INPUT = (ValueError, TypeError, FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError, FileExistsError)
+
+# %% ../nbs/06_train.ipynb #e1a4e0e3
+_BAD_INPUT = (ValueError, TypeError, FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError,
+              FileExistsError)
 
 def _os_error(e:OSError) -> str:
     "One line for an `OSError`, naming its file."
@@ -769,18 +1365,22 @@ def _os_error(e:OSError) -> str:
     if _disk_full(e): return f"no space left on the device{f' to write {e.filename}' if e.filename else ''}; free some space, then --resume."
     return f"{e.strerror or e}{f': {e.filename}' if e.filename else ''}"
 
+
+# %% ../nbs/06_train.ipynb #00e63f47
 def main(argv=None):
     "Console script `groupvit_train`: exit 0 when trained, 2 for bad input, 1 when training failed, 128 + N after signal N."
     args = parse_train_args(argv)
     stop = GracefulStop()
     try: learn, start_epoch, rank = build_run(args, stop)
-    except _BAD_INPUT as e: _fail(_os_error(e) if isinstance(e, OSError) and e.errno is not None else str(e))
-    except OSError as e: _fail(_os_error(e), 1)
+    except _BAD_INPUT as e:
+        _fail('groupvit_train', _os_error(e) if isinstance(e, OSError) and e.errno is not None else str(e))
+    except OSError as e: _fail('groupvit_train', _os_error(e), 1)
     out, ck = Path(args.out), learn.cbs.filter(lambda c: isinstance(c, Checkpoint))[0]
     try:
-        with stop: fit_groupvit(learn, args.epochs, args.lr, args.warmup_epochs, args.warmup_lr, args.min_lr, start_epoch)
+        with stop:
+            fit_groupvit(learn, args.epochs, args.lr, args.warmup_epochs, args.warmup_lr, args.min_lr, start_epoch)
         if ck.signal is not None:
-            _fail(f"stopped by {ck.signal} after step {learn.train_iter}; {out/'checkpoints'/CHECKPOINT} holds that step: "
+            _fail('groupvit_train', f"stopped by {ck.signal} after step {learn.train_iter}; {out/'checkpoints'/CHECKPOINT} holds that step: "
                   "continue with --resume.", 128 + (stop.signum or signal.SIGTERM), prefix='')
         tb = getattr(learn, 'time_budget', None)
         if rank == 0 and tb is not None and tb.stopped:
@@ -792,17 +1392,23 @@ def main(argv=None):
             if _nonfinite(sd): raise TrainingStopped(f"after step {learn.train_iter} the weights are not finite")
             atomic_save(dict(model=sd, config=m.cfg.to_dict(), meta=dict(seed=args.seed)), out/'final.pth')  # from_pretrained ignores 'meta'
             print(f"wrote {out/'final.pth'} (load it with GroupViT.from_pretrained), logs and train.png in {args.out}")
-        if dist.is_available() and dist.is_initialized(): dist.barrier(); dist.destroy_process_group()
+        if dist.is_available() and dist.is_initialized():
+            dist.barrier()
+            dist.destroy_process_group()
     except TrainingStopped as e:
         kept = (f"{out/'checkpoints'/CHECKPOINT} (step {ck.saved_step}) is the last good checkpoint: fix the cause, then --resume"
                 if ck.saved_step else "no checkpoint was written")
-        _fail(f"{e.message}; {kept}.", 1)
-    except OSError as e: _fail(_os_error(e), 1)
+        _fail('groupvit_train', f"{e.message}; {kept}.", 1)
+    except OSError as e: _fail('groupvit_train', _os_error(e), 1)
     except torch.OutOfMemoryError:
-        _fail(f"out of GPU memory at step {learn.train_iter + 1}: lower --batch, or use --chunk or --checkpoint-activations.", 1)
-    except KeyboardInterrupt: _fail(f"interrupted at step {learn.train_iter + 1}; nothing was saved after step {ck.saved_step or 0}.", 130, prefix='')
+        _fail('groupvit_train', f"out of GPU memory at step {learn.train_iter + 1}: lower --batch, or use --chunk or --checkpoint-activations.", 1)
+    except KeyboardInterrupt:
+        _fail('groupvit_train',
+              f"interrupted at step {learn.train_iter + 1}; nothing was saved after step {ck.saved_step or 0}.", 130,
+              prefix='')
     finally:
         if getattr(learn, 'out_lock', None) is not None: learn.out_lock.close()
+
 
 # %% ../nbs/06_train.ipynb #64bca0d5
 if __name__ == '__main__': main()

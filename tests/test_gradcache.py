@@ -13,7 +13,7 @@ import torch
 import torch.distributed as dist
 import torch.nn as nn
 
-from groupvit_nb.beyond import GradCache
+from groupvit_nb.losses import GradCache
 from conftest import run_ranks
 from groupvit_nb.core import groupvit_tiny
 from groupvit_nb.losses import GroupViTLoss
