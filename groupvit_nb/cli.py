@@ -304,12 +304,9 @@ def eval_parser():
     return p
 
 # %% ../nbs/10_demo.ipynb #206d708b
-class _Parser(argparse.ArgumentParser):
-    "argparse whose usage errors are one line (the usage is in --help)."
-    def error(self, message): print(f"groupvit_demo: error: {message}", file=sys.stderr); sys.exit(2)
-
 def demo_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog='groupvit_demo', description='Segmentation from text alone: the shipped small GroupViT '
+    "Options of `groupvit_demo` (standard library only)."
+    p = OneLineParser(prog='groupvit_demo', description='Segmentation from text alone: the shipped small GroupViT '
                                 'segments held-out synthetic shapes zero-shot, given only the class names.')
     p.add_argument('--out', default='groupvit_demo', help='output folder (default: ./groupvit_demo)')
     p.add_argument('--train', action='store_true', help='train a new model from scratch first, with the shipped configuration')

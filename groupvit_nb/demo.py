@@ -13,8 +13,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from fastcore.basics import patch
-from .core import GroupViT, GroupViTConfig
-from .cli import demo_parser  # the options, importable without torch (00_cli)
+from .core import GroupViT, GroupViTConfig, evaluating
+from .cli import demo_parser, OneLineParser  # the options, importable without torch (00_cli)
 from PIL import Image
 from .data import SyntheticShapes
 from .segment import segment, window_scores, group_maps, overlay, palette, normalize_image
@@ -67,17 +67,15 @@ def shapes_miou(model:GroupViT, ds, bg_thresh:float|list=0.5, templates='simple'
     from tqdm.auto import tqdm
     names = list(ds.class_names)
     threshs = list(bg_thresh) if isinstance(bg_thresh, (list, tuple)) else [bg_thresh]
-    was = model.training; model.eval()
-    text = class_embeddings(model, names, templates=templates, cache=False)
     metrics = [SegmentationMetric(['background', *names]) for _ in threshs]
-    bar = tqdm(total=len(ds), desc='zero-shot segmentation', unit='img', disable=not progress, leave=False)
     param = next(model.parameters())
-    text = text.to(param.device, param.dtype)
-    for x, y in _batches(ds, batch_size):  # = segment(..., mode='whole') on each image, as one batch
-        x = x.to(param.device, param.dtype)
-        for t, m in zip(threshs, metrics): m.update(window_scores(model, x, text, bg_thresh=t).argmax(1).cpu(), y)
-        bar.update(len(x))
-    bar.close(); model.train(was)
+    bar = tqdm(total=len(ds), desc='zero-shot segmentation', unit='img', disable=not progress, leave=False)
+    with evaluating(model), bar:
+        text = class_embeddings(model, names, templates=templates, cache=False).to(param.device, param.dtype)
+        for x, y in _batches(ds, batch_size):  # = segment(..., mode='whole') on each image, as one batch
+            x = x.to(param.device, param.dtype)
+            for t, m in zip(threshs, metrics): m.update(window_scores(model, x, text, bg_thresh=t).argmax(1).cpu(), y)
+            bar.update(len(x))
     res = [dict(m.compute(), bg_thresh=t) for t, m in zip(threshs, metrics)]
     return res if isinstance(bg_thresh, (list, tuple)) else res[0]
 
@@ -162,15 +160,14 @@ def shape_probe(model:GroupViT, settings:dict|None=None, n:int=300, seed:int=0, 
     s = dict(settings or demo_settings())
     s['synthetic'] = {**(s.get('synthetic') or {}), 'min_objects': 1, 'max_objects': 1}
     ds = demo_shapes(n, 'test', seed, s)
-    was = model.training; model.eval()
     param = next(model.parameters())
-    text = F.normalize(class_embeddings(model, list(ds.class_names), templates=templates, cache=False), dim=-1)
     smp = [ds.sample(i) for i in range(n)]  # each image drawn once
     x = torch.stack([normalize_image(Image.fromarray(s['image'])) for s in smp])
     y = torch.tensor([s['objects'][0]['class_id'] - 1 for s in smp])
-    pred = torch.cat([(F.normalize(model.encode_image(b.to(param.device, param.dtype)), dim=-1) @ text.T.to(param)).argmax(1).cpu()
-                      for b in x.split(100)])
-    model.train(was)
+    with evaluating(model):
+        text = F.normalize(class_embeddings(model, list(ds.class_names), templates=templates, cache=False), dim=-1)
+        pred = torch.cat([(F.normalize(model.encode_image(b.to(param.device, param.dtype)), dim=-1) @ text.T.to(param)).argmax(1).cpu()
+                          for b in x.split(100)])
     per = {k: (pred[y == c] == c).float().mean().item() for c, k in enumerate(ds.class_names) if (y == c).any()}
     return dict(accuracy=(pred == y).float().mean().item(), per_kind=per, chance=1 / len(ds.class_names))
 
