@@ -4,10 +4,11 @@ download must equal `segment`'s on the same picture, pixel for pixel.
 
 Needs Debian's `chromium` (/usr/bin/chromium) and the `playwright` package (no `playwright install`: the system's
 browser is used); the test is skipped, saying which is missing, only when one of them is absent."""
-import io, os, shutil, socket, subprocess, sys, time, urllib.request
+import io, os, shutil, subprocess, sys
 from pathlib import Path
 import numpy as np
 import pytest
+from _servers import free_port, wait_for
 from PIL import Image
 
 CHROMIUM = shutil.which('chromium') or ('/usr/bin/chromium' if Path('/usr/bin/chromium').exists() else None)
@@ -21,21 +22,6 @@ ROOT = Path(__file__).resolve().parents[1]
 CLASSES = 'circle, square/box, triangle, star, heart, cross'
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
-
-
-def wait_for(url:str, proc, timeout:float=300):
-    "Wait until `url` answers (the server has started) or `proc` has exited."
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if proc.poll() is not None: return False
-        try:
-            with urllib.request.urlopen(url, timeout=5) as r:
-                if r.status == 200: return True
-        except OSError: time.sleep(1)
-    return False
 
 
 @pytest.fixture(scope='module')

@@ -10,9 +10,10 @@ The kernel is the `python3` kernel spec, pointed at this interpreter, with the r
 the notebook imports this checkout's `groupvit_nb`; an extra last cell in the copy prints where it came from.
 Needs Debian's `chromium` (/usr/bin/chromium) and the `playwright` package; skipped, saying which is missing, only when
 one of them is absent."""
-import json, os, secrets, shutil, socket, subprocess, sys, time, urllib.request
+import json, os, secrets, shutil, subprocess, sys, time
 from pathlib import Path
 import pytest
+from _servers import free_port, wait_for
 
 CHROMIUM = shutil.which('chromium') or ('/usr/bin/chromium' if Path('/usr/bin/chromium').exists() else None)
 try:
@@ -27,10 +28,6 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = '01_grouping.ipynb'
 PROBE = "import groupvit_nb; print('groupvit_nb from', groupvit_nb.__file__)"
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
 
 
 def _folders(tmp:Path) -> dict:
@@ -50,16 +47,6 @@ def _folders(tmp:Path) -> dict:
     return dict(work=work, data=data, settings=tmp / 'settings', config=tmp / 'config', runtime=tmp / 'runtime',
                 workspaces=tmp / 'workspaces')
 
-
-def wait_for(url:str, proc, timeout:float=180) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if proc.poll() is not None: return False
-        try:
-            with urllib.request.urlopen(url, timeout=5) as r:
-                if r.status == 200: return True
-        except OSError: time.sleep(1)
-    return False
 
 
 def test_run_all_cells_in_jupyterlab(tmp_path):
