@@ -79,12 +79,17 @@ class PatchEmbed(nn.Module):
         return x + resize_pos_embed(self.pos_embed, self.grid, hw), hw
 
 # %% ../nbs/00_patch_embed.ipynb #04c36424
+def _halvings(patch_size:int, stem:str) -> int:
+    "How many stride-2 layers make a `patch_size` patch; a clear error unless it is a power of two."
+    n = int(round(math.log2(max(patch_size, 1))))
+    if patch_size < 2 or 2 ** n != patch_size:
+        raise ValueError(f"the {stem} stem needs a power-of-two patch size (2, 4, 8, 16, …), got {patch_size}.")
+    return n
+
 class ConvStem(nn.Sequential):
     "log2(`patch_size`) stride-2 3×3 convolutions (BatchNorm + GELU between them): a patch embedding that sees local shape."
     def __init__(self, in_chans:int=3, embed_dim:int=128, patch_size:int=8):
-        n = int(round(math.log2(patch_size)))
-        if patch_size < 2 or 2 ** n != patch_size:
-            raise ValueError(f"the conv stem needs a power-of-two patch size (2, 4, 8, 16, …), got {patch_size}.")
+        n = _halvings(patch_size, 'conv')
         layers, c_in = [], in_chans
         for i in range(n):
             last = i == n - 1
@@ -99,9 +104,7 @@ class ConvStem(nn.Sequential):
 class CNNStem(nn.Sequential):
     "A small CNN as patch embedding: 3×3 conv, log2(`patch_size`) stride-2 3×3 convs, 3×3 conv; BatchNorm + GELU after each."
     def __init__(self, in_chans:int=3, embed_dim:int=128, patch_size:int=4, width:int=32):
-        n = int(round(math.log2(patch_size)))
-        if patch_size < 2 or 2 ** n != patch_size:
-            raise ValueError(f"the cnn stem needs a power-of-two patch size (2, 4, 8, 16, …), got {patch_size}.")
+        n = _halvings(patch_size, 'cnn')
         chans = [in_chans, width] + [min(embed_dim, width * 2 ** (i + 1)) for i in range(n)] + [embed_dim]
         layers = []
         for i, (c_in, c_out) in enumerate(zip(chans[:-1], chans[1:])):
