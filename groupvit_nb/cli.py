@@ -273,14 +273,15 @@ def segment_parser():
     return p
 
 # %% ../nbs/08_eval.ipynb #72494d4b
-EVAL_DATASETS = ('voc', 'context', 'context59', 'coco_object', 'voc20', 'imagenet')  # = SEG_DATASETS + imagenet, checked below
+EVAL_DATASETS = ('voc', 'context', 'context59', 'coco_object', 'voc20', 'coco_stuff', 'cityscapes', 'ade20k', 'imagenet')  # = SEG_DATASETS + imagenet, checked below
 
 def eval_parser():
     p = OneLineParser(prog='groupvit_eval', description='Zero-shot evaluation of GroupViT: segmentation mIoU '
-                                'on PASCAL VOC / PASCAL Context / COCO-Object, or classification top-1/top-5 on an ImageFolder. '
+                                'on PASCAL VOC / PASCAL Context / COCO-Object and later work\'s VOC20 / Context59 / COCO-Stuff / Cityscapes / ADE20K, or classification top-1/top-5 on an ImageFolder. '
                                 'Settings not given come from the model\'s zero_shot.json, then from the official protocol.')
     p.add_argument('--dataset', required=True, choices=EVAL_DATASETS,
-                   help='context = 60 classes with background (the published protocol); context59 = 59 and voc20 = 20, background ignored')
+                   help='context = 60 classes with background (the published protocol); context59 = 59 and voc20 = 20, background ignored; '
+                        'coco_stuff (171), cityscapes (19) and ade20k (150) as in TCL')
     p.add_argument('--root', required=True, help='dataset folder in its standard layout (see the eval docs)')
     p.add_argument('--weights', help='model: HF-format folder, NVlabs .pth or hub id (required)')
     p.add_argument('--split', help='split file relative to --root (default: the official val split)')

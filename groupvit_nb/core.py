@@ -48,6 +48,7 @@ class GroupViTConfig:
     patch_stem: str = 'linear'
     center_assign: bool = False
     assign_cosine_scale: float = 0.0
+    assign_iters: int = 1
     layer_norm_eps: float = 1e-5
     # text encoder
     context_length: int = 77
@@ -168,7 +169,7 @@ class VisionEncoder(nn.Module):
             downsample = None if last else GroupingBlock(
                 C, C, cfg.num_heads, cfg.num_group_tokens[i], cfg.num_output_groups[i], hard=cfg.hard_assignment,
                 gumbel=cfg.gumbel, tau=cfg.gumbel_tau, assign_eps=cfg.assign_eps, eps=eps, center=cfg.center_assign,
-                cosine_scale=cfg.assign_cosine_scale)
+                cosine_scale=cfg.assign_cosine_scale, assign_iters=cfg.assign_iters)
             projector = None
             if i > 0 and cfg.num_group_tokens[i] > 0:
                 projector = nn.Sequential(nn.LayerNorm(C, eps=eps), MixerMlp(cfg.num_group_tokens[i-1], C // 2, cfg.num_group_tokens[i]))

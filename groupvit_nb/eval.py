@@ -1,5 +1,5 @@
-"""Zero-shot semantic segmentation on PASCAL VOC 2012, PASCAL Context and COCO-Object (mIoU from an accumulated
-confusion matrix), zero-shot ImageNet classification (top-1 / top-5), and the `groupvit_eval` command.
+"""Zero-shot semantic segmentation on PASCAL VOC 2012, PASCAL Context and COCO-Object, and on the benchmarks of later work
+(VOC20, Context59, COCO-Stuff, Cityscapes, ADE20K) (mIoU from an accumulated confusion matrix), zero-shot ImageNet classification (top-1 / top-5), and the `groupvit_eval` command.
 
 Docs: https://groupvit-nb.github.io/groupvit_nb/eval.html.md"""
 
@@ -19,10 +19,11 @@ from .cli import eval_parser, EVAL_DATASETS, OneLineParser  # options without to
 from .segment import segment, load_image, IMAGENET_MEAN, IMAGENET_STD
 
 # %% auto #0
-__all__ = ['VOC_CLASSES', 'CONTEXT_CLASSES', 'COCO_OBJECT_CLASSES', 'SEG_DATASETS', 'CLASSIFICATION_PROTOCOL', 'SegDatasetSpec',
-           'DatasetFileError', 'SegmentationDataset', 'SegmentationMetric', 'iou_table', 'evaluate_segmentation',
-           'protocol_settings', 'zero_shot_predictor', 'imagenet_class_names', 'classification_transform',
-           'image_folder', 'zero_shot_classification', 'check_device', 'main', 'run_eval']
+__all__ = ['VOC_CLASSES', 'CONTEXT_CLASSES', 'COCO_OBJECT_CLASSES', 'COCO_STUFF_CLASSES', 'CITYSCAPES_CLASSES', 'ADE20K_CLASSES',
+           'SEG_DATASETS', 'CLASSIFICATION_PROTOCOL', 'SegDatasetSpec', 'DatasetFileError', 'SegmentationDataset',
+           'SegmentationMetric', 'iou_table', 'evaluate_segmentation', 'protocol_settings', 'zero_shot_predictor',
+           'imagenet_class_names', 'classification_transform', 'image_folder', 'zero_shot_classification',
+           'check_device', 'main', 'run_eval']
 
 # %% ../nbs/08_eval.ipynb #9fcc7f18
 VOC_CLASSES = ('aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat', 'chair', 'cow', 'table', 'dog',
@@ -44,16 +45,46 @@ COCO_OBJECT_CLASSES = ('person', 'bicycle', 'car', 'motorcycle', 'airplane', 'bu
     'laptop', 'mouse', 'remote', 'keyboard', 'cell phone', 'microwave', 'oven', 'toaster', 'sink', 'refrigerator', 'book',
     'clock', 'vase', 'scissors', 'teddy bear', 'hair drier', 'toothbrush')
 
+COCO_STUFF_CLASSES = COCO_OBJECT_CLASSES + ('banner', 'blanket', 'branch', 'bridge', 'building-other', 'bush', 'cabinet',
+    'cage', 'cardboard', 'carpet', 'ceiling-other', 'ceiling-tile', 'cloth', 'clothes', 'clouds', 'counter', 'cupboard',
+    'curtain', 'desk-stuff', 'dirt', 'door-stuff', 'fence', 'floor-marble', 'floor-other', 'floor-stone', 'floor-tile',
+    'floor-wood', 'flower', 'fog', 'food-other', 'fruit', 'furniture-other', 'grass', 'gravel', 'ground-other', 'hill',
+    'house', 'leaves', 'light', 'mat', 'metal', 'mirror-stuff', 'moss', 'mountain', 'mud', 'napkin', 'net', 'paper',
+    'pavement', 'pillow', 'plant-other', 'plastic', 'platform', 'playingfield', 'railing', 'railroad', 'river', 'road',
+    'rock', 'roof', 'rug', 'salad', 'sand', 'sea', 'shelf', 'sky-other', 'skyscraper', 'snow', 'solid-other', 'stairs',
+    'stone', 'straw', 'structural-other', 'table', 'tent', 'textile-other', 'towel', 'tree', 'vegetable', 'wall-brick',
+    'wall-concrete', 'wall-other', 'wall-panel', 'wall-stone', 'wall-tile', 'wall-wood', 'water-other', 'waterdrops',
+    'window-blind', 'window-other', 'wood')
+
+CITYSCAPES_CLASSES = ('road', 'sidewalk', 'building', 'wall', 'fence', 'pole', 'traffic light', 'traffic sign',
+                      'vegetation', 'terrain', 'sky', 'person', 'rider', 'car', 'truck', 'bus', 'train', 'motorcycle', 'bicycle')
+
+ADE20K_CLASSES = ('wall', 'building', 'sky', 'floor', 'tree', 'ceiling', 'road', 'bed', 'windowpane', 'grass', 'cabinet',
+    'sidewalk', 'person', 'earth', 'door', 'table', 'mountain', 'plant', 'curtain', 'chair', 'car', 'water', 'painting',
+    'sofa', 'shelf', 'house', 'sea', 'mirror', 'rug', 'field', 'armchair', 'seat', 'fence', 'desk', 'rock', 'wardrobe',
+    'lamp', 'bathtub', 'railing', 'cushion', 'base', 'box', 'column', 'signboard', 'chest of drawers', 'counter', 'sand',
+    'sink', 'skyscraper', 'fireplace', 'refrigerator', 'grandstand', 'path', 'stairs', 'runway', 'case', 'pool table',
+    'pillow', 'screen door', 'stairway', 'river', 'bridge', 'bookcase', 'blind', 'coffee table', 'toilet', 'flower',
+    'book', 'hill', 'bench', 'countertop', 'stove', 'palm', 'kitchen island', 'computer', 'swivel chair', 'boat', 'bar',
+    'arcade machine', 'hovel', 'bus', 'towel', 'light', 'truck', 'tower', 'chandelier', 'awning', 'streetlight', 'booth',
+    'television receiver', 'airplane', 'dirt track', 'apparel', 'pole', 'land', 'bannister', 'escalator', 'ottoman',
+    'bottle', 'buffet', 'poster', 'stage', 'van', 'ship', 'fountain', 'conveyer belt', 'canopy', 'washer', 'plaything',
+    'swimming pool', 'stool', 'barrel', 'basket', 'waterfall', 'tent', 'bag', 'minibike', 'cradle', 'oven', 'ball', 'food',
+    'step', 'tank', 'trade name', 'microwave', 'pot', 'animal', 'bicycle', 'lake', 'dishwasher', 'screen', 'blanket',
+    'sculpture', 'hood', 'sconce', 'vase', 'traffic light', 'tray', 'ashcan', 'fan', 'pier', 'crt screen', 'plate',
+    'monitor', 'bulletin board', 'shower', 'radiator', 'glass', 'clock', 'flag')
+
 @dataclass(frozen=True)
 class SegDatasetSpec:
     "Where a segmentation dataset keeps its files, its class names, and the official zero-shot protocol on it."
     classes: tuple                 # foreground class names; label i is classes[i-1], 0 is background
     img_dir: str
     ann_dir: str
-    split: str|None                # split file of image ids, or None: every image in img_dir
+    split: str|None                # split file of image ids, or None: every image under img_dir (sub-folders too)
     img_suffix: str = '.jpg'
     ann_suffix: str = '.png'
     background: bool = True        # background is a class that is predicted and scored
+    label_offset: int = 0          # added to each counted file value: 1 where the files number the classes from 0
     bg_thresh: float = 0.95        # background where the best class score < min(bg_thresh, best group score)
     short_side: int = 448          # img_scale (2048, 448): short side 448, long side at most 2048, aspect kept
     mode: str = 'slide'
@@ -63,6 +94,7 @@ class SegDatasetSpec:
     source: str = ''               # the official config these settings come from
 
 _CFG = 'segmentation/configs/_base_/datasets/'
+_TCL = 'none in GroupViT: TCL (kakaobrain/tcl) ' + _CFG
 SEG_DATASETS = {
     'voc': SegDatasetSpec(VOC_CLASSES, 'JPEGImages', 'SegmentationClass', 'ImageSets/Segmentation/val.txt',
                           source=_CFG + 'pascal_voc12.py'),
@@ -75,6 +107,13 @@ SEG_DATASETS = {
                                   ann_suffix='_instanceTrainIds.png', source=_CFG + 'coco.py'),
     'voc20': SegDatasetSpec(VOC_CLASSES, 'JPEGImages', 'SegmentationClass', 'ImageSets/Segmentation/val.txt',
                             background=False, source='none in GroupViT: the 20-class protocol of later work'),
+    'coco_stuff': SegDatasetSpec(COCO_STUFF_CLASSES, 'images/val2017', 'annotations/val2017', None,
+                                 ann_suffix='_labelTrainIds.png', background=False, label_offset=1, source=_TCL + 'stuff.py'),
+    'cityscapes': SegDatasetSpec(CITYSCAPES_CLASSES, 'leftImg8bit/val', 'gtFine/val', None, img_suffix='_leftImg8bit.png',
+                                 ann_suffix='_gtFine_labelTrainIds.png', background=False, label_offset=1,
+                                 source=_TCL + 'cityscapes.py'),
+    'ade20k': SegDatasetSpec(ADE20K_CLASSES, 'ADEChallengeData2016/images/validation',
+                             'ADEChallengeData2016/annotations/validation', None, background=False, source=_TCL + 'ade20k.py'),
 }
 CLASSIFICATION_PROTOCOL = dict(img_size=224, resize=256, templates='subset',   # resize 256/224·224, centre crop 224
                                source='configs/default.yml (evaluate.cls.template), datasets/builder.py')
@@ -84,7 +123,7 @@ class DatasetFileError(ValueError):
     "A file of the dataset is unreadable or inconsistent; the message names it."
 
 class SegmentationDataset:
-    "A PASCAL VOC / PASCAL Context / COCO-Object split in its standard layout: items are (RGB PIL image, LongTensor[H, W])."
+    "A split of one of the `SEG_DATASETS` in its standard layout: items are (RGB PIL image, LongTensor[H, W])."
     ignore_index = 255
     def __init__(self, root, name:str='voc', split:str|None=None):
         if name not in SEG_DATASETS:
@@ -101,7 +140,7 @@ class SegmentationDataset:
             f = self.root / split
             if not f.is_file(): raise FileNotFoundError(f"split file '{f}' is missing; {name} needs it to list the images.")
             self.ids = [l.strip() for l in f.read_text().splitlines() if l.strip()]
-        else: self.ids = sorted(p.name[:-len(s.img_suffix)] for p in self.img_dir.glob('*' + s.img_suffix))
+        else: self.ids = sorted(p.relative_to(self.img_dir).as_posix()[:-len(s.img_suffix)] for p in self.img_dir.rglob('*' + s.img_suffix))
         if not self.ids: raise ValueError(f"no images listed for {name} under '{self.root}'.")
         missing = [i for i in self.ids if not (self.img_path(i).is_file() and self.ann_path(i).is_file())]
         if missing:
@@ -124,10 +163,12 @@ class SegmentationDataset:
         except Exception as e:
             raise DatasetFileError(f"cannot read label file '{f}' ({type(e).__name__}); replace it with the dataset's PNG.") from None
         if lab.ndim != 2: raise DatasetFileError(f"label file '{f}' is not a single-channel label map (shape {tuple(lab.shape)}).")
-        bad = lab[(lab != self.ignore_index) & ((lab < 0) | (lab > len(self.spec.classes)))]
+        counted, top = lab != self.ignore_index, len(self.spec.classes) - self.spec.label_offset
+        bad = lab[counted & ((lab < 0) | (lab > top))]
         if bad.numel():
             raise DatasetFileError(f"label file '{f}' has the value {bad[0].item()}, but {self.name} labels are "
-                                   f"0..{len(self.spec.classes)} or {self.ignore_index}.")
+                                   f"0..{top} or {self.ignore_index}.")
+        lab[counted] += self.spec.label_offset                              # train ids 0..N-1 → labels 1..N
         if not self.spec.background: lab[lab == 0] = self.ignore_index
         return lab
 

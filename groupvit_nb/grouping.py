@@ -99,9 +99,10 @@ def assign(logits:torch.Tensor, dim:int=-2, hard:bool=True, gumbel:bool=True, ta
 class AssignAttention(nn.Module):
     "Assign `N` segments to `M` groups (eq. 3–4) and merge each group's segments (eq. 5, without the `+ g_i`)."
     def __init__(self, dim:int, qkv_bias:bool=True, hard:bool=True, gumbel:bool=True, tau:float=1.0, assign_eps:float=1.0,
-                 center:bool=False, cosine_scale:float=0.0):
+                 center:bool=False, cosine_scale:float=0.0, iters:int=1):
         super().__init__()
-        self.scale = dim ** -0.5
+        if iters < 1: raise ValueError(f"iters must be at least 1, got {iters}.")
+        self.scale, self.iters = dim ** -0.5, int(iters)
         self.q_proj = nn.Linear(dim, dim, bias=qkv_bias)
         self.k_proj = nn.Linear(dim, dim, bias=qkv_bias)
         self.v_proj = nn.Linear(dim, dim, bias=qkv_bias)
@@ -113,6 +114,14 @@ class AssignAttention(nn.Module):
         "Similarities $W_q g_i \\cdot W_k s_j / \\sqrt{C}$, `[B, M, N]` (`center`: minus the means; `cosine_scale` > 0: scaled cosines)."
         q, k = self.q_proj(groups), self.k_proj(x)
         if self.center: q, k = q - q.mean(1, keepdim=True), k - k.mean(1, keepdim=True)
+        sim = self._similarity(q, k)
+        for _ in range(self.iters - 1):  # k-means steps: each group's query moves to the mean key of its soft members
+            a = sim.softmax(-2)
+            q = (a @ k) / (a.sum(-1, keepdim=True) + 1e-6)
+            sim = self._similarity(q, k)
+        return sim
+
+    def _similarity(self, q, k):
         if self.cosine_scale: return self.cosine_scale * F.normalize(q, dim=-1) @ F.normalize(k, dim=-1).transpose(-2, -1)
         return (q @ k.transpose(-2, -1)) * self.scale
 
@@ -145,7 +154,7 @@ class GroupingBlock(nn.Module):
     "Merge `N` segments into `num_output_group` new segments using `num_group_token` group tokens (Fig. 2 of the paper)."
     def __init__(self, dim:int, out_dim:int, num_heads:int, num_group_token:int, num_output_group:int,
                  mlp_ratio:tuple=(0.5, 4.0), hard:bool=True, gumbel:bool=True, tau:float=1.0, assign_eps:float=1.0, eps:float=1e-5,
-                 center:bool=False, cosine_scale:float=0.0):
+                 center:bool=False, cosine_scale:float=0.0, assign_iters:int=1):
         super().__init__()
         tokens_dim, channels_dim = int(mlp_ratio[0] * dim), int(mlp_ratio[1] * dim)
         self.num_output_group = num_output_group
@@ -155,7 +164,7 @@ class GroupingBlock(nn.Module):
         self.norm_x = nn.LayerNorm(dim, eps=eps)
         self.pre_assign_attn = CrossAttnBlock(dim, num_heads, mlp_ratio=4, qkv_bias=True, post_norm=True, eps=eps)
         self.assign = AssignAttention(dim, qkv_bias=True, hard=hard, gumbel=gumbel, tau=tau, assign_eps=assign_eps,
-                                      center=center, cosine_scale=cosine_scale)
+                                      center=center, cosine_scale=cosine_scale, iters=assign_iters)
         self.norm_new_x = nn.LayerNorm(dim, eps=eps)
         self.mlp_channels = Mlp(dim, channels_dim, out_dim)
         self.reduction = (nn.Sequential(nn.LayerNorm(dim, eps=eps), nn.Linear(dim, out_dim, bias=False))

@@ -115,7 +115,7 @@ def config_from_state_dict(sd:dict, **overrides) -> GroupViTConfig:
 
 
 # %% ../nbs/09_pretrained.ipynb #1b13a14b
-UNSEEN_FIELDS = ('num_heads', 'text_heads', 'center_assign', 'assign_cosine_scale')   # visible in no tensor
+UNSEEN_FIELDS = ('num_heads', 'text_heads', 'center_assign', 'assign_cosine_scale', 'assign_iters')   # visible in no tensor
 
 def check_plain_state_dict(sd:dict, overrides:dict, source:str):
     "Refuse a bare state dict that is not the released architecture unless the `UNSEEN_FIELDS` are in `overrides`."
@@ -219,10 +219,10 @@ def ours_config_to_hf(cfg:GroupViTConfig, multi_label_logit_scale:float|None=Non
     "`GroupViTConfig` → a transformers GroupViT `config.json` dict."
     if cfg.proj_layers != 2: raise ValueError("transformers' GroupViT has 2-layer projection heads; this model has "
                                               f"{cfg.proj_layers} — it cannot be exported to that format.")
-    if cfg.patch_stem != 'linear' or cfg.center_assign or cfg.assign_cosine_scale:
+    if cfg.patch_stem != 'linear' or cfg.center_assign or cfg.assign_cosine_scale or cfg.assign_iters != 1:
         raise ValueError("transformers' GroupViT has only the paper's linear patch embedding and plain assignment logits; this "
                          f"model uses patch_stem={cfg.patch_stem!r}, center_assign={cfg.center_assign}, assign_cosine_scale="
-                         f"{cfg.assign_cosine_scale} — save it with "
+                         f"{cfg.assign_cosine_scale}, assign_iters={cfg.assign_iters} — save it with "
                          "save_pretrained instead.")
     d = dict(model_type='groupvit', architectures=['GroupViTModel'], projection_dim=cfg.proj_dim,
              projection_intermediate_dim=cfg.proj_hidden, logit_scale_init_value=cfg.logit_scale_init,

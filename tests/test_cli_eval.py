@@ -1,4 +1,4 @@
-"Run `groupvit_eval` as a subprocess on tiny fake VOC / Context / COCO-Object / ImageFolder data written here."
+"Run `groupvit_eval` as a subprocess on tiny fake VOC / Context / COCO-Object / COCO-Stuff / Cityscapes / ADE20K / ImageFolder data."
 import json, shutil, subprocess, sys
 from pathlib import Path
 import numpy as np
@@ -15,11 +15,11 @@ def run(prog, *args):
     cmd = [exe] if exe else [sys.executable, '-c', f'from groupvit_nb.{mod} import main; main()']
     return subprocess.run(cmd + [str(a) for a in args], capture_output=True, text=True, timeout=300)
 
-def write_fake(root, name, labels, seed=0):
-    "Images (random colours) and label PNGs in `name`'s layout; returns the ids."
+def write_fake(root, name, labels, seed=0, ids=None):
+    "Images (random colours) and label PNGs in `name`'s layout (`ids` may name sub-folders); returns the ids."
     s, root, rs = SEG_DATASETS[name], Path(root), np.random.RandomState(seed)
-    (root / s.img_dir).mkdir(parents=True, exist_ok=True); (root / s.ann_dir).mkdir(parents=True, exist_ok=True)
-    ids = [f'img_{k}' for k in range(len(labels))]
+    ids = ids or [f'img_{k}' for k in range(len(labels))]
+    for i in ids: (root / s.img_dir / i).parent.mkdir(parents=True, exist_ok=True); (root / s.ann_dir / i).parent.mkdir(parents=True, exist_ok=True)
     for k, (i, lab) in enumerate(zip(ids, labels)):
         lab = np.asarray(lab, np.uint8)
         Image.fromarray(rs.randint(0, 256, lab.shape + (3,), dtype=np.uint8)).save(root / s.img_dir / f'{i}{s.img_suffix}')
@@ -93,6 +93,23 @@ def test_other_datasets_and_classification(weights, tmp_path):
     res = json.loads((tmp_path / 'cls.json').read_text())
     assert res['images'] == 6 and res['classes'] == 3
     assert res['top5'] == 1.0 and res['top1'] in (0, 1/6, 2/6, 3/6, 4/6, 5/6, 1)   # top-5 of 3 classes covers all
+
+@pytest.mark.parametrize('name, values, ids, n_classes', [
+    ('coco_stuff', [0, 1, 170, 255], None, 171),
+    ('cityscapes', [0, 11, 18, 255], ['frankfurt/frankfurt_000000_000294', 'lindau/lindau_000001_000019'], 19),
+    ('ade20k', [0, 1, 150, 255], None, 150)])
+def test_later_work_benchmarks(weights, tmp_path, name, values, ids, n_classes):
+    "The readers of TCL's benchmarks end to end: every class scored, no background, label maps matched to their images."
+    rs = np.random.RandomState(3)
+    ids = write_fake(tmp_path / name, name, [rs.choice(values, (32, 40)), rs.choice(values, (36, 28))], ids=ids)
+    r = run('groupvit_eval', '--dataset', name, '--root', tmp_path / name, '--weights', weights,
+            '--mode', 'whole', '--short-side', 0, '--out', tmp_path / 'res.json')
+    assert r.returncode == 0, r.stderr
+    res = json.loads((tmp_path / 'res.json').read_text())
+    assert res['images'] == 2 and len(res['iou']) == n_classes and 'background' not in res['iou'] and 0 <= res['miou'] <= 1
+    raw = [np.array(Image.open(tmp_path / name / SEG_DATASETS[name].ann_dir / f'{i}{SEG_DATASETS[name].ann_suffix}')) for i in ids]
+    ignored = (255, 0) if name == 'ade20k' else (255,)                   # ADE20K's 0 is "other", not counted
+    assert res['pixels'] == sum((~np.isin(x, ignored)).sum() for x in raw)
 
 def test_bad_inputs(weights, tmp_path):
     r = run('groupvit_eval', '--dataset', 'voc', '--root', tmp_path / 'nothing', '--weights', weights)
