@@ -369,7 +369,7 @@ def forward(self:GroupViT, images:torch.Tensor, tokens:torch.Tensor, segments:bo
     "Training forward: `tokens` `[B, L]` (captions) or `[B, 1+K, L]` (caption + K prompts) → embeddings for eq. 6–8."
     seg = self.encode_segments(images) if segments else None  # + the projected final segments `[B, S, D]`
     image_emb = seg['image_emb'] if segments else self.encode_image(images)
-    out = dict(segment_emb=seg['segment_emb']) if segments else {}
+    out = dict(segment_emb=seg['segment_emb'], assign_soft=seg['assignments'][0]['soft']) if segments else {}
     text = self.encode_text(tokens)
     if text.ndim == 2: return dict(image_emb=image_emb, text_emb=text, prompt_emb=None, **out)
     return dict(image_emb=image_emb, text_emb=text[:, 0], prompt_emb=text[:, 1:] if text.shape[1] > 1 else None, **out)

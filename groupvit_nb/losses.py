@@ -8,7 +8,7 @@ Docs: https://groupvit-nb.github.io/groupvit_nb/losses.html.md"""
 # %% auto #0
 __all__ = ['LOGIT_SCALE_INIT', 'LOGIT_SCALE_MAX', 'temperature_scale', 'rank_and_world', 'gather_features', 'contrastive_loss',
            'prompt_ids_from_tokens', 'multi_label_targets', 'multi_label_loss', 'segment_multi_label_loss',
-           'GroupViTLoss', 'encoder_features', 'embeddings_from_features', 'GradCache']
+           'affinity_loss', 'GroupViTLoss', 'encoder_features', 'embeddings_from_features', 'GradCache']
 
 # %% ../nbs/04_losses.ipynb #0d87e8ae
 import math
@@ -259,17 +259,49 @@ def segment_multi_label_loss(segment_emb, prompt_emb, logit_scale, prompt_ids=No
                                           rank_and_world()[0] * B, scale, ids, all_ids)
 
 
+# %% ../nbs/04_losses.ipynb #aa02c0de
+def _neighbour_pairs(x):
+    "`x` [B, C, h, w] → pairs (x_i, x_j) of right, down and both diagonal neighbours, each [B, C, ·, ·]."
+    return [(x[..., :, :-1], x[..., :, 1:]), (x[..., :-1, :], x[..., 1:, :]),
+            (x[..., :-1, :-1], x[..., 1:, 1:]), (x[..., :-1, 1:], x[..., 1:, :-1])]
+
+def affinity_loss(assign_soft:torch.Tensor, images:torch.Tensor, same:float=0.1, differ:float=0.25,
+                  std=(0.229, 0.224, 0.225)) -> torch.Tensor:
+    """Pairwise colour affinity of the first grouping: `assign_soft` [B, M, N] (softmax over M groups of N = h·w
+    patches), `images` [B, 3, H, W] normalised with `std`; distances of mean patch colours in [0, 1] RGB units."""
+    _check_emb('assign_soft', assign_soft, 3)
+    if images.ndim != 4 or images.shape[1] != 3 or images.shape[0] != assign_soft.shape[0]:
+        raise ValueError(f"images {tuple(images.shape)} must be [B, 3, H, W] for assign_soft {tuple(assign_soft.shape)}.")
+    if not 0 <= same <= differ: raise ValueError(f"need 0 <= same <= differ, got same={same}, differ={differ}.")
+    (B, M, N), (H, W) = assign_soft.shape, images.shape[-2:]
+    h = round(math.sqrt(N * H / W)); w = N // h
+    if h * w != N: raise ValueError(f"{N} patches do not tile a {H}x{W} image.")
+    with torch.autocast(images.device.type, enabled=False):
+        colour = F.adaptive_avg_pool2d(images.float(), (h, w)) * images.new_tensor(std).float().view(1, 3, 1, 1)
+        a = assign_soft.float().reshape(B, M, h, w)
+        pos = neg = assign_soft.new_zeros((), dtype=torch.float32); n_pos = n_neg = 0
+        for (c1, c2), (a1, a2) in zip(_neighbour_pairs(colour), _neighbour_pairs(a)):
+            d, p = (c1 - c2).norm(dim=1), (a1 * a2).sum(1).clamp(1e-6, 1 - 1e-6)   # [B, ·, ·] each
+            s, t = d < same, d > differ
+            pos, n_pos = pos - p.log()[s].sum(), n_pos + int(s.sum())
+            neg, n_neg = neg - (1 - p).log()[t].sum(), n_neg + int(t.sum())
+        return pos / max(n_pos, 1) + neg / max(n_neg, 1)
+
 # %% ../nbs/04_losses.ipynb #9ea144c9
 class GroupViTLoss(nn.Module):
-    "Eq. 8: `contrastive_loss` (eq. 6) + `multi_label_weight` × `multi_label_loss` (eq. 7) [+ `segment_weight` × `segment_multi_label_loss`]."
-    def __init__(self, multi_label_weight=1.0, same_prompt_positive=False, segment_weight=0.0, segment_same_prompt_positive=None):
+    """Eq. 8: `contrastive_loss` (eq. 6) + `multi_label_weight` × `multi_label_loss` (eq. 7) [+ `segment_weight` ×
+    `segment_multi_label_loss`] [+ `affinity_weight` × `affinity_loss`]."""
+    def __init__(self, multi_label_weight=1.0, same_prompt_positive=False, segment_weight=0.0, segment_same_prompt_positive=None,
+                 affinity_weight=0.0, affinity_differ=0.25):
         super().__init__()
         self.multi_label_weight, self.same_prompt_positive = float(multi_label_weight), same_prompt_positive
-        self.segment_weight = float(segment_weight)
+        self.segment_weight, self.affinity_weight = float(segment_weight), float(affinity_weight)
+        self.affinity_differ = float(affinity_differ)  # inf: the affinity term only pulls similar neighbours together
         # the segment-level term's positives: None = as eq. 7 above; False = each image's own prompts only
         self.segment_same_prompt_positive = same_prompt_positive if segment_same_prompt_positive is None else segment_same_prompt_positive
 
-    def forward(self, image_emb, text_emb, prompt_emb, logit_scale, multi_label_logit_scale, prompt_ids=None, segment_emb=None):
+    def forward(self, image_emb, text_emb, prompt_emb, logit_scale, multi_label_logit_scale, prompt_ids=None, segment_emb=None,
+                assign_soft=None, images=None):
         "→ (total, {'contrastive': eq. 6, 'multi_label': eq. 7[, 'segment': its segment-level variant]}); parts detached, unweighted."
         contrastive = contrastive_loss(image_emb, text_emb, logit_scale)
         if prompt_emb is None or (isinstance(prompt_emb, torch.Tensor) and prompt_emb.ndim == 3 and prompt_emb.shape[1] == 0):
@@ -286,11 +318,19 @@ class GroupViTLoss(nn.Module):
                                                  self.segment_same_prompt_positive)
             total = total + self.segment_weight * seg
             parts['segment'] = seg.detach()
+        if self.affinity_weight:
+            if assign_soft is None or images is None:
+                raise ValueError("affinity_weight > 0 needs assign_soft [B, M, N] (GroupViT.forward(..., segments=True) returns "
+                                 "it) and the normalised images.")
+            aff = affinity_loss(assign_soft, images, differ=self.affinity_differ)
+            total = total + self.affinity_weight * aff
+            parts['affinity'] = aff.detach()
         return total, parts
 
     def extra_repr(self):
         return (f"multi_label_weight={self.multi_label_weight}, same_prompt_positive={self.same_prompt_positive}"
-                + (f", segment_weight={self.segment_weight}" if self.segment_weight else ''))
+                + (f", segment_weight={self.segment_weight}" if self.segment_weight else '')
+                + (f", affinity_weight={self.affinity_weight}" if self.affinity_weight else ''))
 
 # %% ../nbs/04_losses.ipynb #2b898dde
 def _check_tokens(tokens):

@@ -95,12 +95,14 @@ class PairTraining(Callback):
     "Feed `(images, tokens)` to GroupViT and pass the logit scales to the loss (which caps exp(scale) at 100; the parameters stay free)."
     order = CALLBACK_ORDER['PairTraining']
     def before_batch(self):
-        seg = getattr(self.loss_func, 'segment_weight', 0) > 0  # the segment-level loss needs the final segments too
+        seg = (getattr(self.loss_func, 'segment_weight', 0) > 0  # the segment-level loss needs the final segments,
+               or getattr(self.loss_func, 'affinity_weight', 0) > 0)  # the affinity term the first assignment
         self.learn.xb, self.learn.yb = (*self.xb, *self.yb, *((True,) if seg else ())), self.yb
     def after_pred(self):
         m = unwrap(self.model)
         pred = {k: v for k, v in self.pred.items() if v is not None}  # no prompts when K = 0
         self.learn.pred = dict(pred, logit_scale=m.logit_scale, multi_label_logit_scale=m.multi_label_logit_scale)
+        if getattr(self.loss_func, 'affinity_weight', 0) > 0: self.learn.pred['images'] = self.xb[0]
 
 
 # %% ../nbs/06_train.ipynb #66251f10
@@ -110,7 +112,7 @@ class PairLoss(GroupViTLoss):
         ids = prompt_ids_from_tokens(tokens[:, 1:]) if self.same_prompt_positive and tokens.ndim == 3 else None
         total, self.parts = super().forward(pred['image_emb'], pred['text_emb'], pred.get('prompt_emb'),
                                             pred['logit_scale'], pred['multi_label_logit_scale'], ids,
-                                            pred.get('segment_emb'))
+                                            pred.get('segment_emb'), pred.get('assign_soft'), pred.get('images'))
         return total
 
 
@@ -135,7 +137,8 @@ class RetrievalTop1(Metric):
     def name(self): return 'i2t_top1' if self.direction == 'image→text' else 't2i_top1'
 
 # %% ../nbs/06_train.ipynb #827c2846
-STEP_FIELDS = ('epoch', 'step', 'loss', 'contrastive', 'multi_label', 'segment', 'lr', 'inv_tau', 'inv_tau_multi_label')
+STEP_FIELDS = ('epoch', 'step', 'loss', 'contrastive', 'multi_label', 'segment', 'affinity', 'lr', 'inv_tau',
+               'inv_tau_multi_label')
 
 def _keep_rows(path:Path, keep):
     "Rewrite the CSV `path` keeping the rows for which `keep(row)` is true."
@@ -182,7 +185,7 @@ def after_step(self:StepLog):
     m, parts = unwrap(self.model), self.loss_func.parts
     self._append([self.epoch, self.train_iter + 1, f'{self.loss.item():.5f}', f"{parts['contrastive'].item():.5f}",
                   f"{parts['multi_label'].item():.5f}",
-                  f"{parts['segment'].item():.5f}" if 'segment' in parts else '', f"{self.opt.hypers[0]['lr']:.4g}",
+                  *(f"{parts[k].item():.5f}" if k in parts else '' for k in ('segment', 'affinity')), f"{self.opt.hypers[0]['lr']:.4g}",
                   f'{min(m.logit_scale.exp().item(), LOGIT_SCALE_MAX):.3f}',
                   f'{min(m.multi_label_logit_scale.exp().item(), LOGIT_SCALE_MAX):.3f}'])
 
@@ -231,7 +234,7 @@ def plot_log(folder, fname='train.png', dpi=90):
     fig, axs = plt.subplots(1, n, figsize=(4.3 * n, 3.2))
     x = [int(r['step']) for r in s]
     for k, lbl in [('loss', 'total (eq. 8)'), ('contrastive', 'image–text (eq. 6)'), ('multi_label', 'multi-label (eq. 7)'),
-                   ('segment', 'segment-level (eq. 7, best segment)')]:
+                   ('segment', 'segment-level (eq. 7, best segment)'), ('affinity', 'colour affinity')]:
         if s[0].get(k): axs[0].plot(x, [float(r[k]) for r in s], label=lbl, lw=1)
     if ep and ep[0].get('valid_loss'):
         axs[0].plot([int(r['step']) for r in ep], [float(r['valid_loss']) for r in ep], 'ko-', ms=3,
@@ -655,7 +658,7 @@ class TimeBudget(Callback):
 def groupvit_learner(dls, model:GroupViT, wd:float=0.05, multi_label_weight:float=1.0, same_prompt_positive:bool=False,
                      grad_clip:float|None=5.0, precision:str='fp32', activation_checkpointing:bool|None=None,
                      compile:bool=False, metrics:bool=True, cbs=None, segment_weight:float=0.0, segment_own_prompts:bool=False,
-                     **kwargs) -> Learner:
+                     affinity_weight:float=0.0, affinity_differ:float=0.25, **kwargs) -> Learner:
     """A fastai `Learner` that trains `model` with eq. 8 and AdamW (decay `wd` except on norms, biases, embeddings, group
     tokens, scales), gradients clipped at `grad_clip`, stopping at the first non-finite loss or gradient (`FiniteGuard`)."""
     if not isinstance(model, GroupViT): raise TypeError(f"model must be a GroupViT, got {type(model).__name__}.")
@@ -667,7 +670,8 @@ def groupvit_learner(dls, model:GroupViT, wd:float=0.05, multi_label_weight:floa
     if compile: model.compile()
     opt_func = lambda groups, lr: OptimWrapper(groups, opt=torch.optim.AdamW, lr=lr, betas=(0.9, 0.999), eps=1e-8)
     learn = Learner(dls, model, loss_func=PairLoss(multi_label_weight, same_prompt_positive, segment_weight,
-                                                   False if segment_own_prompts else None), opt_func=opt_func,
+                                                   False if segment_own_prompts else None, affinity_weight,
+                                                   affinity_differ), opt_func=opt_func,
                     splitter=lambda m: param_groups(m, wd), metrics=[RetrievalTop1('image→text'),
                                                                      RetrievalTop1('text→image')] if metrics else [],
                     cbs=[PairTraining(), FiniteGuard(grad_clip or None), *(cbs or [])], **kwargs)
@@ -1018,6 +1022,8 @@ class TrainConfig:
     multi_label_weight: float = 1.0
     segment_weight: float = 0.0
     segment_own_prompts: bool = False
+    affinity_weight: float = 0.0
+    affinity_differ: float = 0.25
     same_prompt_positive: bool = False
     # the run
     out: str = 'runs/groupvit'
@@ -1045,13 +1051,14 @@ def check(self:TrainConfig):
     "Refuse settings that cannot train with one `ValueError` sentence, before anything is built or written."
     _need(self.data, "--data is required: 'synthetic', a table file (.csv/.tsv/.parquet) or webdataset shards.")
     for k in ('lr', 'warmup_lr', 'min_lr', 'wd', 'grad_clip', 'drop_path', 'warmup_epochs', 'crop_scale', 'erase',
-              'multi_label_weight', 'segment_weight', 'minutes', 'max_skip'):
+              'multi_label_weight', 'segment_weight', 'affinity_weight', 'minutes', 'max_skip'):
         v = getattr(self, k)
         _need(v is None or math.isfinite(v), f"{_flag(k)} must be a finite number, got {v}.")
     _need(self.lr is None or self.lr > 0, f"--lr must be positive, got {self.lr}.")
-    for k in ('warmup_lr', 'min_lr', 'wd', 'grad_clip', 'multi_label_weight', 'segment_weight'):
+    for k in ('warmup_lr', 'min_lr', 'wd', 'grad_clip', 'multi_label_weight', 'segment_weight', 'affinity_weight'):
         v = getattr(self, k)
         _need(v is None or v >= 0, f"{_flag(k)} must be >= 0, got {v}.")
+    _need(self.affinity_differ >= 0.1, f"--affinity-differ must be at least 0.1 (the 'same' distance), got {self.affinity_differ}.")
     _check_ranges(self)
     _check_combinations(self)
 
@@ -1086,6 +1093,8 @@ def _check_combinations(c:TrainConfig):
           "--compile with --chunk is not supported: gradient caching calls the encoders directly.")
     _need(not (c.chunk and c.segment_weight),
           "--segment-weight with --chunk is not supported: gradient caching keeps no segments.")
+    _need(not (c.chunk and c.affinity_weight),
+          "--affinity-weight with --chunk is not supported: gradient caching keeps no assignments.")
     _need(not c.synthetic or 'synthetic' in (c.data, c.valid), "--synthetic options only apply to --data synthetic.")
     if c.image_size is not None:
         patch = c.arch.get('patch_size', PRESET_PATCH[c.preset])
@@ -1136,7 +1145,8 @@ def previous_run(folder) -> list:
 RUN_SETTINGS = ('data', 'valid', 'n_train', 'n_valid', 'epoch_length', 'preset', 'arch', 'synthetic', 'image_size',
                 'batch', 'epochs', 'warmup_epochs', 'lr', 'warmup_lr', 'min_lr', 'wd', 'grad_clip', 'drop_path',
                 'num_prompts', 'templates', 'augment', 'crop_scale', 'erase', 'context_length', 'multi_label_weight',
-                'segment_weight', 'segment_own_prompts', 'same_prompt_positive', 'init', 'freeze', 'seed')
+                'segment_weight', 'segment_own_prompts', 'affinity_weight', 'affinity_differ', 'same_prompt_positive', 'init',
+                'freeze', 'seed')
 
 def _where(spec):
     "A data spec as compared on resume: local paths absolute, 'synthetic' and URLs as given."
@@ -1346,7 +1356,8 @@ def _build(args:TrainConfig, stop, rank:int, world:int, device, out:Path):
                              args.grad_clip or None, precision, True if args.checkpoint_activations else None,
                              args.compile, metrics=valid is not None,
                              cbs=_run_callbacks(args, out, state, meta, stop, rank), segment_weight=args.segment_weight,
-                             segment_own_prompts=args.segment_own_prompts, path=out)
+                             segment_own_prompts=args.segment_own_prompts, affinity_weight=args.affinity_weight,
+                             affinity_differ=args.affinity_differ, path=out)
     if world > 1:  # gradient caching's replay is a re-entrant backward: DDP needs a static graph
         handlers = [DistributedDataParallelKwargs(static_graph=True)] if args.chunk else []
         learn.add_cb(ShardedTrainer(sync_bn=device.type == 'cuda', cpu=device.type == 'cpu', kwargs_handlers=handlers))
