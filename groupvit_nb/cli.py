@@ -170,6 +170,7 @@ def train_parser() -> argparse.ArgumentParser:
     a('--context-length', type=int, default=77, help='text tokens per caption or prompt (≤ 77)')
     a('--multi-label-weight', type=float, default=1.0, help='weight of eq. 7 in eq. 8')
     a('--segment-weight', type=float, default=0.0, help='weight of the segment-level variant of eq. 7 (0: the paper)')
+    a('--segment-exclusive', action='store_true', help="each prompt's best segment must pick it out among the image's other prompts too")
     a('--affinity-weight', type=float, default=0.0, help='weight of the pairwise colour-affinity term of the first grouping (0: the paper)')
     a('--affinity-differ', type=float, default=0.25, help='RGB distance above which neighbouring patches are kept apart by that term; inf: never')
     a('--segment-own-prompts', action='store_true', help="in the segment-level term only an image's own prompts are "

@@ -17,14 +17,15 @@ from .core import GroupViT, GroupViTConfig, evaluating
 from .cli import demo_parser, OneLineParser  # the options, importable without torch (00_cli)
 from PIL import Image
 from .data import SyntheticShapes
-from .segment import segment, window_scores, group_maps, overlay, palette, normalize_image
+from .segment import segment, window_scores, group_maps, patch_group_maps, overlay, palette, normalize_image
 from .train import plot_log
 from .eval import SegmentationMetric
 from .text import class_embeddings
 
 # %% auto #0
-__all__ = ['demo_dir', 'demo_settings', 'demo_shapes', 'background_baseline', 'shapes_miou', 'tune_bg_thresh', 'draw_plain',
-           'PlainShapes', 'shape_probe', 'plot_segmentation', 'plot_groups', 'train_demo_model', 'run_demo', 'main']
+__all__ = ['demo_dir', 'demo_settings', 'demo_shapes', 'background_baseline', 'shapes_miou', 'tune_bg_thresh', 'oracle_labels',
+           'grouping_oracle_miou', 'draw_plain', 'PlainShapes', 'shape_probe', 'plot_segmentation', 'plot_groups',
+           'train_demo_model', 'run_demo', 'main']
 
 # %% ../nbs/10_demo.ipynb #1022099b
 def demo_dir() -> Path:
@@ -83,6 +84,27 @@ def tune_bg_thresh(model:GroupViT, valid_ds, grid=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6,
     "The background threshold with the best mIoU on the validation set `valid_ds`."
     res = shapes_miou(model, valid_ds, list(grid), **kwargs)
     return max(res, key=lambda r: r['miou'])['bg_thresh']
+
+# %% ../nbs/10_demo.ipynb #go02c0de
+def oracle_labels(groups:torch.Tensor, truth:torch.Tensor) -> torch.Tensor:
+    "Name every group of `groups` [H, W] by the class of `truth` [H, W] that covers most of its pixels."
+    n_g, n_c = int(groups.max()) + 1, int(truth.max()) + 1
+    counts = torch.zeros(n_g * n_c, dtype=torch.long).index_add_(0, (groups * n_c + truth).flatten().long(),
+                                                                 torch.ones(groups.numel(), dtype=torch.long))
+    return counts.view(n_g, n_c).argmax(1)[groups.long()]
+
+@torch.no_grad()
+def grouping_oracle_miou(model:GroupViT, ds, batch_size:int=100) -> dict:
+    "mIoU of `model`'s own groups on `ds` when each group is named by its majority ground-truth class: the grouping alone."
+    metric = SegmentationMetric(['background', *ds.class_names])
+    param = next(model.parameters())
+    with evaluating(model):
+        for x, y in _batches(ds, batch_size):
+            out = model.encode_segments(x.to(param.device, param.dtype))
+            maps = F.interpolate(patch_group_maps(out['assignments'], out['grid'])[-1].float(), size=y.shape[-2:],
+                                 mode='bilinear', align_corners=False).argmax(1).cpu()      # [B, H, W], as window_scores
+            metric.update(torch.stack([oracle_labels(g, t) for g, t in zip(maps, y)]), y)
+    return metric.compute()
 
 # %% ../nbs/10_demo.ipynb #0cfc2ae1
 def _hsv(rng) -> tuple:

@@ -229,7 +229,8 @@ def _zero_like_graph(x, logit_scale):
 
 
 # %% ../nbs/04_losses.ipynb #08dc67a1
-def _segment_multi_label_local(seg, prompt, all_seg, all_prompt, offset, scale, prompt_ids=None, all_prompt_ids=None):
+def _segment_multi_label_local(seg, prompt, all_seg, all_prompt, offset, scale, prompt_ids=None, all_prompt_ids=None,
+                               exclusive=False):
     "Eq. 7 with image–prompt similarity = max over the image's segments; `seg` [B, S, D], `prompt` [B, K, D] normalised."
     (B, K, D), n_global = prompt.shape, all_seg.shape[0]
     t_img, t_txt = multi_label_targets(B, K, offset, n_global, prompt_ids, all_prompt_ids, seg.device, seg.dtype)
@@ -237,13 +238,15 @@ def _segment_multi_label_local(seg, prompt, all_seg, all_prompt, offset, scale, 
     logits_txt = scale * torch.einsum('pd,nsd->pns', prompt.reshape(B * K, D), all_seg).amax(-1)      # [B·K, n_global]
     loss_img = -(t_img * F.log_softmax(logits_img, -1)).sum(-1).mean()
     loss_txt = -(t_txt * F.log_softmax(logits_txt, -1)).sum(-1).mean()
+    if exclusive: loss_img = _exclusive_image_side(seg, prompt, all_prompt, offset, scale, prompt_ids, all_prompt_ids)
     return 0.5 * (loss_img + loss_txt)
 
 
 # %% ../nbs/04_losses.ipynb #66025433
-def segment_multi_label_loss(segment_emb, prompt_emb, logit_scale, prompt_ids=None, same_prompt_positive=False):
+def segment_multi_label_loss(segment_emb, prompt_emb, logit_scale, prompt_ids=None, same_prompt_positive=False,
+                             exclusive=False):
     """Eq. 7 with each image represented by its best-matching segment: `segment_emb` [B, S, D] (the final segments,
-    projected), `prompt_emb` [B, K, D]; the other arguments as in `multi_label_loss`."""
+    projected), `prompt_emb` [B, K, D]; `exclusive`: see below; the other arguments as in `multi_label_loss`."""
     _check_emb('segment_emb', segment_emb, 3); _check_emb('prompt_emb', prompt_emb, 3)
     B, K, D = prompt_emb.shape
     if (B, D) != (segment_emb.shape[0], segment_emb.shape[2]):
@@ -256,8 +259,21 @@ def segment_multi_label_loss(segment_emb, prompt_emb, logit_scale, prompt_ids=No
         scale = temperature_scale(logit_scale, seg.dtype).to(seg.device)
         ids, all_ids = _local_and_global_ids(prompt_ids, same_prompt_positive, seg.device)
         return _segment_multi_label_local(seg, prompt, gather_features(seg), gather_features(prompt),
-                                          rank_and_world()[0] * B, scale, ids, all_ids)
+                                          rank_and_world()[0] * B, scale, ids, all_ids, exclusive)
 
+
+# %% ../nbs/04_losses.ipynb #ex02c0de
+def _exclusive_image_side(seg, prompt, all_prompt, offset, scale, prompt_ids=None, all_prompt_ids=None):
+    "Each prompt (b, k) picks image b's best segment for it, which must pick the prompt out among all prompts of the batch."
+    (B, K, D), n_global = prompt.shape, all_prompt.shape[0]
+    best = seg.gather(1, torch.einsum('bsd,bkd->bks', seg, prompt).argmax(-1)[..., None].expand(-1, -1, D))  # [B, K, D]
+    logits = scale * best @ all_prompt.reshape(n_global * K, D).T                                           # [B, K, n_global·K]
+    if prompt_ids is None:
+        target = torch.zeros_like(logits)
+        own = (offset + torch.arange(B, device=seg.device))[:, None] * K + torch.arange(K, device=seg.device)
+        target.scatter_(2, own[..., None], 1.0)
+    else: target = (prompt_ids[..., None] == all_prompt_ids.reshape(1, 1, n_global * K)).to(logits.dtype)
+    return -(target / target.sum(-1, keepdim=True) * F.log_softmax(logits, -1)).sum(-1).mean()
 
 # %% ../nbs/04_losses.ipynb #aa02c0de
 def _neighbour_pairs(x):
@@ -292,11 +308,11 @@ class GroupViTLoss(nn.Module):
     """Eq. 8: `contrastive_loss` (eq. 6) + `multi_label_weight` × `multi_label_loss` (eq. 7) [+ `segment_weight` ×
     `segment_multi_label_loss`] [+ `affinity_weight` × `affinity_loss`]."""
     def __init__(self, multi_label_weight=1.0, same_prompt_positive=False, segment_weight=0.0, segment_same_prompt_positive=None,
-                 affinity_weight=0.0, affinity_differ=0.25):
+                 affinity_weight=0.0, affinity_differ=0.25, segment_exclusive=False):
         super().__init__()
         self.multi_label_weight, self.same_prompt_positive = float(multi_label_weight), same_prompt_positive
         self.segment_weight, self.affinity_weight = float(segment_weight), float(affinity_weight)
-        self.affinity_differ = float(affinity_differ)  # inf: the affinity term only pulls similar neighbours together
+        self.affinity_differ, self.segment_exclusive = float(affinity_differ), bool(segment_exclusive)  # inf: the affinity term only pulls similar neighbours together
         # the segment-level term's positives: None = as eq. 7 above; False = each image's own prompts only
         self.segment_same_prompt_positive = same_prompt_positive if segment_same_prompt_positive is None else segment_same_prompt_positive
 
@@ -315,7 +331,7 @@ class GroupViTLoss(nn.Module):
                                                      "(GroupViT.forward(..., segments=True) returns them).")
             if prompt_emb is None or prompt_emb.shape[1] == 0: seg = _zero_like_graph(contrastive, multi_label_logit_scale)
             else: seg = segment_multi_label_loss(segment_emb, prompt_emb, multi_label_logit_scale, prompt_ids,
-                                                 self.segment_same_prompt_positive)
+                                                 self.segment_same_prompt_positive, self.segment_exclusive)
             total = total + self.segment_weight * seg
             parts['segment'] = seg.detach()
         if self.affinity_weight:

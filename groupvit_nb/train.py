@@ -658,7 +658,7 @@ class TimeBudget(Callback):
 def groupvit_learner(dls, model:GroupViT, wd:float=0.05, multi_label_weight:float=1.0, same_prompt_positive:bool=False,
                      grad_clip:float|None=5.0, precision:str='fp32', activation_checkpointing:bool|None=None,
                      compile:bool=False, metrics:bool=True, cbs=None, segment_weight:float=0.0, segment_own_prompts:bool=False,
-                     affinity_weight:float=0.0, affinity_differ:float=0.25, **kwargs) -> Learner:
+                     affinity_weight:float=0.0, affinity_differ:float=0.25, segment_exclusive:bool=False, **kwargs) -> Learner:
     """A fastai `Learner` that trains `model` with eq. 8 and AdamW (decay `wd` except on norms, biases, embeddings, group
     tokens, scales), gradients clipped at `grad_clip`, stopping at the first non-finite loss or gradient (`FiniteGuard`)."""
     if not isinstance(model, GroupViT): raise TypeError(f"model must be a GroupViT, got {type(model).__name__}.")
@@ -671,7 +671,7 @@ def groupvit_learner(dls, model:GroupViT, wd:float=0.05, multi_label_weight:floa
     opt_func = lambda groups, lr: OptimWrapper(groups, opt=torch.optim.AdamW, lr=lr, betas=(0.9, 0.999), eps=1e-8)
     learn = Learner(dls, model, loss_func=PairLoss(multi_label_weight, same_prompt_positive, segment_weight,
                                                    False if segment_own_prompts else None, affinity_weight,
-                                                   affinity_differ), opt_func=opt_func,
+                                                   affinity_differ, segment_exclusive), opt_func=opt_func,
                     splitter=lambda m: param_groups(m, wd), metrics=[RetrievalTop1('image→text'),
                                                                      RetrievalTop1('text→image')] if metrics else [],
                     cbs=[PairTraining(), FiniteGuard(grad_clip or None), *(cbs or [])], **kwargs)
@@ -1022,6 +1022,7 @@ class TrainConfig:
     multi_label_weight: float = 1.0
     segment_weight: float = 0.0
     segment_own_prompts: bool = False
+    segment_exclusive: bool = False
     affinity_weight: float = 0.0
     affinity_differ: float = 0.25
     same_prompt_positive: bool = False
@@ -1145,7 +1146,8 @@ def previous_run(folder) -> list:
 RUN_SETTINGS = ('data', 'valid', 'n_train', 'n_valid', 'epoch_length', 'preset', 'arch', 'synthetic', 'image_size',
                 'batch', 'epochs', 'warmup_epochs', 'lr', 'warmup_lr', 'min_lr', 'wd', 'grad_clip', 'drop_path',
                 'num_prompts', 'templates', 'augment', 'crop_scale', 'erase', 'context_length', 'multi_label_weight',
-                'segment_weight', 'segment_own_prompts', 'affinity_weight', 'affinity_differ', 'same_prompt_positive', 'init',
+                'segment_weight', 'segment_own_prompts', 'segment_exclusive', 'affinity_weight', 'affinity_differ',
+                'same_prompt_positive', 'init',
                 'freeze', 'seed')
 
 def _where(spec):
@@ -1357,7 +1359,7 @@ def _build(args:TrainConfig, stop, rank:int, world:int, device, out:Path):
                              args.compile, metrics=valid is not None,
                              cbs=_run_callbacks(args, out, state, meta, stop, rank), segment_weight=args.segment_weight,
                              segment_own_prompts=args.segment_own_prompts, affinity_weight=args.affinity_weight,
-                             affinity_differ=args.affinity_differ, path=out)
+                             affinity_differ=args.affinity_differ, segment_exclusive=args.segment_exclusive, path=out)
     if world > 1:  # gradient caching's replay is a re-entrant backward: DDP needs a static graph
         handlers = [DistributedDataParallelKwargs(static_graph=True)] if args.chunk else []
         learn.add_cb(ShardedTrainer(sync_bn=device.type == 'cuda', cpu=device.type == 'cpu', kwargs_handlers=handlers))
