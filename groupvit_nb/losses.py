@@ -295,13 +295,13 @@ def affinity_loss(assign_soft:torch.Tensor, images:torch.Tensor, same:float=0.1,
     with torch.autocast(images.device.type, enabled=False):
         colour = F.adaptive_avg_pool2d(images.float(), (h, w)) * images.new_tensor(std).float().view(1, 3, 1, 1)
         a = assign_soft.float().reshape(B, M, h, w)
-        pos = neg = assign_soft.new_zeros((), dtype=torch.float32); n_pos = n_neg = 0
+        pos = neg = n_pos = n_neg = 0.
         for (c1, c2), (a1, a2) in zip(_neighbour_pairs(colour), _neighbour_pairs(a)):
             d, p = (c1 - c2).norm(dim=1), (a1 * a2).sum(1).clamp(1e-6, 1 - 1e-6)   # [B, ·, ·] each
-            s, t = d < same, d > differ
-            pos, n_pos = pos - p.log()[s].sum(), n_pos + int(s.sum())
-            neg, n_neg = neg - (1 - p).log()[t].sum(), n_neg + int(t.sum())
-        return pos / max(n_pos, 1) + neg / max(n_neg, 1)
+            s, t = (d < same).float(), (d > differ).float()                         # masks, no host sync on a GPU
+            pos, n_pos = pos - (p.log() * s).sum(), n_pos + s.sum()
+            neg, n_neg = neg - ((1 - p).log() * t).sum(), n_neg + t.sum()
+        return pos / n_pos.clamp(min=1) + neg / n_neg.clamp(min=1)
 
 # %% ../nbs/04_losses.ipynb #9ea144c9
 class GroupViTLoss(nn.Module):
