@@ -122,8 +122,10 @@ def test_bad_inputs(weights, tmp_path):
     write_fake(tmp_path / 'ok', 'voc', [GT_A])
     r = run('groupvit_eval', '--dataset', 'voc', '--root', tmp_path / 'ok')
     assert r.returncode == 2 and '--weights is required' in r.stderr
-    r = run('groupvit_eval', '--dataset', 'ade20k', '--root', tmp_path / 'ok', '--weights', weights)
+    r = run('groupvit_eval', '--dataset', 'mapillary', '--root', tmp_path / 'ok', '--weights', weights)
     assert r.returncode == 2 and 'invalid choice' in r.stderr
+    r = run('groupvit_eval', '--dataset', 'ade20k', '--root', tmp_path / 'ok', '--weights', weights)   # a VOC root
+    assert r.returncode == 2 and 'the ade20k root?' in r.stderr
     (tmp_path / 'ok' / 'SegmentationClass' / 'img_0.png').unlink()
     r = run('groupvit_eval', '--dataset', 'voc', '--root', tmp_path / 'ok', '--weights', weights)
     assert r.returncode == 2 and 'missing' in r.stderr

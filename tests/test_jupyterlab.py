@@ -48,6 +48,11 @@ def _folders(tmp:Path) -> dict:
                 workspaces=tmp / 'workspaces')
 
 
+def saved(path:Path) -> bool:
+    "Has JupyterLab written the run notebook? (Its save rewrites the file in place, so a read can find it empty.)"
+    try: nb = json.loads(path.read_text())
+    except json.JSONDecodeError: return False
+    return any(c.get('execution_count') for c in nb['cells'] if c['cell_type'] == 'code')
 
 def test_run_all_cells_in_jupyterlab(tmp_path):
     f = _folders(tmp_path)
@@ -89,13 +94,12 @@ def test_run_all_cells_in_jupyterlab(tmp_path):
             page.locator('.lm-MenuBar-itemLabel', has_text='File').first.click()       # save, then read the outputs
             page.locator('.lm-Menu-itemLabel', has_text='Save Notebook').first.click()
             path, end = f['work'] / NOTEBOOK, time.monotonic() + 60
-            while time.monotonic() < end and not any(c.get('execution_count') for c in json.loads(path.read_text())['cells']
-                                                     if c['cell_type'] == 'code'):
-                time.sleep(1)
+            while time.monotonic() < end and not saved(path): time.sleep(1)
             browser.close()
         assert not tracebacks, f'cells show errors: {[t[-800:] for t in tracebacks]}'
         assert n_code > 10, f'the notebook did not load: {n_code} code cells'
         assert prompts and all(t.strip('[]: \n').isdigit() for t in prompts), f'cells still waiting or not run: {prompts}'
+        assert saved(f['work'] / NOTEBOOK), 'JupyterLab did not save the run notebook'
         nb = json.loads((f['work'] / NOTEBOOK).read_text())
         code = [c for c in nb['cells'] if c['cell_type'] == 'code']
         assert len(code) == n_code
