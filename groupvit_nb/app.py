@@ -16,7 +16,8 @@ import torch.nn.functional as F
 from PIL import Image
 from .core import GroupViT
 from .cli import app_parser, OneLineParser, at_least, launch  # the options, importable without torch (defined below, exported to cli)
-from .segment import (segment, check_class_names, load_image, show_segmentation, show_groups,
+from .text import check_class_names
+from .segment import (segment, load_image, show_segmentation, show_groups,
                                  zero_shot_settings, _fail)
 from .text import class_embeddings
 
@@ -52,10 +53,12 @@ def _load(src:str) -> GroupViT:
     from groupvit_nb.demo import demo_dir
     return GroupViT.from_pretrained(src or demo_dir()).eval()
 
+# %% ../nbs/12_app.ipynb #ad271fc9
 def load_model(weights:str|None=None) -> GroupViT:
     "The model of `weights` (a folder, .pth or hub id; empty: the shipped demo model), in eval mode on the CPU; kept once loaded."
     return _load(str(weights).strip() if weights else '')
 
+# %% ../nbs/12_app.ipynb #9cfc23b9
 def inference_settings(model:GroupViT) -> dict:
     "`segment` settings for the page: official (448, slide) for models trained at 224+ pixels, else their own size, whole."
     size = model.cfg.img_size
@@ -70,6 +73,7 @@ def _figure_image(fig) -> Image.Image:
     plt.close(fig)
     return img
 
+# %% ../nbs/12_app.ipynb #842f640d
 def class_areas(labels:np.ndarray, names:list[str]) -> list[list]:
     "Rows `[class, pixels, percent]` for background and every class, in label order."
     counts = np.bincount(np.asarray(labels).ravel(), minlength=len(names) + 1)
@@ -86,9 +90,9 @@ def predict(model:GroupViT, image, classes:str, bg_thresh:float|None=None, refin
     img = load_image(image)
     parsed = parse_classes(classes)
     names = [c[0] for c in parsed]
-    bg, templates = zero_shot_settings(model, bg_thresh)
+    bg, templates, bg_mode = zero_shot_settings(model, bg_thresh)
     text = synonym_embeddings(model, parsed, templates)
-    labels = segment(model, img, names, bg_thresh=bg, templates=templates, text_emb=text, refine=refine,
+    labels = segment(model, img, names, bg_thresh=bg, templates=templates, text_emb=text, refine=refine, bg_mode=bg_mode,
                      **inference_settings(model))[0].numpy()
     res = dict(labels=labels, names=names, areas=class_areas(labels, names), bg_thresh=bg)
     if pictures:
@@ -126,6 +130,7 @@ def _request(weights, image, classes, bg_thresh, out_dir, refine=False):
     legend = ', '.join(f'{i}: {n}' for i, n in enumerate(['background', *r['names']]))
     return r['overlay'], r['groups'], r['areas'], str(path), f"background threshold {r['bg_thresh']:g}; labels {legend}"
 
+# %% ../nbs/12_app.ipynb #e2c34d3f
 def build_app(weights:str|None=None, out_dir=None):
     "The Gradio Blocks page; `weights` fills the weights box (empty: the shipped demo model)."
     import gradio as gr

@@ -171,6 +171,8 @@ def train_parser() -> argparse.ArgumentParser:
     a('--multi-label-weight', type=float, default=1.0, help='weight of eq. 7 in eq. 8')
     a('--segment-weight', type=float, default=0.0, help='weight of the segment-level variant of eq. 7 (0: the paper)')
     a('--segment-exclusive', action='store_true', help="each prompt's best segment must pick it out among the image's other prompts too")
+    a('--segment-match', action='store_true', help="with --segment-exclusive: pair prompts and segments one-to-one first")
+    a('--segment-noun-weight', type=float, default=0.0, help="weight of the term that names every segment from its own caption's prompts (0: the paper)")
     a('--affinity-weight', type=float, default=0.0, help='weight of the pairwise colour-affinity term of the first grouping (0: the paper)')
     a('--affinity-differ', type=float, default=0.25, help='RGB distance above which neighbouring patches are kept apart by that term; inf: never')
     a('--segment-own-prompts', action='store_true', help="in the segment-level term only an image's own prompts are "
@@ -251,6 +253,7 @@ def device_name(s:str) -> str:
         raise argparse.ArgumentTypeError(f"{s!r} is not a device; use auto, cpu, cuda, cuda:N or mps")
     return s
 
+# %% ../nbs/07_segment.ipynb #396c1a86
 def segment_parser():
     p = OneLineParser(prog='groupvit_segment', description='Zero-shot segmentation with GroupViT: '
                                 'writes <name>_overlay.png and <name>_labels.png per image (label 0 = background, '
@@ -294,9 +297,9 @@ def eval_parser():
     p.add_argument('--stride', type=int, help='sliding-window stride in pixels (default: 224)')
     p.add_argument('--bg-thresh', type=float, help="background threshold in [0, 1] (default: the model's, else 0.95 on voc "
                                                    "and coco_object, 0.35 on context)")
-    p.add_argument('--bg-mode', choices=('threshold', 'logit', 'probability'), default='threshold',
+    p.add_argument('--bg-mode', choices=('threshold', 'logit', 'probability'), default=None,
                    help="how background is decided: threshold (official), logit (a constant cosine, TCL style) or "
-                        "probability (a constant score); see the segment docs (default: threshold)")
+                        "probability (a constant score); see the segment docs (default: the model's own, else threshold)")
     p.add_argument('--refine', choices=('none', 'pamr'), default='none',
                    help="refine the label map with the image's colours: none (official) or pamr (default: none)")
     p.add_argument('--templates', help="prompt templates: full, subset, simple or identity (default: the model's, else "
@@ -331,6 +334,7 @@ def app_parser():
     p.add_argument('--share', action='store_true', help="also make a public link through Gradio's servers (default: off)")
     return p
 
+# %% ../nbs/12_app.ipynb #9c5edac6
 def app_main(argv=None):
     "Console script `groupvit_app`."
     launch('groupvit_app', 'app', 'app_parser', argv)

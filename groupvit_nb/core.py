@@ -22,7 +22,7 @@ from .grouping import Mlp, MixerMlp, GroupingBlock, merge_heads
 # %% auto #0
 __all__ = ['GroupViTConfig', 'DropPath', 'SelfAttention', 'AttnBlock', 'GroupingLayer', 'VisionEncoder', 'QuickGELU',
            'CausalSelfAttention', 'TextMlp', 'ResidualAttentionBlock', 'Transformer', 'TextEncoder', 'ProjectMLP',
-           'GroupViT', 'unwrap', 'evaluating', 'groupvit_s16', 'groupvit_tiny']
+           'GroupViT', 'segment_areas', 'unwrap', 'evaluating', 'groupvit_s16', 'groupvit_tiny']
 
 # %% ../nbs/02_core.ipynb #25231aca
 @dataclass
@@ -49,6 +49,7 @@ class GroupViTConfig:
     center_assign: bool = False
     assign_cosine_scale: float = 0.0
     assign_iters: int = 1
+    group_residual: bool = True
     layer_norm_eps: float = 1e-5
     # text encoder
     context_length: int = 77
@@ -169,7 +170,8 @@ class VisionEncoder(nn.Module):
             downsample = None if last else GroupingBlock(
                 C, C, cfg.num_heads, cfg.num_group_tokens[i], cfg.num_output_groups[i], hard=cfg.hard_assignment,
                 gumbel=cfg.gumbel, tau=cfg.gumbel_tau, assign_eps=cfg.assign_eps, eps=eps, center=cfg.center_assign,
-                cosine_scale=cfg.assign_cosine_scale, assign_iters=cfg.assign_iters)
+                cosine_scale=cfg.assign_cosine_scale, assign_iters=cfg.assign_iters,
+                group_residual=cfg.group_residual)
             projector = None
             if i > 0 and cfg.num_group_tokens[i] > 0:
                 projector = nn.Sequential(nn.LayerNorm(C, eps=eps), MixerMlp(cfg.num_group_tokens[i-1], C // 2, cfg.num_group_tokens[i]))
@@ -363,13 +365,21 @@ def encode_segments(self:GroupViT, images:torch.Tensor) -> dict:
     return dict(segment_emb=self.img_projector(x), image_emb=self.img_projector(x.mean(1)), assignments=assignments, grid=hw)
 
 
+# %% ../nbs/02_core.ipynb #sa02c0de
+def segment_areas(assignments:list) -> torch.Tensor:
+    "Share of the patches `[B, S]` that each final segment holds: the stages' hard assignments chained, patches → segments."
+    a = assignments[0]['hard']                                          # [B, M1, N]
+    for stage in assignments[1:]: a = stage['hard'] @ a                 # [B, M2, M1] @ [B, M1, N]
+    return a.sum(-1) / a.shape[-1]
+
 # %% ../nbs/02_core.ipynb #c41a3267
 @patch
 def forward(self:GroupViT, images:torch.Tensor, tokens:torch.Tensor, segments:bool=False) -> dict:
     "Training forward: `tokens` `[B, L]` (captions) or `[B, 1+K, L]` (caption + K prompts) → embeddings for eq. 6–8."
     seg = self.encode_segments(images) if segments else None  # + the projected final segments `[B, S, D]`
     image_emb = seg['image_emb'] if segments else self.encode_image(images)
-    out = dict(segment_emb=seg['segment_emb'], assign_soft=seg['assignments'][0]['soft']) if segments else {}
+    out = dict(segment_emb=seg['segment_emb'], assign_soft=seg['assignments'][0]['soft'],
+               segment_area=segment_areas(seg['assignments']).detach()) if segments else {}
     text = self.encode_text(tokens)
     if text.ndim == 2: return dict(image_emb=image_emb, text_emb=text, prompt_emb=None, **out)
     return dict(image_emb=image_emb, text_emb=text[:, 0], prompt_emb=text[:, 1:] if text.shape[1] > 1 else None, **out)

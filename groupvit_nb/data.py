@@ -31,6 +31,7 @@ class BadSample(Exception):
         super().__init__(f'{name}: {reason}')
         self.name, self.reason = str(name), reason
 
+# %% ../nbs/05_data.ipynb #71ace471
 @dataclass(frozen=True)
 class Skipped:
     "Record of a skipped sample, passed from the workers to the main process inside the batch."
@@ -38,6 +39,7 @@ class Skipped:
     reason: str
     index: int = -1
 
+# %% ../nbs/05_data.ipynb #37c9574d
 class BadDataWarning(UserWarning):
     "Warned at the end of an epoch in which samples were skipped."
 
@@ -51,6 +53,7 @@ def _white_matte(img):
     out.paste(img, mask=img.getchannel('A'))
     return out
 
+# %% ../nbs/05_data.ipynb #bbaceb18
 def to_rgb(img:Image.Image)->Image.Image:
     "Convert any PIL mode (L, 1, P, CMYK, RGBA, LA, 16-bit, 32-bit, float) to 8-bit RGB."
     m = img.mode
@@ -93,6 +96,7 @@ def load_image(src, name=None, max_pixels:int=MAX_PIXELS, draft:int=1024)->Image
     try: return to_rgb(img)
     except Exception as e: raise BadSample(name, f'cannot convert {img.mode} image to RGB ({e})') from None
 
+# %% ../nbs/05_data.ipynb #3b43eaa3
 def check_caption(caption, name)->str:
     "The caption as a stripped `str`, or `BadSample` if it is missing, not text, or empty."
     if isinstance(caption, bytes):
@@ -156,6 +160,7 @@ def _read_table(path:Path, sep=None):
         raise ValueError(f"{path}: not a readable {kind} table ({' '.join(str(e).split())}).") from None
     except pd.errors.EmptyDataError: raise ValueError(f"{path} is empty; a {kind} table needs a header row.") from None
 
+# %% ../nbs/05_data.ipynb #d9715ffc
 class TableSource(Dataset):
     "Image–caption pairs from a CSV/TSV/parquet `table`: an image-path column and a caption column."
     def __init__(self, table, image_col='image', caption_col='caption', root=None, sep=None, max_pixels=MAX_PIXELS):
@@ -183,10 +188,12 @@ def _ngon(n, start=math.pi / 2, r=1.0):
     a = start + np.arange(n) * 2 * math.pi / n
     return np.stack([r * np.cos(a), -r * np.sin(a)], 1)
 
+# %% ../nbs/05_data.ipynb #47b75e26
 def _star(n=5, inner=0.45):
     outer, inn = _ngon(n), _ngon(n, math.pi / 2 + math.pi / n, inner)
     return np.stack([outer, inn], 1).reshape(-1, 2)
 
+# %% ../nbs/05_data.ipynb #13147036
 def _heart():
     t = np.linspace(0, 2 * math.pi, 48, endpoint=False)
     x, y = 16 * np.sin(t) ** 3, 13 * np.cos(t) - 5 * np.cos(2 * t) - 2 * np.cos(3 * t) - np.cos(4 * t)
@@ -240,6 +247,7 @@ def _texture(kind, h, w, x0, y0, period, angle):
     if kind == 'checkered': return ((xx // (period / 2)) + (yy // (period / 2))) % 2 == 1
     raise ValueError(f'Unknown texture {kind!r}; use one of {TEXTURES}.')
 
+# %% ../nbs/05_data.ipynb #3755e711
 def _background(rng, h, w):
     base = rng.uniform(70, 190) + rng.uniform(-28, 28, 3)
     kind = rng.integers(4)
@@ -271,6 +279,7 @@ def _uniform_background(rng, h, w):
     img = rng.uniform(0, 255, 3) + rng.normal(0, 3, (h, w, 1))
     return np.clip(img, 0, 255).astype(np.uint8)
 
+# %% ../nbs/05_data.ipynb #49a5158e
 def _contrasting_colour(rng, img, min_diff=60., tries=20):
     "An RGB colour drawn uniformly from the cube whose mean channel difference from the image's mean colour is at least `min_diff`."
     bg = img.reshape(-1, 3).mean(0)
@@ -279,23 +288,26 @@ def _contrasting_colour(rng, img, min_diff=60., tries=20):
         if np.abs(rgb - bg).mean() >= min_diff: break
     return rgb
 
+# %% ../nbs/05_data.ipynb #cb1d0c9a
 def _colour_name(rgb):
     "The name of the palette colour nearest to `rgb`."
     names = list(COLOURS)
     return names[int(np.argmin([((np.array(COLOURS[n]) - rgb) ** 2).sum() for n in names]))]
 
+# %% ../nbs/05_data.ipynb #f0446982
 def _stretch(shape, u):
     "The polygons of `shape` stretched by e^u along x and e^-u along y (area kept), before rotation."
     s = np.array([math.exp(u), math.exp(-u)])
     return [(p * s, fill) for p, fill in shape]
 
-
 # %% ../nbs/05_data.ipynb #ecb5f813
 def _article(word): return 'an' if word[0] in 'aeiou' else 'a'
 
+# %% ../nbs/05_data.ipynb #e125d9c7
 def _join(phrases):
     return phrases[0] if len(phrases) == 1 else ', '.join(phrases[:-1]) + ' and ' + phrases[-1]
 
+# %% ../nbs/05_data.ipynb #f6e00e0d
 class SyntheticShapes(Dataset):
     "Procedurally drawn captioned shapes with ground-truth class masks; deterministic in `(seed, split, index)`."
     class_names = DEFAULT_KINDS  # evaluation classes: mask value c ↔ class_names[c-1]; 0 is background
@@ -358,6 +370,7 @@ def _draw_object(rng, shape, cx, cy, r, angle, h, w):
     for p, fill in polys: d.polygon([tuple(q) for q in (p - [x0, y0])], fill=fill)
     return np.asarray(canvas, bool), x0, y0
 
+# %% ../nbs/05_data.ipynb #c9584809
 def _place(rng, shape, r, angle, h, w, mask, tries=12, max_overlap=.15):
     "A few random centres; the first whose object overlaps earlier ones by at most `max_overlap` of its area, else the least overlapping."
     best = None
@@ -369,6 +382,7 @@ def _place(rng, shape, r, angle, h, w, mask, tries=12, max_overlap=.15):
         if overlap <= max_overlap: break
     return best[1:]
 
+# %% ../nbs/05_data.ipynb #0e1801fa
 def _dilate(m, d):
     "Binary dilation of the boolean image `m` by a (2d+1)² square."
     if d == 0: return m
@@ -378,6 +392,7 @@ def _dilate(m, d):
         for dx in range(2 * d + 1): out |= p[dy:dy + m.shape[0], dx:dx + m.shape[1]]
     return out
 
+# %% ../nbs/05_data.ipynb #dbd2b4cb
 def _place_apart(rng, shape, r, angle, h, w, mask, gap, tries=20, shrink=(1., .85, .7)):
     "A random centre whose object keeps at least `gap` background pixels from every earlier object (shrinking it if it must) → (mask, x0, y0, r), or None."
     taken = _dilate(mask > 0, gap)
@@ -388,6 +403,7 @@ def _place_apart(rng, shape, r, angle, h, w, mask, gap, tries=20, shrink=(1., .8
             if obj.any() and not taken[y0:y0 + obj.shape[0], x0:x0 + obj.shape[1]][obj].any(): return obj, x0, y0, r * f
     return None
 
+# %% ../nbs/05_data.ipynb #85903938
 @patch
 def sample(self:SyntheticShapes, i:int)->dict:
     "Image (uint8 HxWx3), class mask (int64 HxW), caption and the objects of sample `i`."
@@ -398,6 +414,7 @@ def sample(self:SyntheticShapes, i:int)->dict:
         return dict(s, mask=s['mask'].astype(np.int64))
     return self._draw(i)
 
+# %% ../nbs/05_data.ipynb #b796d080
 @patch
 def _draw(self:SyntheticShapes, i:int)->dict:
     rng = np.random.default_rng([self.seed, _SPLITS[self.split], i])
@@ -445,12 +462,14 @@ def _draw(self:SyntheticShapes, i:int)->dict:
     caption = self.templates[rng.integers(len(self.templates))].format(objects=_join(phrases))
     return dict(image=img, mask=mask, caption=caption, objects=objects)
 
+# %% ../nbs/05_data.ipynb #d04fd255
 @patch
 def get(self:SyntheticShapes, i:int):
     "`(PIL image, caption)` of sample `i` (the mask stays out of training)."
     s = self.sample(i)
     return Image.fromarray(s['image']), s['caption']
 
+# %% ../nbs/05_data.ipynb #7d2f18cd
 @patch
 def __getitem__(self:SyntheticShapes, i:int): return self.get(i)
 
@@ -463,6 +482,7 @@ def _draw_range(args):
         out.append(dict(s, mask=s['mask'].astype(np.uint8)))  # class ids < 256: a quarter of the memory
     return out
 
+# %% ../nbs/05_data.ipynb #2dabe6d4
 @patch
 def render(self:SyntheticShapes, workers:int|None=None, progress:bool=True):
     "Draw every sample once, in `workers` processes, and keep them in memory (≈ 4·H·W bytes each); returns `self`."
@@ -499,12 +519,14 @@ def train_transform(size=224, scale=(0.08, 1.0), policy='randaugment', color_jit
     if erase: tfms.append(T.RandomErasing(erase, value=0))  # 0 after normalisation = the mean colour
     return T.Compose(tfms)
 
+# %% ../nbs/05_data.ipynb #d1874d79
 def eval_transform(size=224, crop_pct=0.875, mean=IMAGENET_MEAN, std=IMAGENET_STD):
     "Resize the short side to `size/crop_pct`, centre-crop `size`, normalise."
     return T.Compose([T.Resize(int(round(size / crop_pct)) if crop_pct < 1 else size,
                                interpolation=T.InterpolationMode.BICUBIC, antialias=True),
                       T.CenterCrop(size), T.ToImage(), T.ToDtype(torch.float32, scale=True), T.Normalize(mean, std)])
 
+# %% ../nbs/05_data.ipynb #72a489c7
 def denormalize(x, mean=IMAGENET_MEAN, std=IMAGENET_STD):
     "Undo the normalisation: [...,3,H,W] → values in [0,1]."
     m, s = torch.tensor(mean, device=x.device)[:, None, None], torch.tensor(std, device=x.device)[:, None, None]
@@ -520,8 +542,10 @@ def expand_urls(urls)->list:
     if not out: raise ValueError('No shards given; pass a path such as "data/{00000..00099}.tar" or a list of paths.')
     return out
 
+# %% ../nbs/05_data.ipynb #602243b9
 def _is_local(url): return not url.startswith('pipe:') and '://' not in url
 
+# %% ../nbs/05_data.ipynb #20a2cc5f
 class _TailReader:
     "File wrapper remembering the last bytes read (a complete tar ends in zero blocks)."
     def __init__(self, f): self.f, self.tail = f, b''
@@ -531,6 +555,7 @@ class _TailReader:
         return b
     def ended_with_zeros(self): return len(self.tail) >= 512 and not any(self.tail[-512:])
 
+# %% ../nbs/05_data.ipynb #0cc60849
 class WebShards:
     "img2dataset-style tar shards: `samples(urls)` yields raw samples or `Skipped`, `decode` makes `(image, caption, name)`."
     def __init__(self, urls, image_exts=('jpg', 'jpeg', 'png', 'webp'), caption_ext='txt', max_pixels=MAX_PIXELS):
@@ -618,6 +643,7 @@ class PairDataset(Dataset):
         except BadSample as e: return Skipped(e.name, e.reason, i)
         except Exception as e: return Skipped(name, f'{type(e).__name__}: {e}', i)
 
+# %% ../nbs/05_data.ipynb #379d7329
 class FillCollate:
     "Stack good items into `(images, tokens, skipped, filled)`; with `fill`, replace bad items by other samples."
     def __init__(self, ds, fill=True, max_tries=16): self.ds, self.fill, self.max_tries = ds, fill, max_tries
@@ -642,6 +668,7 @@ def _dist_info():
         return torch.distributed.get_rank(), torch.distributed.get_world_size()
     return int(os.environ.get('RANK', 0)), int(os.environ.get('WORLD_SIZE', 1))
 
+# %% ../nbs/05_data.ipynb #75f21feb
 def _shuffled(items, n, rng):
     "Shuffle buffer of `n` items (records of skipped samples pass straight through)."
     buf = []
@@ -652,6 +679,7 @@ def _shuffled(items, n, rng):
             j = rng.randrange(n); yield buf[j]; buf[j] = o
     rng.shuffle(buf); yield from buf
 
+# %% ../nbs/05_data.ipynb #90444b15
 def _none_usable(urls, skipped) -> RuntimeError:
     "One sentence for shards of which no sample could be used: how many were skipped, why, and an example."
     from collections import Counter
@@ -663,6 +691,7 @@ def _none_usable(urls, skipped) -> RuntimeError:
     shards = ', '.join(urls[:2]) + (f' and {len(urls) - 2} more' if len(urls) > 2 else '')
     return RuntimeError(f"no usable sample in {len(urls)} shard(s) ({shards}): {len(skipped)} skipped ({reasons}){eg}.{hint}")
 
+# %% ../nbs/05_data.ipynb #923e2611
 class ShardBatches(IterableDataset):
     "Batches `(images, tokens, skipped)` from `WebShards`, split by node and worker, with an optional fixed epoch length."
     def __init__(self, shards:WebShards, transform, tokenizer, batch_size, shuffle=1000, epoch_length=None, seed=0,
@@ -717,8 +746,10 @@ def seed_worker(worker_id):
     s = torch.initial_seed() % 2**32
     random.seed(s); np.random.seed(s)
 
+# %% ../nbs/05_data.ipynb #24844b15
 def _identity(x): return x
 
+# %% ../nbs/05_data.ipynb #acf22ac4
 class PairLoader(DataLoader):
     "`DataLoader` of `(images[B,3,H,W], tokens[B,1+K,77])` that counts and reports skipped samples each epoch."
     def __init__(self, dataset, batch_size=64, shuffle=False, drop_last=False, fill=False, num_workers=0,
@@ -760,6 +791,7 @@ def _default_tokenizer(num_prompts=3):
         raise ImportError('The default tokenizer needs groupvit_nb.text; pass tokenizer=<callable caption → LongTensor[1+K,77]>.') from e
     return MultiLabelTokenizer(num_prompts=num_prompts)
 
+# %% ../nbs/05_data.ipynb #ccfcdb21
 def as_source(src, image_col='image', caption_col='caption', max_pixels=MAX_PIXELS):
     "A source object from a path, shard spec or source: tables → `TableSource`, `.tar`/`pipe:` → `WebShards`."
     if isinstance(src, (Dataset, WebShards)): return src
@@ -772,6 +804,7 @@ def as_source(src, image_col='image', caption_col='caption', max_pixels=MAX_PIXE
     raise ValueError(f'Cannot make a source from {src!r}: pass a .csv/.tsv/.parquet table, a .tar shard spec or '
                      'pipe: URL, or a TableSource / SyntheticShapes / WebShards.')
 
+# %% ../nbs/05_data.ipynb #40d15d94
 def _loader(src, train, *, transform, tokenizer, batch_size, num_workers, pin_memory, persistent_workers, seed,
             epoch_length, shuffle_buffer, prefetch_factor, rank, world_size):
     what = 'train' if train else 'valid'
@@ -790,6 +823,7 @@ def _loader(src, train, *, transform, tokenizer, batch_size, num_workers, pin_me
     return PairLoader(PairDataset(src, transform, tokenizer), shuffle=train, drop_last=train, fill=train,
                       num_workers=num_workers, **common)
 
+# %% ../nbs/05_data.ipynb #7b599f92
 def pair_dataloaders(train, valid=None, *, size=224, batch_size=64, num_workers=None, tokenizer=None,
                      train_tfm=None, valid_tfm=None, policy='randaugment', seed=0, pin_memory=None,
                      persistent_workers=True, epoch_length=None, valid_length=None, shuffle_buffer=1000,
@@ -828,6 +862,7 @@ def _nouns_of(tokenizer, caption):
         return extract_nouns(caption)
     except Exception: return []
 
+# %% ../nbs/05_data.ipynb #1e249f89
 def _first_pairs(src, n):
     out = []
     if isinstance(src, WebShards):
@@ -842,6 +877,7 @@ def _first_pairs(src, n):
         if len(out) == n: break
     return out
 
+# %% ../nbs/05_data.ipynb #a8eed084
 @patch
 def show_batch(self:PairLoader, n=8, ncols=4, figsize=None, width=28):
     "Show `n` samples through this loader's transform, titled with caption and prompt nouns."

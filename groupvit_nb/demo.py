@@ -23,9 +23,9 @@ from .eval import SegmentationMetric
 from .text import class_embeddings
 
 # %% auto #0
-__all__ = ['demo_dir', 'demo_settings', 'demo_shapes', 'background_baseline', 'shapes_miou', 'tune_bg_thresh', 'oracle_labels',
-           'grouping_oracle_miou', 'draw_plain', 'PlainShapes', 'shape_probe', 'plot_segmentation', 'plot_groups',
-           'train_demo_model', 'run_demo', 'main']
+__all__ = ['BG_GRIDS', 'demo_dir', 'demo_settings', 'demo_shapes', 'background_baseline', 'shapes_miou', 'tune_bg_thresh',
+           'tune_background', 'oracle_labels', 'grouping_oracle_miou', 'draw_plain', 'PlainShapes', 'shape_probe',
+           'plot_segmentation', 'plot_groups', 'train_demo_model', 'run_demo', 'main']
 
 # %% ../nbs/10_demo.ipynb #1022099b
 def demo_dir() -> Path:
@@ -37,11 +37,13 @@ def demo_dir() -> Path:
                                 "groupvit_demo --train to train one.")
     return d
 
+# %% ../nbs/10_demo.ipynb #1e110fc1
 def demo_settings(folder=None) -> dict:
     "The training configuration (`train.yaml`) of the demo model in `folder` (default: the shipped one)."
     import yaml
     return yaml.safe_load((Path(folder or demo_dir())/'train.yaml').read_text())
 
+# %% ../nbs/10_demo.ipynb #ea2f4fc3
 def demo_shapes(n:int=200, split:str='test', seed:int=0, settings:dict|None=None) -> SyntheticShapes:
     "`n` synthetic images of the demo's world (its kinds, colours, sizes, templates); `split` 'test' is never trained on."
     s = settings or demo_settings()
@@ -55,15 +57,17 @@ def _batches(ds, batch_size):
         yield (torch.stack([normalize_image(Image.fromarray(s['image'])) for s in smp]),
                torch.stack([torch.from_numpy(s['mask']) for s in smp]))
 
+# %% ../nbs/10_demo.ipynb #0e0dbf53
 def background_baseline(ds) -> dict:
     "mIoU and per-class IoU of predicting background everywhere on `ds`."
     metric = SegmentationMetric(['background', *ds.class_names])
     for _, y in _batches(ds, 100): metric.update(torch.zeros_like(y), y)
     return metric.compute()
 
+# %% ../nbs/10_demo.ipynb #0682ee8f
 @torch.no_grad()
 def shapes_miou(model:GroupViT, ds, bg_thresh:float|list=0.5, templates='simple', batch_size:int=100,
-                progress:bool=False) -> dict|list:
+                progress:bool=False, bg_mode:str='threshold') -> dict|list:
     "Zero-shot mIoU of `model` on `ds` from its class names alone (one result per threshold if `bg_thresh` is a list)."
     from tqdm.auto import tqdm
     names = list(ds.class_names)
@@ -75,15 +79,25 @@ def shapes_miou(model:GroupViT, ds, bg_thresh:float|list=0.5, templates='simple'
         text = class_embeddings(model, names, templates=templates, cache=False).to(param.device, param.dtype)
         for x, y in _batches(ds, batch_size):  # = segment(..., mode='whole') on each image, as one batch
             x = x.to(param.device, param.dtype)
-            for t, m in zip(threshs, metrics): m.update(window_scores(model, x, text, bg_thresh=t).argmax(1).cpu(), y)
+            for t, m in zip(threshs, metrics): m.update(window_scores(model, x, text, bg_thresh=t, bg_mode=bg_mode).argmax(1).cpu(), y)
             bar.update(len(x))
     res = [dict(m.compute(), bg_thresh=t) for t, m in zip(threshs, metrics)]
     return res if isinstance(bg_thresh, (list, tuple)) else res[0]
 
+# %% ../nbs/10_demo.ipynb #24e31968
 def tune_bg_thresh(model:GroupViT, valid_ds, grid=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95), **kwargs) -> float:
     "The background threshold with the best mIoU on the validation set `valid_ds`."
     res = shapes_miou(model, valid_ds, list(grid), **kwargs)
     return max(res, key=lambda r: r['miou'])['bg_thresh']
+
+BG_GRIDS = dict(threshold=(0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95),  # a probability
+                logit=(0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5))                          # a cosine
+
+def tune_background(model:GroupViT, valid_ds, grids:dict=BG_GRIDS, **kwargs) -> dict:
+    "The background rule (`bg_mode`) and threshold with the best mIoU on `valid_ds`, each rule over its grid in `grids`."
+    res = [dict(r, bg_mode=m) for m, g in grids.items() for r in shapes_miou(model, valid_ds, list(g), bg_mode=m, **kwargs)]
+    best = max(res, key=lambda r: r['miou'])
+    return dict(bg_mode=best['bg_mode'], bg_thresh=best['bg_thresh'], valid_miou=best['miou'])
 
 # %% ../nbs/10_demo.ipynb #go02c0de
 def oracle_labels(groups:torch.Tensor, truth:torch.Tensor) -> torch.Tensor:
@@ -93,6 +107,7 @@ def oracle_labels(groups:torch.Tensor, truth:torch.Tensor) -> torch.Tensor:
                                                                  torch.ones(groups.numel(), dtype=torch.long))
     return counts.view(n_g, n_c).argmax(1)[groups.long()]
 
+# %% ../nbs/10_demo.ipynb #e0fd19ef
 @torch.no_grad()
 def grouping_oracle_miou(model:GroupViT, ds, batch_size:int=100) -> dict:
     "mIoU of `model`'s own groups on `ds` when each group is named by its majority ground-truth class: the grouping alone."
@@ -197,13 +212,15 @@ def shape_probe(model:GroupViT, settings:dict|None=None, n:int=300, seed:int=0, 
 def _show_labels(ax, img, lab, title):
     ax.imshow(overlay(img, lab, alpha=0.75), interpolation='nearest'); ax.set_title(title, fontsize=8); ax.set_axis_off()
 
-def plot_segmentation(model:GroupViT, ds, idx=range(6), bg_thresh:float=0.5, templates='simple', path=None, dpi=110):
+# %% ../nbs/10_demo.ipynb #527fe99d
+def plot_segmentation(model:GroupViT, ds, idx=range(6), bg_thresh:float=0.5, templates='simple', path=None, dpi=110,
+                      bg_mode:str='threshold'):
     "Rows of image | ground truth | zero-shot prediction for the samples `idx` of `ds`, with a legend; saved to `path`."
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
     names = list(ds.class_names); idx = list(idx)
     x, y = next(_batches(_Subset(ds, idx), len(idx)))
-    pred = segment(model, x, names, mode='whole', short_side=None, bg_thresh=bg_thresh, templates=templates)
+    pred = segment(model, x, names, mode='whole', short_side=None, bg_thresh=bg_thresh, templates=templates, bg_mode=bg_mode)
     cols = len(idx)
     fig, axs = plt.subplots(3, cols, figsize=(1.7 * cols + 1.6, 5.4), squeeze=False)
     for j, i in enumerate(idx):
@@ -219,11 +236,13 @@ def plot_segmentation(model:GroupViT, ds, idx=range(6), bg_thresh:float=0.5, tem
     if path: fig.savefig(path, dpi=dpi, bbox_inches='tight'); plt.close(fig)
     return fig
 
+# %% ../nbs/10_demo.ipynb #eb354ec9
 class _Subset:
     def __init__(self, ds, idx): self.ds, self.idx = ds, list(idx)
     def __len__(self): return len(self.idx)
     def sample(self, i): return self.ds.sample(self.idx[i])
 
+# %% ../nbs/10_demo.ipynb #f7666156
 def plot_groups(model:GroupViT, ds, idx=range(4), path=None, dpi=110):
     "Each image with its groups after every grouping stage (a colour per group), for the samples `idx` of `ds`."
     import matplotlib.pyplot as plt
@@ -242,6 +261,7 @@ def plot_groups(model:GroupViT, ds, idx=range(4), path=None, dpi=110):
     if path: fig.savefig(path, dpi=dpi, bbox_inches='tight'); plt.close(fig)
     return fig
 
+# %% ../nbs/10_demo.ipynb #0e9eed2c
 def _read_csv(path):
     if not Path(path).exists(): return []
     with open(path) as f: return list(csv.DictReader(f))
@@ -251,6 +271,7 @@ def _untrained(cfg:GroupViTConfig, seed:int) -> GroupViT:
     torch.manual_seed(seed)
     return GroupViT(GroupViTConfig.from_dict(cfg.to_dict())).eval()
 
+# %% ../nbs/10_demo.ipynb #0ebce660
 def train_demo_model(out, minutes:float|None=None, seed:int=0, progress:bool=True, train_args=()) -> tuple[GroupViT, Path, dict]:
     "Train a demo model from scratch with the shipped `train.yaml` (+ `train_args` flags), stopped after `minutes` → (model, log folder, how far)."
     from groupvit_nb.train import main as train_main
@@ -268,6 +289,7 @@ def train_demo_model(out, minutes:float|None=None, seed:int=0, progress:bool=Tru
     how_far = dict(steps=done, planned_steps=planned, fraction=round(done / planned, 3), minutes=round((time.time() - t0) / 60, 2))
     return GroupViT.from_pretrained(folder/'final.pth'), folder, how_far
 
+# %% ../nbs/10_demo.ipynb #0bb94ddf
 def run_demo(out='groupvit_demo', train:bool=False, minutes:float=10, seed:int=0, n_images:int=200,
              progress:bool=True, train_args=(), n_second:int=100) -> dict:
     "Evaluate the shipped (or a freshly trained) demo model on held-out shapes and on `PlainShapes`; write metrics and figures into `out`."
@@ -277,25 +299,26 @@ def run_demo(out='groupvit_demo', train:bool=False, minutes:float=10, seed:int=0
     templates = settings.get('templates', 'simple')
     if train:
         model, log_dir, how_far = train_demo_model(out, minutes, seed, progress, train_args)
-        valid = demo_shapes(100, 'valid', seed, settings)
-        bg_thresh = tune_bg_thresh(model, valid, templates=templates)
+        tuned = tune_background(model, demo_shapes(100, 'valid', seed, settings), templates=templates)
+        bg_thresh, bg_mode = tuned['bg_thresh'], tuned['bg_mode']
     else:
         model, log_dir, how_far = GroupViT.from_pretrained(demo_dir()), demo_dir(), None
-        bg_thresh = ship['bg_thresh']
+        bg_thresh, bg_mode = ship['bg_thresh'], ship.get('bg_mode', 'threshold')
     model.eval()
     test = demo_shapes(n_images, 'test', seed, settings)
     steps = tqdm(total=4, desc='groupvit_demo', disable=not progress)
-    res = shapes_miou(model, test, bg_thresh, templates=templates); steps.update()
-    untrained = shapes_miou(_untrained(model.cfg, seed), test, bg_thresh, templates=templates)
+    kw = dict(templates=templates, bg_mode=bg_mode)
+    res = shapes_miou(model, test, bg_thresh, **kw); steps.update()
+    untrained = shapes_miou(_untrained(model.cfg, seed), test, bg_thresh, **kw)
     bg = background_baseline(test)
     second = PlainShapes(n_second, test.h, test.class_names, seed)
-    res2, bg2 = shapes_miou(model, second, bg_thresh, templates=templates), background_baseline(second); steps.update()
-    plot_segmentation(model, test, range(6), bg_thresh, templates, out/'segmentation.png')
+    res2, bg2 = shapes_miou(model, second, bg_thresh, **kw), background_baseline(second); steps.update()
+    plot_segmentation(model, test, range(6), bg_thresh, templates, out/'segmentation.png', bg_mode=bg_mode)
     plot_groups(model, test, range(4), out/'groups.png'); steps.update()
     plot_log(log_dir, out/'training.png')  # the training notebook's plot of steps.csv / epochs.csv
-    model.zero_shot = dict(bg_thresh=bg_thresh, templates=templates)  # segment / groupvit_segment use these for this model
+    model.zero_shot = dict(bg_thresh=bg_thresh, templates=templates, bg_mode=bg_mode)  # segment / groupvit_segment use these
     model.save_pretrained(out/'model'); steps.update(); steps.close()
-    metrics = dict(miou=res['miou'], iou=res['iou'], pixel_accuracy=res['acc'], bg_thresh=bg_thresh,
+    metrics = dict(miou=res['miou'], iou=res['iou'], pixel_accuracy=res['acc'], bg_thresh=bg_thresh, bg_mode=bg_mode,
                    all_background=dict(miou=bg['miou'], iou=bg['iou']),
                    untrained=dict(miou=untrained['miou'], iou=untrained['iou']),
                    ratio_to_all_background=res['miou'] / bg['miou'], images=n_images, split='test', seed=seed,
@@ -306,6 +329,7 @@ def run_demo(out='groupvit_demo', train:bool=False, minutes:float=10, seed:int=0
     (out/'metrics.json').write_text(json.dumps(metrics, indent=2))
     return metrics
 
+# %% ../nbs/10_demo.ipynb #0f5545d4
 def _summary(m:dict, out) -> str:
     w = max(len(k) for k in m['iou'])
     lines = [f"zero-shot segmentation of {m['images']} held-out images ({m['model']} model), classes from their names only:"]

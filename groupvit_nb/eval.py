@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 from .core import GroupViT
-from .cli import eval_parser, EVAL_DATASETS, OneLineParser  # options without torch (00_cli)
+from .cli import eval_parser, EVAL_DATASETS, OneLineParser, _fail  # options without torch (00_cli)
 from .segment import segment, load_image, IMAGENET_MEAN, IMAGENET_STD
 
 # %% auto #0
@@ -122,6 +122,7 @@ CLASSIFICATION_PROTOCOL = dict(img_size=224, resize=256, templates='subset',   #
 class DatasetFileError(ValueError):
     "A file of the dataset is unreadable or inconsistent; the message names it."
 
+# %% ../nbs/08_eval.ipynb #4e5e6bf7
 class SegmentationDataset:
     "A split of one of the `SEG_DATASETS` in its standard layout: items are (RGB PIL image, LongTensor[H, W])."
     ignore_index = 255
@@ -211,6 +212,7 @@ class SegmentationMetric:
         return dict(miou=miou, acc=acc, iou={n: iou[i].item() for i, n in enumerate(self.class_names) if keep[i]},
                     pixels=int(cm.sum().item()))
 
+# %% ../nbs/08_eval.ipynb #78dfa431
 def iou_table(result:dict, digits:int=1) -> str:
     "The per-class IoU table (in %) with mIoU and pixel accuracy; classes absent from labels and predictions show n/a."
     w = max(len(n) for n in result['iou'])
@@ -234,6 +236,7 @@ def evaluate_segmentation(predict, dataset:SegmentationDataset, max_images:int|N
         metric.update(pred.reshape(lab.shape), lab)
     return dict(metric.compute(), dataset=dataset.name, images=n)
 
+# %% ../nbs/08_eval.ipynb #4c3b27ea
 def protocol_settings(model, dataset_or_spec, **given) -> dict:
     "The settings of a zero-shot run: each given value (not None), else `model.zero_shot`'s, else the protocol row's."
     spec = getattr(dataset_or_spec, 'spec', dataset_or_spec)
@@ -241,19 +244,24 @@ def protocol_settings(model, dataset_or_spec, **given) -> dict:
     row = dict(bg_thresh=spec.bg_thresh, templates=spec.templates, mode=spec.mode, short_side=spec.short_side,
                window=spec.window, stride=spec.stride)
     out = {k: (given[k] if given.get(k) is not None else own.get(k, v)) for k, v in row.items()}
-    return dict(out, background=spec.background)
+    mode = given.get('bg_mode') or own.get('bg_mode') or 'threshold'
+    if given.get('bg_thresh') is None and own.get('bg_mode', 'threshold') != mode:    # the model's threshold is for its own rule
+        if mode != 'threshold': raise ValueError(f"bg_mode {mode!r} needs a bg_thresh; the protocol's {spec.bg_thresh} is a threshold on probabilities.")
+        out['bg_thresh'] = spec.bg_thresh
+    return dict(out, background=spec.background, **({'bg_mode': mode} if mode != 'threshold' else {}))
 
+# %% ../nbs/08_eval.ipynb #3beae254
 def zero_shot_predictor(model:GroupViT, dataset:SegmentationDataset, bg_thresh:float|None=None, templates=None,
                         text_emb:torch.Tensor|None=None, mode:str|None=None, short_side:int|None=None,
-                        window:int|None=None, stride:int|None=None, **segment_kwargs):
+                        window:int|None=None, stride:int|None=None, bg_mode:str|None=None, **segment_kwargs):
     "GroupViT zero-shot predictor for `dataset` (settings: `protocol_settings`); its `.settings` say what it uses."
     s = protocol_settings(model, dataset, bg_thresh=bg_thresh, templates=templates, mode=mode, short_side=short_side,
-                           window=window, stride=stride)
+                           window=window, stride=stride, bg_mode=bg_mode)
     if text_emb is None:
         from groupvit_nb.text import class_embeddings
         text_emb = class_embeddings(model, list(dataset.class_names), templates=s['templates'])
     kw = dict(background=s['background'], bg_thresh=s['bg_thresh'], mode=s['mode'], short_side=s['short_side'] or None,
-              window=s['window'], stride=s['stride'], **segment_kwargs)
+              window=s['window'], stride=s['stride'], bg_mode=s.get('bg_mode', 'threshold'), **segment_kwargs)
     predict = lambda img: segment(model, img, list(dataset.class_names), text_emb=text_emb, **kw)[0]
     predict.settings = s
     return predict
@@ -264,12 +272,14 @@ def imagenet_class_names() -> tuple:
     from open_clip.zero_shot_metadata import IMAGENET_CLASSNAMES
     return tuple(IMAGENET_CLASSNAMES)
 
+# %% ../nbs/08_eval.ipynb #0250e856
 def classification_transform(img_size:int=224):
     "Resize to `img_size`·256/224 (bicubic), centre-crop `img_size`, ImageNet normalisation."
     from torchvision import transforms as T
     return T.Compose([T.Resize(int(img_size * 256 / 224), interpolation=T.InterpolationMode.BICUBIC),
                       T.CenterCrop(img_size), T.ToTensor(), T.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
 
+# %% ../nbs/08_eval.ipynb #c04878f9
 def image_folder(root, img_size:int=224):
     "An `ImageFolder` of RGB images with `classification_transform`, and a clear error for a missing folder."
     from torchvision.datasets import ImageFolder
@@ -278,6 +288,7 @@ def image_folder(root, img_size:int=224):
     try: return ImageFolder(str(root), transform=classification_transform(img_size), loader=load_image)
     except FileNotFoundError as e: raise FileNotFoundError(f"'{root}' has no class sub-folders with images ({e}).") from None
 
+# %% ../nbs/08_eval.ipynb #a28b8119
 @torch.no_grad()
 def zero_shot_classification(model:GroupViT, root, class_names=None, templates=None, text_emb=None,
                              batch_size:int=64, max_images:int|None=None, num_workers:int=0, progress:bool=True) -> dict:
@@ -308,11 +319,7 @@ def zero_shot_classification(model:GroupViT, root, class_names=None, templates=N
     finally: model.train(was_training)
     return dict(top1=correct1 / n, top5=correct5 / n, images=n, classes=len(class_names))
 
-# %% ../nbs/08_eval.ipynb #a1466f0c
-def _fail(prog, msg, code=2):
-    print(f"{prog}: error: {msg}", file=sys.stderr); sys.exit(code)
-
-
+# %% ../nbs/08_eval.ipynb #a38b86b9
 def check_device(name:str) -> str:
     "A `--device` value → a device PyTorch can use here; a ValueError in one sentence otherwise."
     if name == 'auto': return 'cuda' if torch.cuda.is_available() else 'cpu'
@@ -327,6 +334,7 @@ def check_device(name:str) -> str:
     elif d.type != 'cpu': raise ValueError(f"--device {name}: groupvit_eval runs on cpu, cuda or mps.")
     return name
 
+# %% ../nbs/08_eval.ipynb #dd64920f
 def _check_args(args):
     "Every option that can be wrong, checked before anything is loaded; one sentence for the first that is."
     for opt, v, lo in (('--short-side', args.short_side, 0), ('--window', args.window, 1), ('--stride', args.stride, 1),
@@ -345,6 +353,7 @@ def _check_args(args):
     check_device(args.device)
     if args.out: _check_writable(Path(args.out))
 
+# %% ../nbs/08_eval.ipynb #40191c2f
 def _check_writable(out:Path):
     "Fail now, not after the evaluation, if `out` cannot be written (nothing is left behind)."
     if out.is_dir(): raise ValueError(f"--out '{out}' is a folder; give a file name such as {out / 'results.json'}.")
@@ -355,10 +364,12 @@ def _check_writable(out:Path):
         if not existed: out.unlink()
     except OSError as e: raise ValueError(f"cannot write --out '{out}': {e.strerror or e}.") from None
 
+# %% ../nbs/08_eval.ipynb #c202e776
 def main(argv=None) -> None:
     "Console script `groupvit_eval` (use `run_eval` to get the results as a dict)."
     run_eval(argv)
 
+# %% ../nbs/08_eval.ipynb #d52c0c57
 def run_eval(argv=None) -> dict:
     "Parse `groupvit_eval` arguments, evaluate and return the results (printed, and written as JSON with `--out`)."
     args = eval_parser().parse_args(argv)
@@ -387,8 +398,9 @@ def run_eval(argv=None) -> dict:
             pred = zero_shot_predictor(model, data, bg_thresh=args.bg_thresh, templates=args.templates, mode=args.mode,
                                        short_side=args.short_side, window=args.window, stride=args.stride,
                                        bg_mode=args.bg_mode, refine=None if args.refine == 'none' else args.refine)
-            if (args.bg_mode, args.refine) != ('threshold', 'none'):             # recorded when not the official rule
-                pred.settings.update(bg_mode=args.bg_mode, refine=args.refine)
+            used = pred.settings.get('bg_mode', 'threshold')
+            if (used, args.refine) != ('threshold', 'none'):                      # recorded when not the official rule
+                pred.settings.update(bg_mode=used, refine=args.refine)
             res = dict(evaluate_segmentation(pred, data, args.max_images), settings=pred.settings)
             print(iou_table(res))
             print(f"{args.dataset}: mIoU {100 * res['miou']:.2f} over {res['images']} images")

@@ -154,10 +154,10 @@ class GroupingBlock(nn.Module):
     "Merge `N` segments into `num_output_group` new segments using `num_group_token` group tokens (Fig. 2 of the paper)."
     def __init__(self, dim:int, out_dim:int, num_heads:int, num_group_token:int, num_output_group:int,
                  mlp_ratio:tuple=(0.5, 4.0), hard:bool=True, gumbel:bool=True, tau:float=1.0, assign_eps:float=1.0, eps:float=1e-5,
-                 center:bool=False, cosine_scale:float=0.0, assign_iters:int=1):
+                 center:bool=False, cosine_scale:float=0.0, assign_iters:int=1, group_residual:bool=True):
         super().__init__()
         tokens_dim, channels_dim = int(mlp_ratio[0] * dim), int(mlp_ratio[1] * dim)
-        self.num_output_group = num_output_group
+        self.num_output_group, self.group_residual = num_output_group, group_residual
         self.norm_tokens = nn.LayerNorm(dim, eps=eps)
         self.mlp_inter = MixerMlp(num_group_token, tokens_dim, num_output_group)
         self.norm_post_tokens = nn.LayerNorm(dim, eps=eps)
@@ -176,6 +176,6 @@ class GroupingBlock(nn.Module):
         groups = self.norm_post_tokens(self.mlp_inter(group_tokens))
         groups = self.pre_assign_attn(groups, x)
         new_x, assignment = self.assign(groups, x, return_assign=return_assign)
-        new_x = new_x + groups
+        if self.group_residual: new_x = new_x + groups  # off: a segment is what its own members make it
         return self.reduction(new_x) + self.mlp_channels(self.norm_new_x(new_x)), assignment
 

@@ -8,7 +8,8 @@ Docs: https://groupvit-nb.github.io/groupvit_nb/losses.html.md"""
 # %% auto #0
 __all__ = ['LOGIT_SCALE_INIT', 'LOGIT_SCALE_MAX', 'temperature_scale', 'rank_and_world', 'gather_features', 'contrastive_loss',
            'prompt_ids_from_tokens', 'multi_label_targets', 'multi_label_loss', 'segment_multi_label_loss',
-           'affinity_loss', 'GroupViTLoss', 'encoder_features', 'embeddings_from_features', 'GradCache']
+           'match_segments', 'segment_noun_loss', 'affinity_loss', 'GroupViTLoss', 'encoder_features',
+           'embeddings_from_features', 'GradCache']
 
 # %% ../nbs/04_losses.ipynb #0d87e8ae
 import math
@@ -230,7 +231,7 @@ def _zero_like_graph(x, logit_scale):
 
 # %% ../nbs/04_losses.ipynb #08dc67a1
 def _segment_multi_label_local(seg, prompt, all_seg, all_prompt, offset, scale, prompt_ids=None, all_prompt_ids=None,
-                               exclusive=False):
+                               exclusive=False, match=False):
     "Eq. 7 with image–prompt similarity = max over the image's segments; `seg` [B, S, D], `prompt` [B, K, D] normalised."
     (B, K, D), n_global = prompt.shape, all_seg.shape[0]
     t_img, t_txt = multi_label_targets(B, K, offset, n_global, prompt_ids, all_prompt_ids, seg.device, seg.dtype)
@@ -238,15 +239,15 @@ def _segment_multi_label_local(seg, prompt, all_seg, all_prompt, offset, scale, 
     logits_txt = scale * torch.einsum('pd,nsd->pns', prompt.reshape(B * K, D), all_seg).amax(-1)      # [B·K, n_global]
     loss_img = -(t_img * F.log_softmax(logits_img, -1)).sum(-1).mean()
     loss_txt = -(t_txt * F.log_softmax(logits_txt, -1)).sum(-1).mean()
-    if exclusive: loss_img = _exclusive_image_side(seg, prompt, all_prompt, offset, scale, prompt_ids, all_prompt_ids)
+    if exclusive: loss_img = _exclusive_image_side(seg, prompt, all_prompt, offset, scale, prompt_ids, all_prompt_ids, match)
     return 0.5 * (loss_img + loss_txt)
 
 
 # %% ../nbs/04_losses.ipynb #66025433
 def segment_multi_label_loss(segment_emb, prompt_emb, logit_scale, prompt_ids=None, same_prompt_positive=False,
-                             exclusive=False):
+                             exclusive=False, match=False):
     """Eq. 7 with each image represented by its best-matching segment: `segment_emb` [B, S, D] (the final segments,
-    projected), `prompt_emb` [B, K, D]; `exclusive`: see below; the other arguments as in `multi_label_loss`."""
+    projected), `prompt_emb` [B, K, D]; `exclusive`, `match`: see below; the other arguments as in `multi_label_loss`."""
     _check_emb('segment_emb', segment_emb, 3); _check_emb('prompt_emb', prompt_emb, 3)
     B, K, D = prompt_emb.shape
     if (B, D) != (segment_emb.shape[0], segment_emb.shape[2]):
@@ -259,14 +260,16 @@ def segment_multi_label_loss(segment_emb, prompt_emb, logit_scale, prompt_ids=No
         scale = temperature_scale(logit_scale, seg.dtype).to(seg.device)
         ids, all_ids = _local_and_global_ids(prompt_ids, same_prompt_positive, seg.device)
         return _segment_multi_label_local(seg, prompt, gather_features(seg), gather_features(prompt),
-                                          rank_and_world()[0] * B, scale, ids, all_ids, exclusive)
+                                          rank_and_world()[0] * B, scale, ids, all_ids, exclusive, match)
 
 
 # %% ../nbs/04_losses.ipynb #ex02c0de
-def _exclusive_image_side(seg, prompt, all_prompt, offset, scale, prompt_ids=None, all_prompt_ids=None):
-    "Each prompt (b, k) picks image b's best segment for it, which must pick the prompt out among all prompts of the batch."
+def _exclusive_image_side(seg, prompt, all_prompt, offset, scale, prompt_ids=None, all_prompt_ids=None, match=False):
+    "Each prompt (b, k) picks image b's best segment for it (`match`: one-to-one), which must pick the prompt out among all prompts."
     (B, K, D), n_global = prompt.shape, all_prompt.shape[0]
-    best = seg.gather(1, torch.einsum('bsd,bkd->bks', seg, prompt).argmax(-1)[..., None].expand(-1, -1, D))  # [B, K, D]
+    sim = torch.einsum('bsd,bkd->bsk', seg, prompt)
+    pick = match_segments(sim) if match else sim.argmax(1)                                                 # [B, K]
+    best = seg.gather(1, pick[..., None].expand(-1, -1, D))                                                 # [B, K, D]
     logits = scale * best @ all_prompt.reshape(n_global * K, D).T                                           # [B, K, n_global·K]
     if prompt_ids is None:
         target = torch.zeros_like(logits)
@@ -275,12 +278,51 @@ def _exclusive_image_side(seg, prompt, all_prompt, offset, scale, prompt_ids=Non
     else: target = (prompt_ids[..., None] == all_prompt_ids.reshape(1, 1, n_global * K)).to(logits.dtype)
     return -(target / target.sum(-1, keepdim=True) * F.log_softmax(logits, -1)).sum(-1).mean()
 
+# %% ../nbs/04_losses.ipynb #mt02c0de
+def match_segments(sim:torch.Tensor) -> torch.Tensor:
+    "`sim` [B, S, K] (segments × prompts) → the segment [B, K] paired with each prompt, one-to-one, best pairs first."
+    B, S, K = sim.shape
+    free, pick = sim.detach().clone(), sim.detach().argmax(1)     # prompts beyond the S-th keep their best segment
+    rows = torch.arange(B, device=sim.device)
+    for _ in range(min(S, K)):
+        flat = free.flatten(1).argmax(1)
+        s, k = flat // K, flat % K
+        pick[rows, k] = s
+        free[rows, s, :] = float('-inf'); free[rows, :, k] = float('-inf')
+    return pick
+
+# %% ../nbs/04_losses.ipynb #sn02c0de
+def segment_noun_loss(segment_emb, prompt_emb, logit_scale, prompt_ids=None, weights=None):
+    """−log of each segment's softmax mass on its own caption's prompts, among all prompts of the global batch:
+    `segment_emb` [B, S, D], `prompt_emb` [B, K, D], `prompt_ids` [B, K] (identical prompts count as the image's own),
+    `weights` [B, S] per segment (e.g. `segment_area`; default equal), normalised per image."""
+    _check_emb('segment_emb', segment_emb, 3); _check_emb('prompt_emb', prompt_emb, 3)
+    (B, S, D), K = segment_emb.shape, prompt_emb.shape[1]
+    if (B, D) != (prompt_emb.shape[0], prompt_emb.shape[2]):
+        raise ValueError(f"prompt_emb {tuple(prompt_emb.shape)} must be [B, K, D] for segment_emb {tuple(segment_emb.shape)} [B, S, D].")
+    if prompt_ids is not None: _check_prompt_ids(prompt_ids, (B, K))
+    w = segment_emb.new_ones(B, S) if weights is None else weights.detach().to(segment_emb)
+    if tuple(w.shape) != (B, S): raise ValueError(f"weights {tuple(w.shape)} must be [B, S] = {(B, S)}.")
+    if K == 0 or S == 0: return _zero_like_graph(segment_emb, logit_scale)
+    with torch.autocast(segment_emb.device.type, enabled=False):
+        seg, prompt = _normalise(segment_emb), _normalise(prompt_emb)
+        scale = temperature_scale(logit_scale, seg.dtype).to(seg.device)
+        all_prompt = gather_features(prompt)                                                    # [n, K, D]
+        ids = None if prompt_ids is None else prompt_ids.to(seg.device, torch.long)
+        all_ids = None if ids is None else _gather_nograd(ids)
+        pos = multi_label_targets(B, K, rank_and_world()[0] * B, all_prompt.shape[0], ids, all_ids, seg.device)[0] > 0
+        logits = scale * seg @ all_prompt.reshape(-1, D).T                                      # [B, S, n·K]
+        own = logits.masked_fill(~pos[:, None], float('-inf')).logsumexp(-1)
+        w = w.to(logits.dtype) / w.to(logits.dtype).sum(1, keepdim=True).clamp(min=1e-12)
+        return ((logits.logsumexp(-1) - own) * w).sum(1).mean()
+
 # %% ../nbs/04_losses.ipynb #aa02c0de
 def _neighbour_pairs(x):
     "`x` [B, C, h, w] → pairs (x_i, x_j) of right, down and both diagonal neighbours, each [B, C, ·, ·]."
     return [(x[..., :, :-1], x[..., :, 1:]), (x[..., :-1, :], x[..., 1:, :]),
             (x[..., :-1, :-1], x[..., 1:, 1:]), (x[..., :-1, 1:], x[..., 1:, :-1])]
 
+# %% ../nbs/04_losses.ipynb #b3c27ccc
 def affinity_loss(assign_soft:torch.Tensor, images:torch.Tensor, same:float=0.1, differ:float=0.25,
                   std=(0.229, 0.224, 0.225)) -> torch.Tensor:
     """Pairwise colour affinity of the first grouping: `assign_soft` [B, M, N] (softmax over M groups of N = h·w
@@ -306,18 +348,21 @@ def affinity_loss(assign_soft:torch.Tensor, images:torch.Tensor, same:float=0.1,
 # %% ../nbs/04_losses.ipynb #9ea144c9
 class GroupViTLoss(nn.Module):
     """Eq. 8: `contrastive_loss` (eq. 6) + `multi_label_weight` × `multi_label_loss` (eq. 7) [+ `segment_weight` ×
-    `segment_multi_label_loss`] [+ `affinity_weight` × `affinity_loss`]."""
+    `segment_multi_label_loss`] [+ `segment_noun_weight` × `segment_noun_loss`] [+ `affinity_weight` × `affinity_loss`]."""
     def __init__(self, multi_label_weight=1.0, same_prompt_positive=False, segment_weight=0.0, segment_same_prompt_positive=None,
-                 affinity_weight=0.0, affinity_differ=0.25, segment_exclusive=False):
+                 affinity_weight=0.0, affinity_differ=0.25, segment_exclusive=False, segment_noun_weight=0.0,
+                 segment_match=False):
         super().__init__()
         self.multi_label_weight, self.same_prompt_positive = float(multi_label_weight), same_prompt_positive
         self.segment_weight, self.affinity_weight = float(segment_weight), float(affinity_weight)
+        self.segment_noun_weight, self.segment_match = float(segment_noun_weight), bool(segment_match)
         self.affinity_differ, self.segment_exclusive = float(affinity_differ), bool(segment_exclusive)  # inf: the affinity term only pulls similar neighbours together
+        if self.segment_match and not self.segment_exclusive: raise ValueError("segment_match=True needs segment_exclusive=True.")
         # the segment-level term's positives: None = as eq. 7 above; False = each image's own prompts only
         self.segment_same_prompt_positive = same_prompt_positive if segment_same_prompt_positive is None else segment_same_prompt_positive
 
     def forward(self, image_emb, text_emb, prompt_emb, logit_scale, multi_label_logit_scale, prompt_ids=None, segment_emb=None,
-                assign_soft=None, images=None):
+                assign_soft=None, images=None, segment_area=None):
         "→ (total, {'contrastive': eq. 6, 'multi_label': eq. 7[, 'segment': its segment-level variant]}); parts detached, unweighted."
         contrastive = contrastive_loss(image_emb, text_emb, logit_scale)
         if prompt_emb is None or (isinstance(prompt_emb, torch.Tensor) and prompt_emb.ndim == 3 and prompt_emb.shape[1] == 0):
@@ -331,9 +376,16 @@ class GroupViTLoss(nn.Module):
                                                      "(GroupViT.forward(..., segments=True) returns them).")
             if prompt_emb is None or prompt_emb.shape[1] == 0: seg = _zero_like_graph(contrastive, multi_label_logit_scale)
             else: seg = segment_multi_label_loss(segment_emb, prompt_emb, multi_label_logit_scale, prompt_ids,
-                                                 self.segment_same_prompt_positive, self.segment_exclusive)
+                                                 self.segment_same_prompt_positive, self.segment_exclusive, self.segment_match)
             total = total + self.segment_weight * seg
             parts['segment'] = seg.detach()
+        if self.segment_noun_weight:
+            if segment_emb is None: raise ValueError("segment_noun_weight > 0 needs segment_emb [B, S, D] and segment_area [B, S] "
+                                                     "(GroupViT.forward(..., segments=True) returns them).")
+            if prompt_emb is None or prompt_emb.shape[1] == 0: noun = _zero_like_graph(contrastive, multi_label_logit_scale)
+            else: noun = segment_noun_loss(segment_emb, prompt_emb, multi_label_logit_scale, prompt_ids, segment_area)
+            total = total + self.segment_noun_weight * noun
+            parts['segment_noun'] = noun.detach()
         if self.affinity_weight:
             if assign_soft is None or images is None:
                 raise ValueError("affinity_weight > 0 needs assign_soft [B, M, N] (GroupViT.forward(..., segments=True) returns "
@@ -346,6 +398,7 @@ class GroupViTLoss(nn.Module):
     def extra_repr(self):
         return (f"multi_label_weight={self.multi_label_weight}, same_prompt_positive={self.same_prompt_positive}"
                 + (f", segment_weight={self.segment_weight}" if self.segment_weight else '')
+                + (f", segment_noun_weight={self.segment_noun_weight}" if self.segment_noun_weight else '')
                 + (f", affinity_weight={self.affinity_weight}" if self.affinity_weight else ''))
 
 # %% ../nbs/04_losses.ipynb #2b898dde

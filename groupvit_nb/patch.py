@@ -86,6 +86,7 @@ def _halvings(patch_size:int, stem:str) -> int:
         raise ValueError(f"the {stem} stem needs a power-of-two patch size (2, 4, 8, 16, …), got {patch_size}.")
     return n
 
+# %% ../nbs/00_patch_embed.ipynb #eac904a8
 class ConvStem(nn.Sequential):
     "log2(`patch_size`) stride-2 3×3 convolutions (BatchNorm + GELU between them): a patch embedding that sees local shape."
     def __init__(self, in_chans:int=3, embed_dim:int=128, patch_size:int=8):
@@ -98,7 +99,6 @@ class ConvStem(nn.Sequential):
             if not last: layers += [nn.BatchNorm2d(c_out), nn.GELU()]
             c_in = c_out
         super().__init__(*layers)
-
 
 # %% ../nbs/00_patch_embed.ipynb #efac853d
 class CNNStem(nn.Sequential):

@@ -115,7 +115,7 @@ def config_from_state_dict(sd:dict, **overrides) -> GroupViTConfig:
 
 
 # %% ../nbs/09_pretrained.ipynb #1b13a14b
-UNSEEN_FIELDS = ('num_heads', 'text_heads', 'center_assign', 'assign_cosine_scale', 'assign_iters')   # visible in no tensor
+UNSEEN_FIELDS = ('num_heads', 'text_heads', 'center_assign', 'assign_cosine_scale', 'assign_iters', 'group_residual')   # visible in no tensor
 
 def check_plain_state_dict(sd:dict, overrides:dict, source:str):
     "Refuse a bare state dict that is not the released architecture unless the `UNSEEN_FIELDS` are in `overrides`."
@@ -219,11 +219,12 @@ def ours_config_to_hf(cfg:GroupViTConfig, multi_label_logit_scale:float|None=Non
     "`GroupViTConfig` → a transformers GroupViT `config.json` dict."
     if cfg.proj_layers != 2: raise ValueError("transformers' GroupViT has 2-layer projection heads; this model has "
                                               f"{cfg.proj_layers} — it cannot be exported to that format.")
-    if cfg.patch_stem != 'linear' or cfg.center_assign or cfg.assign_cosine_scale or cfg.assign_iters != 1:
-        raise ValueError("transformers' GroupViT has only the paper's linear patch embedding and plain assignment logits; this "
+    if (cfg.patch_stem != 'linear' or cfg.center_assign or cfg.assign_cosine_scale or cfg.assign_iters != 1
+            or not cfg.group_residual):
+        raise ValueError("transformers' GroupViT has only the paper's linear patch embedding and plain grouping block; this "
                          f"model uses patch_stem={cfg.patch_stem!r}, center_assign={cfg.center_assign}, assign_cosine_scale="
-                         f"{cfg.assign_cosine_scale}, assign_iters={cfg.assign_iters} — save it with "
-                         "save_pretrained instead.")
+                         f"{cfg.assign_cosine_scale}, assign_iters={cfg.assign_iters}, group_residual={cfg.group_residual} — "
+                         "save it with save_pretrained instead.")
     d = dict(model_type='groupvit', architectures=['GroupViTModel'], projection_dim=cfg.proj_dim,
              projection_intermediate_dim=cfg.proj_hidden, logit_scale_init_value=cfg.logit_scale_init,
              text_config=dict(model_type='groupvit_text_model', vocab_size=cfg.vocab_size, hidden_size=cfg.text_width,
@@ -248,19 +249,22 @@ def _save_safetensors(sd, path):
 
 
 # %% ../nbs/09_pretrained.ipynb #10eba556
-ZERO_SHOT_KEYS = ('bg_thresh', 'templates')
+ZERO_SHOT_KEYS = ('bg_thresh', 'templates', 'bg_mode')
 
 def check_zero_shot(zero_shot, source:str='zero_shot') -> dict:
-    "Validate a zero-shot defaults dict: keys from `ZERO_SHOT_KEYS`, `bg_thresh` a number in [0, 1], `templates` a set name or sentences."
+    "Validate a zero-shot defaults dict: keys from `ZERO_SHOT_KEYS`, `bg_thresh` in [0, 1] ([-1, 1] for `bg_mode` 'logit'), `templates` a set name or sentences."
     if not isinstance(zero_shot, dict): raise TypeError(f"{source} must be a dict with keys from {ZERO_SHOT_KEYS}, got {type(zero_shot).__name__}.")
     unknown = sorted(set(zero_shot) - set(ZERO_SHOT_KEYS))
     if unknown: raise ValueError(f"{source} has unknown keys {unknown}; the zero-shot defaults are {list(ZERO_SHOT_KEYS)}.")
     out = dict(zero_shot)
+    from groupvit_nb.segment import BG_MODES
+    if out.get('bg_mode', 'threshold') not in BG_MODES:
+        raise ValueError(f"{source}: bg_mode must be one of {BG_MODES}, got {out['bg_mode']!r}.")
     if 'bg_thresh' in out:
-        t = out['bg_thresh']
+        t, low = out['bg_thresh'], -1 if out.get('bg_mode') == 'logit' else 0     # a cosine, else a score
         if isinstance(t, torch.Tensor) and t.numel() == 1: t = t.item()
-        if isinstance(t, bool) or not isinstance(t, numbers.Real) or not 0 <= t <= 1:
-            raise ValueError(f"{source}: bg_thresh must be a number between 0 and 1, got {t!r}.")
+        if isinstance(t, bool) or not isinstance(t, numbers.Real) or not low <= t <= 1:
+            raise ValueError(f"{source}: bg_thresh must be a number between {low} and 1, got {t!r}.")
         out['bg_thresh'] = float(t)                       # numpy / torch scalars become plain floats (JSON)
     if 'templates' in out:
         from groupvit_nb.text import get_templates

@@ -15,15 +15,15 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageOps
 from .core import GroupViT
-from .cli import segment_parser, OneLineParser, at_least, finite  # the options, importable without torch (notebook 00_cli)
+from .cli import segment_parser, OneLineParser, at_least, finite, _fail  # the options, importable without torch (notebook 00_cli)
+from .text import check_class_names  # notebook 03
 
 # %% auto #0
 __all__ = ['BG_MODES', 'PAMR_DEFAULTS', 'ZERO_SHOT_DEFAULTS', 'upright', 'load_image', 'normalize_image', 'denormalize_image',
-           'as_image_tensors', 'check_class_names', 'patch_group_maps', 'group_class_scores', 'add_background',
-           'window_scores', 'window_starts', 'slide_scores', 'target_size', 'resize_bilinear', 'pamr',
-           'resize_short_side', 'zero_shot_settings', 'segment', 'palette', 'overlay', 'show_segmentation',
-           'group_maps', 'show_groups', 'SegmentationHead', 'export_segmenter', 'save_label_map', 'output_stems',
-           'main']
+           'as_image_tensors', 'patch_group_maps', 'group_class_scores', 'add_background', 'window_scores',
+           'window_starts', 'slide_scores', 'target_size', 'resize_bilinear', 'pamr', 'resize_short_side',
+           'zero_shot_settings', 'segment', 'palette', 'overlay', 'show_segmentation', 'group_maps', 'show_groups',
+           'SegmentationHead', 'export_segmenter', 'save_label_map', 'output_stems', 'main']
 
 # %% ../nbs/07_segment.ipynb #255fbec7
 from .data import to_rgb, IMAGENET_MEAN, IMAGENET_STD, MAX_PIXELS  # shared with training
@@ -34,12 +34,14 @@ def upright(img:Image.Image) -> Image.Image:
     except Exception: return img
     return img if orientation in (None, 1) else ImageOps.exif_transpose(img)
 
+# %% ../nbs/07_segment.ipynb #d5543826
 def _check_pixels(size, max_pixels, name):
     w, h = size
     if max_pixels and w * h > max_pixels:
         raise ValueError(f"{name} has {w}x{h} pixels, more than max_pixels={max_pixels}; "
                          "shrink it first or raise max_pixels.")
 
+# %% ../nbs/07_segment.ipynb #b3bc14b6
 def load_image(src, max_pixels:int|None=MAX_PIXELS) -> Image.Image:
     "A path or PIL image → upright RGB PIL image; one-sentence errors for missing, unreadable or too large images."
     if isinstance(src, (str, Path)):
@@ -62,16 +64,17 @@ def load_image(src, max_pixels:int|None=MAX_PIXELS) -> Image.Image:
     else: raise TypeError(f"expected a PIL image or a path, got {type(src).__name__}.")
     return to_rgb(upright(img))
 
+# %% ../nbs/07_segment.ipynb #ea496c46
 def normalize_image(img:Image.Image) -> torch.Tensor:
     "RGB PIL image → float tensor `[3, H, W]` normalised with the ImageNet mean/std."
     x = torch.from_numpy(np.asarray(to_rgb(img), dtype=np.float32).copy()).permute(2, 0, 1) / 255.
     return (x - torch.tensor(IMAGENET_MEAN)[:, None, None]) / torch.tensor(IMAGENET_STD)[:, None, None]
 
+# %% ../nbs/07_segment.ipynb #4d534adf
 def denormalize_image(x:torch.Tensor) -> np.ndarray:
     "Normalised `[3, H, W]` tensor → uint8 `[H, W, 3]` array for display."
     x = x.detach().float().cpu() * torch.tensor(IMAGENET_STD)[:, None, None] + torch.tensor(IMAGENET_MEAN)[:, None, None]
     return (x.clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()
-
 
 # %% ../nbs/07_segment.ipynb #c3e41ca4
 def as_image_tensors(images) -> list[torch.Tensor]:
@@ -94,24 +97,6 @@ def as_image_tensors(images) -> list[torch.Tensor]:
     if not isinstance(images, (list, tuple)) or len(images) == 0:
         raise TypeError("images must be a PIL image, a path, a non-empty list of them, or a normalised tensor batch.")
     return [normalize_image(load_image(im)) for im in images]
-
-def check_class_names(class_names) -> list[str]:
-    "Return the class names as a list of stripped strings; raise on an empty list, blanks or duplicates."
-    if isinstance(class_names, str):
-        raise TypeError(f"class_names must be a list of strings such as ['dog', 'grass'], got the string {class_names!r}; "
-                        "split it first, e.g. names.split(',').")
-    try: names = list(class_names)
-    except TypeError: raise TypeError(f"class_names must be a list of strings, got {type(class_names).__name__}.") from None
-    if not names: raise ValueError("class_names is empty; give at least one class name, e.g. ['dog'].")
-    if not all(isinstance(n, str) for n in names): raise TypeError("every class name must be a string.")
-    names = [n.strip() for n in names]
-    if any(not n for n in names): raise ValueError("class_names contains an empty name; remove it.")
-    seen, dups = set(), []
-    for n in names:
-        if n.lower() in seen and n not in dups: dups.append(n)
-        seen.add(n.lower())
-    if dups: raise ValueError(f"class_names lists {dups} more than once; each class must appear once.")
-    return names
 
 # %% ../nbs/07_segment.ipynb #09b50927
 def patch_group_maps(assignments:list[dict], grid:tuple[int,int]) -> list[torch.Tensor]:
@@ -154,6 +139,7 @@ def add_background(pix:torch.Tensor, segment_values:torch.Tensor, bg_thresh:floa
     else: bg = pix.new_full((B, 1, H, W), float(bg_thresh))              # a constant background value
     return torch.cat([bg, pix], 1)
 
+# %% ../nbs/07_segment.ipynb #8bae3a7a
 def window_scores(model:GroupViT, x:torch.Tensor, text_emb:torch.Tensor, background:bool=True,
                   bg_thresh:float=0.95, top_k:int=5, bg_mode:str='threshold') -> torch.Tensor:
     "Normalised images `[B, 3, H, W]` → per-pixel scores `[B, 1+C, H, W]`; channel 0 is background (`add_background`)."
@@ -178,6 +164,7 @@ def window_starts(size:int, window:int, stride:int) -> list[int]:
     n = max(size - window + stride - 1, 0) // stride + 1
     return sorted({max(min(i * stride + window, size) - window, 0) for i in range(n)})
 
+# %% ../nbs/07_segment.ipynb #1f129e79
 def slide_scores(model:GroupViT, x:torch.Tensor, text_emb:torch.Tensor, window:int=448, stride:int=224,
                  batch_size:int=8, **kwargs) -> torch.Tensor:
     "Scores `[1, 1+C, H, W]` of one image `[1, 3, H, W]`: `window_scores` on overlapping windows, averaged."
@@ -210,6 +197,7 @@ def _taps(n_in:int, n_out:int, device):
     i0 = src.floor().long().clamp(max=n_in - 1)
     return i0, (i0 + 1).clamp(max=n_in - 1), src - i0
 
+# %% ../nbs/07_segment.ipynb #66206738
 def _bilinear_bands(x:torch.Tensor, size, band_elems:int=1 << 22):
     "Yield `(start, stop, band)`: the resized rows `start:stop` of `x` `[..., H, W]` (any dtype) as float."
     H, W = x.shape[-2:]
@@ -229,6 +217,7 @@ def _bilinear_bands(x:torch.Tensor, size, band_elems:int=1 << 22):
         rows = top + (bot - top) * wr[a:b]                                   # [..., b - a, W]
         yield a, b, rows if h > H else across(rows)
 
+# %% ../nbs/07_segment.ipynb #492254b5
 def resize_bilinear(x:torch.Tensor, size) -> torch.Tensor:
     "Bilinear resize of `[..., H, W]` (8-bit or float) to `size` as float, like `F.interpolate`, a band of rows at a time."
     size = tuple(int(s) for s in size)
@@ -245,6 +234,7 @@ PAMR_DEFAULTS = dict(iterations=10, dilations=(1, 2, 4, 8, 12, 24))   # TCL's se
 def _offsets(dilations):
     return [(dy * d, dx * d) for d in dilations for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx]
 
+# %% ../nbs/07_segment.ipynb #cc5ff8a2
 def _shifted(x:torch.Tensor, dy:int, dx:int) -> torch.Tensor:
     "`x[..., i + dy, j + dx]` with the border repeated (replicate padding)."
     H, W = x.shape[-2:]
@@ -252,6 +242,7 @@ def _shifted(x:torch.Tensor, dy:int, dx:int) -> torch.Tensor:
     cols = (torch.arange(W, device=x.device) + dx).clamp(0, W - 1)
     return x.index_select(-2, rows).index_select(-1, cols)
 
+# %% ../nbs/07_segment.ipynb #cb382fd3
 @torch.no_grad()
 def pamr(image:torch.Tensor, masks:torch.Tensor, iterations:int=10, dilations=(1, 2, 4, 8, 12, 24)) -> torch.Tensor:
     "Pixel-adaptive mask refinement: `masks` `[B, K, H, W]` smoothed along the colours of `image` `[B, 3, h, w]`."
@@ -285,21 +276,30 @@ def _text_embeddings(model, class_names, templates, text_emb):
         raise ValueError("the class text embeddings contain NaN or infinite values; check text_emb or the model's weights.")
     return F.normalize(text_emb.float(), dim=-1)
 
+# %% ../nbs/07_segment.ipynb #d15783d6
 def resize_short_side(x:torch.Tensor, short_side:int|None, max_long_side:int|None=None) -> torch.Tensor:
     "Resize `[B, 3, H, W]` bilinearly so the short side is `short_side` (long side capped at `max_long_side`)."
     return resize_bilinear(x, target_size(*x.shape[-2:], short_side, max_long_side))
 
-ZERO_SHOT_DEFAULTS = dict(bg_thresh=0.95, templates='simple')  # the official zero-shot segmentation settings
+ZERO_SHOT_DEFAULTS = dict(bg_thresh=0.95, templates='simple', bg_mode='threshold')  # the official zero-shot settings
 
-def zero_shot_settings(model, bg_thresh:float|None=None, templates=None) -> tuple:
-    "`(bg_thresh, templates)`: each as given, else the model's own (`model.zero_shot`, saved with it), else the official."
+# %% ../nbs/07_segment.ipynb #cc2128b8
+def zero_shot_settings(model, bg_thresh:float|None=None, templates=None, bg_mode:str|None=None) -> tuple:
+    """`(bg_thresh, templates, bg_mode)`: each as given, else the model's own (`model.zero_shot`, saved with it), else the
+    official. The model's threshold is only taken for the model's own background rule: it means nothing for another."""
     own = getattr(model, 'zero_shot', None) or {}
-    bg = next(v for v in (bg_thresh, own.get('bg_thresh'), ZERO_SHOT_DEFAULTS['bg_thresh']) if v is not None)
+    mode = bg_mode or own.get('bg_mode') or ZERO_SHOT_DEFAULTS['bg_mode']
+    if mode not in BG_MODES: raise ValueError(f"bg_mode must be one of {BG_MODES}, got {mode!r}.")
+    own_bg = own.get('bg_thresh') if own.get('bg_mode', 'threshold') == mode else None
+    if bg_thresh is None and own_bg is None and mode != 'threshold':
+        raise ValueError(f"bg_mode {mode!r} needs a bg_thresh: the official 0.95 is a threshold on class probabilities.")
+    bg = next(v for v in (bg_thresh, own_bg, ZERO_SHOT_DEFAULTS['bg_thresh']) if v is not None)
     tp = next(v for v in (templates, own.get('templates'), ZERO_SHOT_DEFAULTS['templates']) if v is not None)
     if isinstance(bg, bool) or not isinstance(bg, (int, float)) or not math.isfinite(bg):
         raise ValueError(f"bg_thresh must be a finite number (0.95 for the released weights), got {bg!r}.")
-    return float(bg), tp
+    return float(bg), tp, mode
 
+# %% ../nbs/07_segment.ipynb #392c14e5
 def _input_images(images, max_pixels) -> list:
     "Upright RGB PIL images, or normalised `[3, H, W]` tensors: nothing is made full size in float."
     if isinstance(images, torch.Tensor): return as_image_tensors(images)
@@ -308,6 +308,7 @@ def _input_images(images, max_pixels) -> list:
         raise TypeError("images must be a PIL image, a path, a non-empty list of them, or a normalised tensor batch.")
     return [load_image(im, max_pixels) for im in images]
 
+# %% ../nbs/07_segment.ipynb #c4667d28
 def _model_input(im, short_side, device, dtype) -> torch.Tensor:
     "One input image → normalised `[1, 3, h, w]` at the inference size, resized before it becomes a float tensor."
     if isinstance(im, Image.Image):
@@ -317,6 +318,7 @@ def _model_input(im, short_side, device, dtype) -> torch.Tensor:
     else: x = resize_bilinear(im, target_size(*im.shape[-2:], short_side))
     return x[None].to(device, dtype)
 
+# %% ../nbs/07_segment.ipynb #ef0e021e
 def _argmax0(s:torch.Tensor) -> torch.Tensor:
     "`s.argmax(0)` (first maximum wins) for few channels, as K element-wise passes: much faster than a strided argmax."
     best, idx = s[0].clone(), torch.zeros(s.shape[1:], dtype=torch.long, device=s.device)
@@ -325,6 +327,7 @@ def _argmax0(s:torch.Tensor) -> torch.Tensor:
         idx.masked_fill_(more, k); best = torch.maximum(best, s[k])
     return idx
 
+# %% ../nbs/07_segment.ipynb #90ceba24
 def _labels_at(s:torch.Tensor, size) -> torch.Tensor:
     "Argmax label map `[H, W]` of scores `[K, h, w]` resized bilinearly to `size`, one band of rows at a time."
     if tuple(s.shape[-2:]) == tuple(size): return _argmax0(s)
@@ -332,16 +335,16 @@ def _labels_at(s:torch.Tensor, size) -> torch.Tensor:
     for a, b, band in _bilinear_bands(s, size): out[a:b] = _argmax0(band)
     return out
 
+# %% ../nbs/07_segment.ipynb #1f2197a2
 @torch.no_grad()
 def segment(model:GroupViT, images, class_names, background:bool=True, bg_thresh:float|None=None, mode:str='slide',
             short_side:int|None=448, window:int=448, stride:int=224, top_k:int=5, templates=None,
             text_emb:torch.Tensor|None=None, return_scores:bool=False, batch_size:int=8, max_pixels:int|None=MAX_PIXELS,
-            bg_mode:str='threshold', refine:str|None=None):
+            bg_mode:str|None=None, refine:str|None=None):
     "Zero-shot label maps (0 = background, i = `class_names[i-1]`) of PIL image(s), path(s) or a normalised batch."
     names = check_class_names(class_names)
-    bg_thresh, templates = zero_shot_settings(model, bg_thresh, templates)
+    bg_thresh, templates, bg_mode = zero_shot_settings(model, bg_thresh, templates, bg_mode)
     if mode not in ('whole', 'slide'): raise ValueError(f"mode must be 'whole' or 'slide', got {mode!r}.")
-    if bg_mode not in BG_MODES: raise ValueError(f"bg_mode must be one of {BG_MODES}, got {bg_mode!r}.")
     if refine not in (None, 'pamr'): raise ValueError(f"refine must be None (off, the official protocol) or 'pamr', got {refine!r}.")
     if short_side is not None and (isinstance(short_side, bool) or not isinstance(short_side, int) or short_side < 0):
         raise ValueError(f"short_side must be a positive number of pixels (or None to keep the size), got {short_side!r}.")
@@ -390,11 +393,13 @@ def palette(n:int) -> np.ndarray:
     cols += [matplotlib.colors.hsv_to_rgb(((i * golden) % 1, 0.65 + 0.35 * (i % 2), 0.95)) for i in range(max(n - 21, 0))]
     return (np.array(cols[:n]) * 255).round().astype(np.uint8).reshape(n, 3)
 
+# %% ../nbs/07_segment.ipynb #03cde9d9
 def _image_array(image) -> np.ndarray:
     if isinstance(image, torch.Tensor): return denormalize_image(image[0] if image.ndim == 4 else image)
     if isinstance(image, np.ndarray): return image
     return np.asarray(load_image(image))
 
+# %% ../nbs/07_segment.ipynb #b1a30a2b
 def overlay(image, labels, alpha:float=0.5, background:bool=True) -> np.ndarray:
     "Blend label colours into the image (uint8 `[H, W, 3]`); label 0 is left unblended if `background`."
     img = _image_array(image).astype(np.float32)
@@ -405,6 +410,7 @@ def overlay(image, labels, alpha:float=0.5, background:bool=True) -> np.ndarray:
     if background: out[lab == 0] = img[lab == 0]
     return out.round().clip(0, 255).astype(np.uint8)
 
+# %% ../nbs/07_segment.ipynb #22c00d7a
 def show_segmentation(image, labels, class_names, ax=None, alpha:float=0.5, legend:bool=True, annotate:bool=True,
                       title:str|None=None, figsize=(4, 4)):
     "Draw the image with coloured labels, the class name at each region's centre and a legend of the classes shown."
@@ -452,6 +458,7 @@ def group_maps(model:GroupViT, image, short_side:int|None=None) -> list[torch.Te
         res.append(F.interpolate(m, size=(H, W), mode='bilinear', align_corners=False)[0].argmax(0))
     return res
 
+# %% ../nbs/07_segment.ipynb #1520114a
 def show_groups(model:GroupViT, image, short_side:int|None=None, alpha:float=0.6, figsize=(9, 3)):
     "The image and its groups after each stage, one coloured map per stage (e.g. 64 parts, then 8 objects)."
     import matplotlib.pyplot as plt
@@ -480,10 +487,10 @@ class SegmentationHead(torch.nn.Module):
 # %% ../nbs/07_segment.ipynb #bb0a38c4
 @torch.no_grad()
 def export_segmenter(model:GroupViT, class_names, size:tuple[int, int], batch_size:int=1, bg_thresh:float|None=None,
-                     templates=None, top_k:int=5, bg_mode:str='threshold', background:bool=True):
+                     templates=None, top_k:int=5, bg_mode:str|None=None, background:bool=True):
     "`torch.export` program of image encoder + segmentation head at `size` `(H, W)`: images `[B, 3, H, W]` → scores."
     names = check_class_names(class_names)
-    bg_thresh, templates = zero_shot_settings(model, bg_thresh, templates)
+    bg_thresh, templates, bg_mode = zero_shot_settings(model, bg_thresh, templates, bg_mode)
     H, W = size
     if min(H, W) < model.cfg.patch_size:
         raise ValueError(f"size {H}x{W} is smaller than one {model.cfg.patch_size}-pixel patch.")
@@ -505,6 +512,7 @@ def save_label_map(labels, path):
     else: im = Image.fromarray(lab.astype(np.uint16))
     im.save(path)
 
+# %% ../nbs/07_segment.ipynb #e3b9631d
 def output_stems(paths) -> list[str]:
     "One output name per input file: its stem, or `stem_1`, `stem_2`, … for repeats (never another input's stem)."
     stems = [Path(p).stem for p in paths]
@@ -520,9 +528,7 @@ def output_stems(paths) -> list[str]:
 def _parse_classes(s:str) -> list[str]:
     return check_class_names([c for c in s.split(',')] if s.strip() else [])
 
-def _fail(prog, msg, code=2):
-    print(f"{prog}: error: {msg}", file=sys.stderr); sys.exit(code)
-
+# %% ../nbs/07_segment.ipynb #c5bc8688
 def _device(name:str) -> torch.device:
     "`--device` → torch.device, or ValueError if it is not a device or not present on this machine."
     if name == 'auto': return torch.device('cuda' if torch.cuda.is_available() else 'cpu')

@@ -9,7 +9,8 @@ Docs: https://groupvit-nb.github.io/groupvit_nb/text.html.md"""
 __all__ = ['SOT', 'EOT', 'WORDNET_DIRS', 'WORDNET_MISSING', 'CLOSED', 'TAGS', 'NOUN_TAGS', 'TRANSITIONS', 'TEMPLATES',
            'EMBED_CACHE_SIZE', 'bpe_vocab_path', 'bytes_to_unicode', 'clean_text', 'BPE', 'clip_bpe', 'tokenize',
            'decode', 'wordnet_dir', 'Lexicon', 'wordnet_lexicon', 'word_tags', 'split_words', 'NounExtractor',
-           'extract_nouns', 'get_templates', 'class_embeddings', 'clear_class_embeddings_cache', 'MultiLabelTokenizer']
+           'extract_nouns', 'get_templates', 'check_class_names', 'class_embeddings', 'clear_class_embeddings_cache',
+           'MultiLabelTokenizer']
 
 # %% ../nbs/03_text.ipynb #42b48dc9
 import functools, gzip, heapq, html, importlib.util, itertools, math, os, random, re, unicodedata, weakref
@@ -524,17 +525,24 @@ def _fingerprint(model) -> tuple:
 
 
 # %% ../nbs/03_text.ipynb #bcf03cb9
-def _check_class_names(class_names) -> tuple:
-    if isinstance(class_names, str) or not isinstance(class_names, (list, tuple)):
-        raise TypeError(f"class_names must be a list of str (one name per class), got {type(class_names).__name__}.")
-    if not class_names: raise ValueError("class_names is empty: pass at least one class name.")
-    for i, n in enumerate(class_names):
-        if not isinstance(n, str): raise TypeError(f"class_names[{i}] is a {type(n).__name__}; every class name must be a str.")
-        if not n.strip(): raise ValueError(f"class_names[{i}] is blank; every class needs a name.")
-    dups = sorted({n for n in class_names if class_names.count(n) > 1})
-    if dups: raise ValueError(f"class_names has duplicates {dups}: each class must appear once.")
-    return tuple(class_names)
-
+def check_class_names(class_names) -> list[str]:
+    "The class names as a list of stripped strings; one-sentence errors for a string, an empty list, blanks or duplicates."
+    if isinstance(class_names, str):
+        raise TypeError(f"class_names must be a list of strings such as ['dog', 'grass'], got the string {class_names!r}; "
+                        "split it first, e.g. names.split(',').")
+    try: names = list(class_names)
+    except TypeError: raise TypeError(f"class_names must be a list of strings, got {type(class_names).__name__}.") from None
+    if not names: raise ValueError("class_names is empty; give at least one class name, e.g. ['dog'].")
+    for i, n in enumerate(names):
+        if not isinstance(n, str): raise TypeError(f"class_names[{i}] is a {type(n).__name__}; every class name must be a string.")
+    names = [n.strip() for n in names]
+    if any(not n for n in names): raise ValueError("class_names contains an empty name; remove it.")
+    seen, dups = set(), []
+    for n in names:                      # CLIP's tokenizer lower-cases: 'Dog' and 'dog' are one prompt
+        if n.lower() in seen and n not in dups: dups.append(n)
+        seen.add(n.lower())
+    if dups: raise ValueError(f"class_names lists {dups} more than once; each class must appear once.")
+    return names
 
 # %% ../nbs/03_text.ipynb #8e5ecbc0
 def _device(model) -> torch.device:
@@ -560,7 +568,7 @@ def _prompt_rows(names, templates, context_length:int) -> list:
 # %% ../nbs/03_text.ipynb #1f5d55d9
 def class_embeddings(model, class_names:list[str], templates='simple', *, batch_size:int=1024, cache:bool=True) -> torch.Tensor:
     "Unit-norm text embedding per class, FloatTensor [C, D]: normalise(mean over templates of the projected text features)."
-    names, tmpl = _check_class_names(class_names), tuple(get_templates(templates))
+    names, tmpl = tuple(check_class_names(class_names)), tuple(get_templates(templates))
     if not callable(getattr(model, 'encode_text', None)): raise TypeError("model must have an encode_text(tokens) method (a GroupViT).")
     key = (names, tmpl)
     if cache:

@@ -95,7 +95,8 @@ class PairTraining(Callback):
     "Feed `(images, tokens)` to GroupViT and pass the logit scales to the loss (which caps exp(scale) at 100; the parameters stay free)."
     order = CALLBACK_ORDER['PairTraining']
     def before_batch(self):
-        seg = (getattr(self.loss_func, 'segment_weight', 0) > 0  # the segment-level loss needs the final segments,
+        seg = (getattr(self.loss_func, 'segment_weight', 0) > 0  # the segment-level losses need the final segments,
+               or getattr(self.loss_func, 'segment_noun_weight', 0) > 0
                or getattr(self.loss_func, 'affinity_weight', 0) > 0)  # the affinity term the first assignment
         self.learn.xb, self.learn.yb = (*self.xb, *self.yb, *((True,) if seg else ())), self.yb
     def after_pred(self):
@@ -109,10 +110,12 @@ class PairTraining(Callback):
 class PairLoss(GroupViTLoss):
     "Eq. 8 as a fastai loss function `(pred dict, tokens) → total`; the unweighted parts of the last call are in `.parts`."
     def forward(self, pred:dict, tokens:torch.Tensor):
-        ids = prompt_ids_from_tokens(tokens[:, 1:]) if self.same_prompt_positive and tokens.ndim == 3 else None
+        want = self.same_prompt_positive or self.segment_noun_weight  # the naming term always counts equal prompts as own
+        ids = prompt_ids_from_tokens(tokens[:, 1:]) if want and tokens.ndim == 3 else None
         total, self.parts = super().forward(pred['image_emb'], pred['text_emb'], pred.get('prompt_emb'),
                                             pred['logit_scale'], pred['multi_label_logit_scale'], ids,
-                                            pred.get('segment_emb'), pred.get('assign_soft'), pred.get('images'))
+                                            pred.get('segment_emb'), pred.get('assign_soft'), pred.get('images'),
+                                            pred.get('segment_area'))
         return total
 
 
@@ -138,7 +141,7 @@ class RetrievalTop1(Metric):
 
 # %% ../nbs/06_train.ipynb #827c2846
 STEP_FIELDS = ('epoch', 'step', 'loss', 'contrastive', 'multi_label', 'segment', 'affinity', 'lr', 'inv_tau',
-               'inv_tau_multi_label')
+               'inv_tau_multi_label', 'segment_noun')
 
 def _keep_rows(path:Path, keep):
     "Rewrite the CSV `path` keeping the rows for which `keep(row)` is true."
@@ -187,7 +190,8 @@ def after_step(self:StepLog):
                   f"{parts['multi_label'].item():.5f}",
                   *(f"{parts[k].item():.5f}" if k in parts else '' for k in ('segment', 'affinity')), f"{self.opt.hypers[0]['lr']:.4g}",
                   f'{min(m.logit_scale.exp().item(), LOGIT_SCALE_MAX):.3f}',
-                  f'{min(m.multi_label_logit_scale.exp().item(), LOGIT_SCALE_MAX):.3f}'])
+                  f'{min(m.multi_label_logit_scale.exp().item(), LOGIT_SCALE_MAX):.3f}',
+                  f"{parts['segment_noun'].item():.5f}" if 'segment_noun' in parts else ''])
 
 
 # %% ../nbs/06_train.ipynb #df824ed2
@@ -234,7 +238,8 @@ def plot_log(folder, fname='train.png', dpi=90):
     fig, axs = plt.subplots(1, n, figsize=(4.3 * n, 3.2))
     x = [int(r['step']) for r in s]
     for k, lbl in [('loss', 'total (eq. 8)'), ('contrastive', 'image–text (eq. 6)'), ('multi_label', 'multi-label (eq. 7)'),
-                   ('segment', 'segment-level (eq. 7, best segment)'), ('affinity', 'colour affinity')]:
+                   ('segment', 'segment-level (eq. 7, best segment)'), ('segment_noun', 'segments named by own caption'),
+                   ('affinity', 'colour affinity')]:
         if s[0].get(k): axs[0].plot(x, [float(r[k]) for r in s], label=lbl, lw=1)
     if ep and ep[0].get('valid_loss'):
         axs[0].plot([int(r['step']) for r in ep], [float(r['valid_loss']) for r in ep], 'ko-', ms=3,
@@ -658,7 +663,8 @@ class TimeBudget(Callback):
 def groupvit_learner(dls, model:GroupViT, wd:float=0.05, multi_label_weight:float=1.0, same_prompt_positive:bool=False,
                      grad_clip:float|None=5.0, precision:str='fp32', activation_checkpointing:bool|None=None,
                      compile:bool=False, metrics:bool=True, cbs=None, segment_weight:float=0.0, segment_own_prompts:bool=False,
-                     affinity_weight:float=0.0, affinity_differ:float=0.25, segment_exclusive:bool=False, **kwargs) -> Learner:
+                     affinity_weight:float=0.0, affinity_differ:float=0.25, segment_exclusive:bool=False,
+                     segment_noun_weight:float=0.0, segment_match:bool=False, **kwargs) -> Learner:
     """A fastai `Learner` that trains `model` with eq. 8 and AdamW (decay `wd` except on norms, biases, embeddings, group
     tokens, scales), gradients clipped at `grad_clip`, stopping at the first non-finite loss or gradient (`FiniteGuard`)."""
     if not isinstance(model, GroupViT): raise TypeError(f"model must be a GroupViT, got {type(model).__name__}.")
@@ -671,7 +677,8 @@ def groupvit_learner(dls, model:GroupViT, wd:float=0.05, multi_label_weight:floa
     opt_func = lambda groups, lr: OptimWrapper(groups, opt=torch.optim.AdamW, lr=lr, betas=(0.9, 0.999), eps=1e-8)
     learn = Learner(dls, model, loss_func=PairLoss(multi_label_weight, same_prompt_positive, segment_weight,
                                                    False if segment_own_prompts else None, affinity_weight,
-                                                   affinity_differ, segment_exclusive), opt_func=opt_func,
+                                                   affinity_differ, segment_exclusive, segment_noun_weight, segment_match),
+                    opt_func=opt_func,
                     splitter=lambda m: param_groups(m, wd), metrics=[RetrievalTop1('image→text'),
                                                                      RetrievalTop1('text→image')] if metrics else [],
                     cbs=[PairTraining(), FiniteGuard(grad_clip or None), *(cbs or [])], **kwargs)
@@ -1023,6 +1030,8 @@ class TrainConfig:
     segment_weight: float = 0.0
     segment_own_prompts: bool = False
     segment_exclusive: bool = False
+    segment_noun_weight: float = 0.0
+    segment_match: bool = False
     affinity_weight: float = 0.0
     affinity_differ: float = 0.25
     same_prompt_positive: bool = False
@@ -1052,11 +1061,12 @@ def check(self:TrainConfig):
     "Refuse settings that cannot train with one `ValueError` sentence, before anything is built or written."
     _need(self.data, "--data is required: 'synthetic', a table file (.csv/.tsv/.parquet) or webdataset shards.")
     for k in ('lr', 'warmup_lr', 'min_lr', 'wd', 'grad_clip', 'drop_path', 'warmup_epochs', 'crop_scale', 'erase',
-              'multi_label_weight', 'segment_weight', 'affinity_weight', 'minutes', 'max_skip'):
+              'multi_label_weight', 'segment_weight', 'segment_noun_weight', 'affinity_weight', 'minutes', 'max_skip'):
         v = getattr(self, k)
         _need(v is None or math.isfinite(v), f"{_flag(k)} must be a finite number, got {v}.")
     _need(self.lr is None or self.lr > 0, f"--lr must be positive, got {self.lr}.")
-    for k in ('warmup_lr', 'min_lr', 'wd', 'grad_clip', 'multi_label_weight', 'segment_weight', 'affinity_weight'):
+    for k in ('warmup_lr', 'min_lr', 'wd', 'grad_clip', 'multi_label_weight', 'segment_weight', 'segment_noun_weight',
+              'affinity_weight'):
         v = getattr(self, k)
         _need(v is None or v >= 0, f"{_flag(k)} must be >= 0, got {v}.")
     _need(self.affinity_differ >= 0.1, f"--affinity-differ must be at least 0.1 (the 'same' distance), got {self.affinity_differ}.")
@@ -1094,6 +1104,9 @@ def _check_combinations(c:TrainConfig):
           "--compile with --chunk is not supported: gradient caching calls the encoders directly.")
     _need(not (c.chunk and c.segment_weight),
           "--segment-weight with --chunk is not supported: gradient caching keeps no segments.")
+    _need(not c.segment_match or c.segment_exclusive, "--segment-match needs --segment-exclusive.")
+    _need(not (c.chunk and c.segment_noun_weight),
+          "--segment-noun-weight with --chunk is not supported: gradient caching keeps no segments.")
     _need(not (c.chunk and c.affinity_weight),
           "--affinity-weight with --chunk is not supported: gradient caching keeps no assignments.")
     _need(not c.synthetic or 'synthetic' in (c.data, c.valid), "--synthetic options only apply to --data synthetic.")
@@ -1146,7 +1159,9 @@ def previous_run(folder) -> list:
 RUN_SETTINGS = ('data', 'valid', 'n_train', 'n_valid', 'epoch_length', 'preset', 'arch', 'synthetic', 'image_size',
                 'batch', 'epochs', 'warmup_epochs', 'lr', 'warmup_lr', 'min_lr', 'wd', 'grad_clip', 'drop_path',
                 'num_prompts', 'templates', 'augment', 'crop_scale', 'erase', 'context_length', 'multi_label_weight',
-                'segment_weight', 'segment_own_prompts', 'segment_exclusive', 'affinity_weight', 'affinity_differ',
+                'segment_weight', 'segment_own_prompts', 'segment_exclusive', 'segment_match', 'segment_noun_weight',
+                'affinity_weight',
+                'affinity_differ',
                 'same_prompt_positive', 'init',
                 'freeze', 'seed')
 
@@ -1359,7 +1374,8 @@ def _build(args:TrainConfig, stop, rank:int, world:int, device, out:Path):
                              args.compile, metrics=valid is not None,
                              cbs=_run_callbacks(args, out, state, meta, stop, rank), segment_weight=args.segment_weight,
                              segment_own_prompts=args.segment_own_prompts, affinity_weight=args.affinity_weight,
-                             affinity_differ=args.affinity_differ, segment_exclusive=args.segment_exclusive, path=out)
+                             affinity_differ=args.affinity_differ, segment_exclusive=args.segment_exclusive,
+                             segment_noun_weight=args.segment_noun_weight, segment_match=args.segment_match, path=out)
     if world > 1:  # gradient caching's replay is a re-entrant backward: DDP needs a static graph
         handlers = [DistributedDataParallelKwargs(static_graph=True)] if args.chunk else []
         learn.add_cb(ShardedTrainer(sync_bn=device.type == 'cuda', cpu=device.type == 'cpu', kwargs_handlers=handlers))

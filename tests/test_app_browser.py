@@ -78,9 +78,9 @@ def test_segment_in_browser(app_url, browser, tmp_path, refine):
     labels = np.load(io.BytesIO(body))
     # the reference: segment() on the same file, with the same class embeddings (square = mean of square and box)
     model = load_model()
-    bg, templates = zero_shot_settings(model)
+    bg, templates, bg_mode = zero_shot_settings(model)
     parsed = parse_classes(CLASSES)
-    ref = segment(model, load_image(pic), [c[0] for c in parsed], bg_thresh=bg, templates=templates,
+    ref = segment(model, load_image(pic), [c[0] for c in parsed], bg_thresh=bg, templates=templates, bg_mode=bg_mode,
                   text_emb=synonym_embeddings(model, parsed, templates), refine='pamr' if refine else None,
                   **inference_settings(model))[0].numpy()
     assert labels.shape == ref.shape == (144, 144)

@@ -100,7 +100,7 @@ def test_model_settings_are_used_unless_overridden(tiny, text_emb):
         assert torch.equal(own, segment(tiny, x, NAMES, bg_thresh=2.0, **kw)) and (own == 0).any()
         assert (segment(tiny, x, NAMES, bg_thresh=0.0, **kw) != 0).all()   # the argument wins
     finally: del tiny.zero_shot
-    assert zero_shot_settings(tiny) == (0.95, 'simple')
+    assert zero_shot_settings(tiny) == (0.95, 'simple', 'threshold')
 
 
 # ---- the command line ----
