@@ -332,7 +332,8 @@ def run_demo(out='groupvit_demo', train:bool=False, minutes:float=10, seed:int=0
 # %% ../nbs/10_demo.ipynb #0f5545d4
 def _summary(m:dict, out) -> str:
     w = max(len(k) for k in m['iou'])
-    lines = [f"zero-shot segmentation of {m['images']} held-out images ({m['model']} model), classes from their names only:"]
+    rule = f"background: {m['bg_mode']} rule at {m['bg_thresh']}, chosen on validation images"
+    lines = [f"zero-shot segmentation of {m['images']} held-out images ({m['model']} model), classes from their names only ({rule}):"]
     t = m.get('training') or {}
     if m['model'] == 'trained now':
         lines.insert(0, f"trained from scratch for {t['minutes']:.1f} min: {t['steps']} of the {t['planned_steps']} planned steps "

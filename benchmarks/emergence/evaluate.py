@@ -22,7 +22,8 @@ def evaluate(run:Path) -> dict:
     tuned = tune_background(model, valid, templates=tmpl)
     bg_thresh, kw = tuned['bg_thresh'], dict(templates=tmpl, bg_mode=tuned['bg_mode'])
     own, plain = shapes_miou(model, test, bg_thresh, **kw), shapes_miou(model, second, bg_thresh, **kw)
-    res = dict(run=run.name, bg_mode=tuned['bg_mode'], bg_thresh=bg_thresh, miou=own['miou'], iou=own['iou'],
+    res = dict(run=run.name, bg_mode=tuned['bg_mode'], bg_thresh=bg_thresh, valid_miou=tuned['valid_miou'],
+               miou=own['miou'], iou=own['iou'],
                threshold_rule=dict(bg_thresh=official['bg_thresh'],
                                    miou=shapes_miou(model, test, official['bg_thresh'], templates=tmpl)['miou'],
                                    second_renderer=shapes_miou(model, second, official['bg_thresh'], templates=tmpl)['miou']),
