@@ -94,7 +94,7 @@ def predict(model:GroupViT, image, classes:str, bg_thresh:float|None=None, refin
     text = synonym_embeddings(model, parsed, templates)
     labels = segment(model, img, names, bg_thresh=bg, templates=templates, text_emb=text, refine=refine, bg_mode=bg_mode,
                      **inference_settings(model))[0].numpy()
-    res = dict(labels=labels, names=names, areas=class_areas(labels, names), bg_thresh=bg)
+    res = dict(labels=labels, names=names, areas=class_areas(labels, names), bg_thresh=bg, bg_mode=bg_mode)
     if pictures:
         fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
         show_segmentation(img, labels, names, ax=ax); fig.tight_layout()
@@ -128,7 +128,7 @@ def _request(weights, image, classes, bg_thresh, out_dir, refine=False):
     path = Path(tempfile.mkdtemp(dir=out_dir)) / 'labels.npy'
     np.save(path, r['labels'].astype(np.int64))
     legend = ', '.join(f'{i}: {n}' for i, n in enumerate(['background', *r['names']]))
-    return r['overlay'], r['groups'], r['areas'], str(path), f"background threshold {r['bg_thresh']:g}; labels {legend}"
+    return r['overlay'], r['groups'], r['areas'], str(path), f"background threshold {r['bg_thresh']:g} ({r['bg_mode']} rule); labels {legend}"
 
 # %% ../nbs/12_app.ipynb #e2c34d3f
 def build_app(weights:str|None=None, out_dir=None):

@@ -71,8 +71,9 @@ def test_segment_in_browser(app_url, browser, tmp_path, refine):
     page.locator('#segment').click()
     link = page.locator('#labels_file a[href*="labels.npy"]').first
     link.wait_for(timeout=300_000)
-    expect(page.locator('#legend textarea')).to_have_value('background threshold 0.2; labels 0: background, '
-                                                           '1: circle, 2: square, 3: triangle, 4: star, 5: heart, 6: cross')
+    zs = load_model().zero_shot                                          # the shipped demo model's own rule and threshold
+    expect(page.locator('#legend textarea')).to_have_value(f"background threshold {zs['bg_thresh']:g} ({zs['bg_mode']} rule); labels "
+                                                           '0: background, 1: circle, 2: square, 3: triangle, 4: star, 5: heart, 6: cross')
     page.screenshot(path=str(tmp_path / 'app.png'), full_page=True)
     body = page.request.get(link.get_attribute('href')).body()
     labels = np.load(io.BytesIO(body))

@@ -143,7 +143,7 @@ def test_invalid_zero_shot_json_names_the_file(tmp_path, zs, says):
 
 
 @pytest.mark.parametrize('kw', [dict(), dict(center_assign=True), dict(num_heads=2, text_heads=4), dict(assign_cosine_scale=5.0),
-                                dict(assign_iters=3)])
+                                dict(assign_iters=3), dict(group_residual=False)])
 def test_bare_state_dict_of_another_architecture(tmp_path, kw):
     "Refused as such; with the settings the tensors cannot show, it loads and gives the same text embeddings."
     torch.manual_seed(0)
@@ -154,7 +154,7 @@ def test_bare_state_dict_of_another_architecture(tmp_path, kw):
     cfg = model.cfg
     back = GroupViT.from_pretrained(tmp_path / 'bare.pth', num_heads=cfg.num_heads, text_heads=cfg.text_heads,
                                     center_assign=cfg.center_assign, assign_cosine_scale=cfg.assign_cosine_scale,
-                                    assign_iters=cfg.assign_iters)
+                                    assign_iters=cfg.assign_iters, group_residual=cfg.group_residual)
     tok = torch.randint(1, 49000, (3, 77)); tok[:, 12] = 49407; tok[:, 13:] = 0
     img = torch.randn(2, 3, 64, 64)
     with torch.no_grad():
