@@ -87,8 +87,7 @@ def shapes_miou(model:GroupViT, ds, bg_thresh:float|list=0.5, templates='simple'
 # %% ../nbs/10_demo.ipynb #24e31968
 def tune_bg_thresh(model:GroupViT, valid_ds, grid=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95), **kwargs) -> float:
     "The background threshold with the best mIoU on the validation set `valid_ds`."
-    res = shapes_miou(model, valid_ds, list(grid), **kwargs)
-    return max(res, key=lambda r: r['miou'])['bg_thresh']
+    return tune_background(model, valid_ds, {kwargs.pop('bg_mode', 'threshold'): grid}, **kwargs)['bg_thresh']
 
 BG_GRIDS = dict(threshold=(0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95),  # a probability
                 logit=(0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5))                          # a cosine

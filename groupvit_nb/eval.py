@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from PIL import Image
 from .core import GroupViT
 from .cli import eval_parser, EVAL_DATASETS, OneLineParser, _fail  # options without torch (00_cli)
-from .segment import segment, load_image, IMAGENET_MEAN, IMAGENET_STD
+from .segment import segment, load_image, model_background, IMAGENET_MEAN, IMAGENET_STD
 
 # %% auto #0
 __all__ = ['VOC_CLASSES', 'CONTEXT_CLASSES', 'COCO_OBJECT_CLASSES', 'COCO_STUFF_CLASSES', 'CITYSCAPES_CLASSES', 'ADE20K_CLASSES',
@@ -244,8 +244,8 @@ def protocol_settings(model, dataset_or_spec, **given) -> dict:
     row = dict(bg_thresh=spec.bg_thresh, templates=spec.templates, mode=spec.mode, short_side=spec.short_side,
                window=spec.window, stride=spec.stride)
     out = {k: (given[k] if given.get(k) is not None else own.get(k, v)) for k, v in row.items()}
-    mode = given.get('bg_mode') or own.get('bg_mode') or 'threshold'
-    if given.get('bg_thresh') is None and own.get('bg_mode', 'threshold') != mode:    # the model's threshold is for its own rule
+    mode, own_bg = model_background(model, given.get('bg_mode'))   # the model's threshold is for its own rule only
+    if given.get('bg_thresh') is None and own_bg is None:
         if mode != 'threshold': raise ValueError(f"bg_mode {mode!r} needs a bg_thresh; the protocol's {spec.bg_thresh} is a threshold on probabilities.")
         out['bg_thresh'] = spec.bg_thresh
     return dict(out, background=spec.background, **({'bg_mode': mode} if mode != 'threshold' else {}))

@@ -22,8 +22,8 @@ from .text import check_class_names  # notebook 03
 __all__ = ['BG_MODES', 'PAMR_DEFAULTS', 'ZERO_SHOT_DEFAULTS', 'upright', 'load_image', 'normalize_image', 'denormalize_image',
            'as_image_tensors', 'patch_group_maps', 'group_class_scores', 'add_background', 'window_scores',
            'window_starts', 'slide_scores', 'target_size', 'resize_bilinear', 'pamr', 'resize_short_side',
-           'zero_shot_settings', 'segment', 'palette', 'overlay', 'show_segmentation', 'group_maps', 'show_groups',
-           'SegmentationHead', 'export_segmenter', 'save_label_map', 'output_stems', 'main']
+           'model_background', 'zero_shot_settings', 'segment', 'palette', 'overlay', 'show_segmentation', 'group_maps',
+           'show_groups', 'SegmentationHead', 'export_segmenter', 'save_label_map', 'output_stems', 'main']
 
 # %% ../nbs/07_segment.ipynb #255fbec7
 from .data import to_rgb, IMAGENET_MEAN, IMAGENET_STD, MAX_PIXELS  # shared with training
@@ -284,13 +284,18 @@ def resize_short_side(x:torch.Tensor, short_side:int|None, max_long_side:int|Non
 ZERO_SHOT_DEFAULTS = dict(bg_thresh=0.95, templates='simple', bg_mode='threshold')  # the official zero-shot settings
 
 # %% ../nbs/07_segment.ipynb #cc2128b8
+def model_background(model, bg_mode:str|None=None) -> tuple:
+    "`(bg_mode, the model's own threshold for it or None)`: `bg_mode` as given, else the model's own, else 'threshold'."
+    own = getattr(model, 'zero_shot', None) or {}
+    mode = bg_mode or own.get('bg_mode') or ZERO_SHOT_DEFAULTS['bg_mode']
+    if mode not in BG_MODES: raise ValueError(f"bg_mode must be one of {BG_MODES}, got {mode!r}.")
+    return mode, (own.get('bg_thresh') if own.get('bg_mode', 'threshold') == mode else None)
+
 def zero_shot_settings(model, bg_thresh:float|None=None, templates=None, bg_mode:str|None=None) -> tuple:
     """`(bg_thresh, templates, bg_mode)`: each as given, else the model's own (`model.zero_shot`, saved with it), else the
     official. The model's threshold is only taken for the model's own background rule: it means nothing for another."""
     own = getattr(model, 'zero_shot', None) or {}
-    mode = bg_mode or own.get('bg_mode') or ZERO_SHOT_DEFAULTS['bg_mode']
-    if mode not in BG_MODES: raise ValueError(f"bg_mode must be one of {BG_MODES}, got {mode!r}.")
-    own_bg = own.get('bg_thresh') if own.get('bg_mode', 'threshold') == mode else None
+    mode, own_bg = model_background(model, bg_mode)
     if bg_thresh is None and own_bg is None and mode != 'threshold':
         raise ValueError(f"bg_mode {mode!r} needs a bg_thresh: the official 0.95 is a threshold on class probabilities.")
     bg = next(v for v in (bg_thresh, own_bg, ZERO_SHOT_DEFAULTS['bg_thresh']) if v is not None)
