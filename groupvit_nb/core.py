@@ -20,9 +20,10 @@ from .patch import PatchEmbed
 from .grouping import Mlp, MixerMlp, GroupingBlock, merge_heads
 
 # %% auto #0
-__all__ = ['GroupViTConfig', 'DropPath', 'SelfAttention', 'AttnBlock', 'GroupingLayer', 'VisionEncoder', 'QuickGELU',
-           'CausalSelfAttention', 'TextMlp', 'ResidualAttentionBlock', 'Transformer', 'TextEncoder', 'ProjectMLP',
-           'GroupViT', 'segment_areas', 'unwrap', 'evaluating', 'groupvit_s16', 'groupvit_tiny']
+__all__ = ['PRECISIONS', 'BF16_AGREEMENT', 'AUTO_MIN_AGREEMENT', 'GroupViTConfig', 'DropPath', 'SelfAttention', 'AttnBlock',
+           'GroupingLayer', 'VisionEncoder', 'QuickGELU', 'CausalSelfAttention', 'TextMlp', 'ResidualAttentionBlock',
+           'Transformer', 'TextEncoder', 'ProjectMLP', 'GroupViT', 'segment_areas', 'unwrap', 'evaluating',
+           'native_bf16', 'resolve_precision', 'autocast_to', 'groupvit_s16', 'groupvit_tiny']
 
 # %% ../nbs/02_core.ipynb #25231aca
 @dataclass
@@ -152,8 +153,12 @@ class GroupingLayer(nn.Module):
             x = checkpoint.checkpoint(blk, x, use_reentrant=False) if self.use_checkpoint and self.training else blk(x)
         if group_token is None: return x, None, None
         x, group_token = x[:, :-self.num_group_token], x[:, -self.num_group_token:]
-        assignment = None
-        if self.downsample is not None: x, assignment = self.downsample(x, group_token, return_assign=return_assign)
+        if self.downsample is None: return x, group_token, None
+        if torch.is_autocast_enabled(x.device.type) and not self.training:  # bf16/fp16 inference: assign in fp32 (§ Precision)
+            dtype = self.group_token.dtype
+            with torch.autocast(x.device.type, enabled=False):
+                x, assignment = self.downsample(x.to(dtype), group_token.to(dtype), return_assign=return_assign)
+        else: x, assignment = self.downsample(x, group_token, return_assign=return_assign)
         return x, group_token, assignment
 
 # %% ../nbs/02_core.ipynb #b6004109
@@ -332,15 +337,16 @@ class GroupViT(nn.Module):
 
 # %% ../nbs/02_core.ipynb #f0eef085
 @patch
-def encode_image(self:GroupViT, images:torch.Tensor) -> torch.Tensor:
-    "Normalised images `[B, 3, H, W]` (H, W multiples of the patch) → projected embeddings `[B, D]`."
-    return self.img_projector(self.img_encoder(images))
+def encode_image(self:GroupViT, images:torch.Tensor, precision:str='fp32') -> torch.Tensor:
+    "Normalised images `[B, 3, H, W]` (H, W multiples of the patch) → projected embeddings `[B, D]` (`precision`: see below)."
+    with autocast_to(precision, images.device) as p: x = self.img_encoder(images)
+    return self.img_projector(x if p == 'fp32' else x.float())
 
 
 # %% ../nbs/02_core.ipynb #122716cb
 @patch
-def encode_text(self:GroupViT, tokens:torch.Tensor) -> torch.Tensor:
-    "Token ids `[B, L]` or `[B, T, L]` → projected embeddings `[B, D]` or `[B, T, D]`."
+def encode_text(self:GroupViT, tokens:torch.Tensor, precision:str='fp32') -> torch.Tensor:
+    "Token ids `[B, L]` or `[B, T, L]` → projected embeddings `[B, D]` or `[B, T, D]` (`precision`: see below)."
     if not isinstance(tokens, torch.Tensor) or tokens.dtype not in (torch.long, torch.int):
         raise TypeError("tokens must be an integer tensor from groupvit_nb.text.tokenize, shape [B, 77] or [B, T, 77].")
     if tokens.ndim not in (2, 3) or tokens.shape[-1] > self.cfg.context_length:
@@ -348,20 +354,24 @@ def encode_text(self:GroupViT, tokens:torch.Tensor) -> torch.Tensor:
     if tokens.numel() and (int(tokens.min()) < 0 or int(tokens.max()) >= self.cfg.vocab_size):
         raise ValueError(f"token ids must lie in [0, {self.cfg.vocab_size}) (the model's vocabulary), got ids from "
                          f"{int(tokens.min())} to {int(tokens.max())}; make tokens with groupvit_nb.text.tokenize.")
-    if tokens.ndim == 3:  # caption + prompts: the transformer runs once per distinct row (prompts repeat when nouns are
-        B, T, L = tokens.shape  # few); the projection head, whose BatchNorm sees the batch, gets every row as usual
-        flat = tokens.reshape(B * T, L)
-        uniq, inv = torch.unique(flat, dim=0, return_inverse=True)
-        feats = self.text_encoder(uniq)[inv] if len(uniq) < 0.9 * len(flat) else self.text_encoder(flat)
-        return self.text_projector(feats).reshape(B, T, -1)
-    return self.text_projector(self.text_encoder(tokens))
+    with autocast_to(precision, tokens.device) as p:
+        if tokens.ndim == 3:  # caption + prompts: the transformer runs once per distinct row (prompts repeat when nouns
+            B, T, L = tokens.shape  # are few); the projection head, whose BatchNorm sees the batch, gets every row as usual
+            flat = tokens.reshape(B * T, L)
+            uniq, inv = torch.unique(flat, dim=0, return_inverse=True)
+            feats = self.text_encoder(uniq)[inv] if len(uniq) < 0.9 * len(flat) else self.text_encoder(flat)
+        else: feats = self.text_encoder(tokens)
+    out = self.text_projector(feats if p == 'fp32' else feats.float())
+    return out.reshape(B, T, -1) if tokens.ndim == 3 else out
 
 
 # %% ../nbs/02_core.ipynb #95e9ecec
 @patch
-def encode_segments(self:GroupViT, images:torch.Tensor) -> dict:
+def encode_segments(self:GroupViT, images:torch.Tensor, precision:str='fp32') -> dict:
     "Zero-shot segmentation inputs: projected segment tokens `[B, S, D]`, image embedding, per-stage assignments, patch grid."
-    x, assignments, hw = self.img_encoder.forward_features(images, return_assign=True)
+    with autocast_to(precision, images.device) as p:
+        x, assignments, hw = self.img_encoder.forward_features(images, return_assign=True)
+    if p != 'fp32': x, assignments = x.float(), [{k: v.float() for k, v in a.items()} for a in assignments]
     return dict(segment_emb=self.img_projector(x), image_emb=self.img_projector(x.mean(1)), assignments=assignments, grid=hw)
 
 
@@ -419,6 +429,37 @@ def evaluating(model:nn.Module):
         yield model
     finally: model.train(was)
 
+
+# %% ../nbs/02_core.ipynb #b7a343b4
+PRECISIONS = ('fp32', 'bf16', 'fp16', 'auto')
+BF16_AGREEMENT = 0.0   # lowest measured share of pixels whose bf16 label is the fp32 label (notebook 07), placeholder
+AUTO_MIN_AGREEMENT = 0.995  # 'auto' picks bf16 only from this agreement on
+
+def native_bf16(device) -> bool:
+    "Whether `device` computes in bfloat16 natively: a CUDA GPU without emulation, a CPU with AVX512-BF16 or AMX."
+    device = torch.device(device)
+    if device.type == 'cuda': return torch.cuda.is_available() and torch.cuda.is_bf16_supported(including_emulation=False)
+    if device.type != 'cpu': return False
+    caps = getattr(torch.cpu, '_is_avx512_bf16_supported', lambda: False), getattr(torch.cpu, '_is_amx_tile_supported', lambda: False)
+    return any(bool(f()) for f in caps)
+
+# %% ../nbs/02_core.ipynb #1d0f8bf6
+def resolve_precision(precision:str, device) -> str:
+    "`precision` for `device` as 'fp32', 'bf16' or 'fp16'; one sentence for a name it does not know or fp16 off CUDA."
+    if precision not in PRECISIONS: raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}.")
+    device = torch.device(device)
+    if precision == 'fp16' and device.type != 'cuda':
+        raise ValueError(f"precision fp16 needs a CUDA GPU and this runs on {device.type}; use bf16 or fp32.")
+    if precision == 'auto': return 'bf16' if BF16_AGREEMENT >= AUTO_MIN_AGREEMENT and native_bf16(device) else 'fp32'
+    return precision
+
+# %% ../nbs/02_core.ipynb #cf9a80b6
+@contextmanager
+def autocast_to(precision:str, device):
+    "Run the `with` block in `precision` on `device` (autocast for bf16/fp16, nothing for fp32); yields the resolved name."
+    p = resolve_precision(precision, device)
+    if p == 'fp32': yield p; return
+    with torch.autocast(torch.device(device).type, dtype=torch.bfloat16 if p == 'bf16' else torch.float16): yield p
 
 # %% ../nbs/02_core.ipynb #5c06dfd9
 def groupvit_s16(**kwargs) -> GroupViT:
