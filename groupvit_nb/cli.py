@@ -276,6 +276,9 @@ def segment_parser():
     p.add_argument('--max-pixels', type=at_least(1), default=None,
                    help='refuse images with more pixels than this (default: 67108864 = 8192², as in training)')
     p.add_argument('--device', type=device_name, default='auto', help='auto (a GPU if there is one), cpu, cuda, cuda:N or mps (default: auto)')
+    p.add_argument('--precision', choices=('fp32', 'bf16', 'fp16', 'auto'), default='fp32',
+                   help='fp32; bf16 (autocast, CPU or GPU); fp16 (CUDA GPUs only); auto: bf16 where the hardware computes it '
+                        'natively and its measured agreement with fp32 allows, else fp32 (default: fp32)')
     return p
 
 # %% ../nbs/08_eval.ipynb #72494d4b
@@ -307,6 +310,10 @@ def eval_parser():
     p.add_argument('--max-images', type=int, help='evaluate only the first N images (default: all)')
     p.add_argument('--batch-size', type=int, default=64, help='images per batch, classification only (default: 64)')
     p.add_argument('--device', default='auto', help='auto (a GPU if there is one), cpu, cuda, cuda:N or mps (default: auto)')
+    p.add_argument('--precision', choices=('fp32', 'bf16', 'fp16', 'auto'), default='fp32',
+                   help='fp32; bf16 (autocast, CPU or GPU); fp16 (CUDA GPUs only); auto: bf16 where the hardware computes it '
+                        'natively and its measured agreement with fp32 allows, else fp32; recorded in the settings unless fp32 '
+                        '(default: fp32)')
     p.add_argument('--out', help='also write the results and settings as JSON to this file (default: none)')
     return p
 

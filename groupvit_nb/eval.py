@@ -14,7 +14,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
-from .core import GroupViT
+from .core import GroupViT, resolve_precision
 from .cli import eval_parser, EVAL_DATASETS, OneLineParser, _fail  # options without torch (00_cli)
 from .segment import segment, load_image, model_background, IMAGENET_MEAN, IMAGENET_STD
 
@@ -291,8 +291,9 @@ def image_folder(root, img_size:int=224):
 # %% ../nbs/08_eval.ipynb #a28b8119
 @torch.no_grad()
 def zero_shot_classification(model:GroupViT, root, class_names=None, templates=None, text_emb=None,
-                             batch_size:int=64, max_images:int|None=None, num_workers:int=0, progress:bool=True) -> dict:
-    "Top-1 / top-5 zero-shot accuracy of `model` on the ImageFolder at `root`."
+                             batch_size:int=64, max_images:int|None=None, num_workers:int=0, progress:bool=True,
+                             precision:str='fp32') -> dict:
+    "Top-1 / top-5 zero-shot accuracy of `model` on the ImageFolder at `root` (images encoded in `precision`, see 02_core)."
     from tqdm.auto import tqdm
     ds = image_folder(root, model.cfg.img_size)
     if class_names is None:
@@ -313,7 +314,7 @@ def zero_shot_classification(model:GroupViT, root, class_names=None, templates=N
     correct1 = correct5 = n = 0
     try:
         for x, y in tqdm(dl, desc='zero-shot classification', disable=not progress):
-            logits = F.normalize(model.encode_image(x.to(param.device, param.dtype)), dim=-1) @ text.T
+            logits = F.normalize(model.encode_image(x.to(param.device, param.dtype), precision=precision), dim=-1) @ text.T
             top = logits.topk(k, -1).indices.cpu()
             correct1 += (top[:, 0] == y).sum().item(); correct5 += (top == y[:, None]).any(1).sum().item(); n += len(y)
     finally: model.train(was_training)
@@ -350,7 +351,8 @@ def _check_args(args):
     if args.templates is not None:
         from groupvit_nb.text import get_templates
         get_templates(args.templates)
-    check_device(args.device)
+    try: resolve_precision(args.precision, check_device(args.device))
+    except ValueError as e: raise ValueError(f"--{e}") from None                # "--precision fp16 needs a CUDA GPU ..."
     if args.out: _check_writable(Path(args.out))
 
 # %% ../nbs/08_eval.ipynb #40191c2f
@@ -387,20 +389,23 @@ def run_eval(argv=None) -> dict:
     except FileNotFoundError as e: _fail(prog, f"--weights: {e}")
     except Exception as e: _fail(prog, f"cannot load --weights '{args.weights}': {e}", 1)
     model = model.to(check_device(args.device)).eval()
+    precision = resolve_precision(args.precision, check_device(args.device))
     try:
         if args.dataset == 'imagenet':
             templates = args.templates or (getattr(model, 'zero_shot', None) or {}).get('templates', CLASSIFICATION_PROTOCOL['templates'])
             res = zero_shot_classification(model, args.root, templates=templates, batch_size=args.batch_size,
-                                           max_images=args.max_images)
-            res['settings'] = dict(templates=templates, img_size=model.cfg.img_size)
+                                           max_images=args.max_images, precision=precision)
+            res['settings'] = dict(templates=templates, img_size=model.cfg.img_size, **({'precision': precision} if precision != 'fp32' else {}))
             print(f"top-1 {100 * res['top1']:.2f}  top-5 {100 * res['top5']:.2f}  ({res['images']} images, {res['classes']} classes)")
         else:
             pred = zero_shot_predictor(model, data, bg_thresh=args.bg_thresh, templates=args.templates, mode=args.mode,
                                        short_side=args.short_side, window=args.window, stride=args.stride,
-                                       bg_mode=args.bg_mode, refine=None if args.refine == 'none' else args.refine)
+                                       bg_mode=args.bg_mode, refine=None if args.refine == 'none' else args.refine,
+                                       precision=precision)
             used = pred.settings.get('bg_mode', 'threshold')
             if (used, args.refine) != ('threshold', 'none'):                      # recorded when not the official rule
                 pred.settings.update(bg_mode=used, refine=args.refine)
+            if precision != 'fp32': pred.settings['precision'] = precision
             res = dict(evaluate_segmentation(pred, data, args.max_images), settings=pred.settings)
             print(iou_table(res))
             print(f"{args.dataset}: mIoU {100 * res['miou']:.2f} over {res['images']} images")

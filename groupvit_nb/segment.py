@@ -14,7 +14,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image, ImageOps
-from .core import GroupViT
+from .core import GroupViT, resolve_precision
 from .cli import segment_parser, OneLineParser, at_least, finite, _fail  # the options, importable without torch (notebook 00_cli)
 from .text import check_class_names  # notebook 03
 
@@ -141,13 +141,13 @@ def add_background(pix:torch.Tensor, segment_values:torch.Tensor, bg_thresh:floa
 
 # %% ../nbs/07_segment.ipynb #8bae3a7a
 def window_scores(model:GroupViT, x:torch.Tensor, text_emb:torch.Tensor, background:bool=True,
-                  bg_thresh:float=0.95, top_k:int=5, bg_mode:str='threshold') -> torch.Tensor:
+                  bg_thresh:float=0.95, top_k:int=5, bg_mode:str='threshold', precision:str='fp32') -> torch.Tensor:
     "Normalised images `[B, 3, H, W]` → per-pixel scores `[B, 1+C, H, W]`; channel 0 is background (`add_background`)."
     if bg_mode not in BG_MODES: raise ValueError(f"bg_mode must be one of {BG_MODES}, got {bg_mode!r}.")
     B, _, H, W = x.shape
     p = model.cfg.patch_size
     Hp, Wp = math.ceil(H / p) * p, math.ceil(W / p) * p
-    out = model.encode_segments(F.pad(x, (0, Wp - W, 0, Hp - H)))
+    out = model.encode_segments(F.pad(x, (0, Wp - W, 0, Hp - H)), precision=precision)        # fp32 from here on
     seg_map = patch_group_maps(out['assignments'], out['grid'])[-1]                         # [B, S, h, w]
     seg_map = F.interpolate(seg_map, size=(Hp, Wp), mode='bilinear', align_corners=False)[..., :H, :W]
     group = seg_map.argmax(1).flatten(1)                                                    # [B, H*W]
@@ -345,12 +345,13 @@ def _labels_at(s:torch.Tensor, size) -> torch.Tensor:
 def segment(model:GroupViT, images, class_names, background:bool=True, bg_thresh:float|None=None, mode:str='slide',
             short_side:int|None=448, window:int=448, stride:int=224, top_k:int=5, templates=None,
             text_emb:torch.Tensor|None=None, return_scores:bool=False, batch_size:int=8, max_pixels:int|None=MAX_PIXELS,
-            bg_mode:str|None=None, refine:str|None=None):
+            bg_mode:str|None=None, refine:str|None=None, precision:str='fp32'):
     "Zero-shot label maps (0 = background, i = `class_names[i-1]`) of PIL image(s), path(s) or a normalised batch."
     names = check_class_names(class_names)
     bg_thresh, templates, bg_mode = zero_shot_settings(model, bg_thresh, templates, bg_mode)
     if mode not in ('whole', 'slide'): raise ValueError(f"mode must be 'whole' or 'slide', got {mode!r}.")
     if refine not in (None, 'pamr'): raise ValueError(f"refine must be None (off, the official protocol) or 'pamr', got {refine!r}.")
+    precision = resolve_precision(precision, next(model.parameters()).device)      # fp16 off CUDA: one sentence
     if short_side is not None and (isinstance(short_side, bool) or not isinstance(short_side, int) or short_side < 0):
         raise ValueError(f"short_side must be a positive number of pixels (or None to keep the size), got {short_side!r}.")
     if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
@@ -369,7 +370,7 @@ def segment(model:GroupViT, images, class_names, background:bool=True, bg_thresh
     model.eval()
     try:
         text = _text_embeddings(model, names, templates, text_emb).to(param.device, param.dtype)
-        kw = dict(background=background, bg_thresh=bg_thresh, top_k=top_k, bg_mode=bg_mode)
+        kw = dict(background=background, bg_thresh=bg_thresh, top_k=top_k, bg_mode=bg_mode, precision=precision)
         labels, scores = [], []
         for i, im in enumerate(inputs):
             H, W = (im.height, im.width) if isinstance(im, Image.Image) else im.shape[-2:]
@@ -558,6 +559,8 @@ def main(argv=None):
     except (ValueError, TypeError) as e: _fail(prog, f"--classes: {e}")
     try: device = _device(args.device)
     except ValueError as e: _fail(prog, str(e))
+    try: precision = resolve_precision(args.precision, device)
+    except ValueError as e: _fail(prog, f"--{e}")                      # "--precision fp16 needs a CUDA GPU ..."
     missing = [f for f in args.images if not Path(f).is_file()]
     if missing: _fail(prog, f"image file(s) not found: {', '.join(missing)}.")
     if not args.weights:
@@ -589,7 +592,7 @@ def main(argv=None):
             im = load_image(f, args.max_pixels)                         # one image in memory at a time
             lab = segment(model, im, names, background=not args.no_background, bg_thresh=args.bg_thresh, mode=args.mode,
                           short_side=args.short_side or None, window=args.window, stride=args.stride,
-                          templates=args.templates, max_pixels=args.max_pixels)[0]
+                          templates=args.templates, max_pixels=args.max_pixels, precision=precision)[0]
             if stem == stems[0]:                                  # written with the first label map
                 (out / 'classes.json').write_text(json.dumps({'0': 'background', **{str(i + 1): n for i, n in enumerate(names)}}, indent=1))
             save_label_map(lab, out / f'{stem}_labels.png')

@@ -129,3 +129,16 @@ def test_bad_inputs(weights, tmp_path):
     (tmp_path / 'ok' / 'SegmentationClass' / 'img_0.png').unlink()
     r = run('groupvit_eval', '--dataset', 'voc', '--root', tmp_path / 'ok', '--weights', weights)
     assert r.returncode == 2 and 'missing' in r.stderr
+
+def test_precision(weights, tmp_path):
+    "--precision bf16 runs and is recorded with the settings; fp16 on a CPU stops before the run, one line, status 2."
+    write_fake(tmp_path / 'voc', 'voc', [np.random.RandomState(4).choice([0, 3, 255], (32, 40))])
+    common = ['--dataset', 'voc', '--root', tmp_path / 'voc', '--weights', weights, '--mode', 'whole', '--short-side', 0,
+              '--device', 'cpu']
+    r = run('groupvit_eval', *common, '--precision', 'bf16', '--out', tmp_path / 'bf16.json')
+    assert r.returncode == 0, r.stderr
+    res = json.loads((tmp_path / 'bf16.json').read_text())
+    assert res['settings']['precision'] == 'bf16' and res['images'] == 1 and 0 <= res['miou'] <= 1
+    r = run('groupvit_eval', *common, '--precision', 'fp16')
+    assert r.returncode == 2 and '--precision fp16 needs a CUDA GPU' in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1

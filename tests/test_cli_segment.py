@@ -135,3 +135,18 @@ def test_the_model_folder_carries_its_zero_shot_settings(weights, images, tmp_pa
                   bg_thresh=2.0)[0]
     np.testing.assert_array_equal(lab, ref.numpy())
     assert (lab == 0).any()
+
+
+def test_precision_bf16_runs_and_fp16_needs_a_gpu(weights, images, tmp_path):
+    "--precision bf16 writes the labels of segment(precision='bf16'); fp16 on a CPU stops with one line, status 2."
+    r = run(images / 'photo.png', '--classes', ','.join(CLASSES), '--weights', weights, '--out', tmp_path / 'b',
+            '--mode', 'whole', '--short-side', 0, '--precision', 'bf16', '--device', 'cpu')
+    assert r.returncode == 0, r.stderr
+    lab = np.array(Image.open(tmp_path / 'b' / 'photo_labels.png'))
+    ref = segment(GroupViT.from_pretrained(weights), images / 'photo.png', CLASSES, mode='whole', short_side=None,
+                  precision='bf16')[0]
+    np.testing.assert_array_equal(lab, ref.numpy())
+    r = run(images / 'photo.png', '--classes', 'dog', '--weights', weights, '--out', tmp_path / 'h',
+            '--precision', 'fp16', '--device', 'cpu')
+    assert r.returncode == 2 and '--precision fp16 needs a CUDA GPU' in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and not (tmp_path / 'h').exists()
