@@ -114,6 +114,7 @@ def example_image(folder=None, seed:int=3) -> Path:
 # %% ../nbs/12_app.ipynb #645ac51d
 DEMO_CLASSES = 'circle, square, triangle, star, heart, cross'
 
+# %% ../nbs/12_app.ipynb #86617a11
 def _request(weights, image, classes, bg_thresh, out_dir, refine=False):
     import gradio as gr
     try:

@@ -46,6 +46,7 @@ class BadDataWarning(UserWarning):
 # %% ../nbs/05_data.ipynb #f8858189
 MAX_PIXELS = 8192 * 8192  # images above this are decoded reduced (JPEG) or skipped
 
+# %% ../nbs/05_data.ipynb #ebc44336
 def _white_matte(img):
     "Composite an image with alpha over white (transparent pixels often hold junk colours)."
     img = img.convert('RGBA')
@@ -199,10 +200,12 @@ def _heart():
     x, y = 16 * np.sin(t) ** 3, 13 * np.cos(t) - 5 * np.cos(2 * t) - 2 * np.cos(3 * t) - np.cos(4 * t)
     return np.stack([x, -y - 2.5], 1) / 16
 
+# %% ../nbs/05_data.ipynb #26a41d36
 _CROSS = np.array([(-.33, -1), (.33, -1), (.33, -.33), (1, -.33), (1, .33), (.33, .33), (.33, 1), (-.33, 1),
                    (-.33, .33), (-1, .33), (-1, -.33), (-.33, -.33)])
 _ARROW = np.array([(-1, -.3), (.15, -.3), (.15, -.75), (1, 0), (.15, .75), (.15, .3), (-1, .3)])
 
+# %% ../nbs/05_data.ipynb #4d5569e0
 # each shape: a list of (polygon in unit coordinates, fill) drawn in order; fill 0 cuts a hole
 SHAPES = {
     'circle':    [(_ngon(48), 1)],
@@ -224,6 +227,7 @@ SHAPES = {
     'semicircle':[(np.concatenate([_ngon(48)[24:], [[1, 0]]]) * [1, -1] + [0, -.4], 1)],
 }
 
+# %% ../nbs/05_data.ipynb #9feb8e09
 COLOURS = {'red': (215, 30, 30), 'orange': (245, 135, 15), 'yellow': (240, 215, 25), 'green': (35, 160, 55),
            'cyan': (40, 205, 215), 'blue': (30, 65, 215), 'purple': (135, 45, 185), 'pink': (245, 125, 190),
            'brown': (125, 75, 30), 'white': (248, 248, 248), 'black': (15, 15, 15)}
@@ -231,6 +235,8 @@ TEXTURES = ('plain', 'striped', 'dotted', 'checkered')
 TEMPLATES = ('{objects}.', 'a picture of {objects}.', 'a drawing of {objects}.', 'an image with {objects}.',
              'there is {objects} in this picture.', 'a simple illustration of {objects}.',
              'a photo showing {objects}.', '{objects} drawn on a canvas.')
+
+# %% ../nbs/05_data.ipynb #d5dc31b6
 DEFAULT_KINDS = ('circle', 'square', 'triangle', 'star', 'heart', 'hexagon', 'pentagon', 'diamond', 'cross',
                  'ring', 'crescent', 'arrow', 'ellipse', 'rectangle', 'trapezoid')
 _SPLITS = {'train': 0, 'valid': 1, 'test': 2}
@@ -274,6 +280,7 @@ def _background(rng, h, w):
 # %% ../nbs/05_data.ipynb #8f764449
 _BACKGROUNDS = ('varied', 'any')
 
+# %% ../nbs/05_data.ipynb #d75e63c8
 def _uniform_background(rng, h, w):
     "One flat colour drawn uniformly from the whole RGB cube, with faint noise."
     img = rng.uniform(0, 255, 3) + rng.normal(0, 3, (h, w, 1))
@@ -507,6 +514,7 @@ def render(self:SyntheticShapes, workers:int|None=None, progress:bool=True):
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 _POLICIES = ('randaugment', 'colorjitter', 'none')
 
+# %% ../nbs/05_data.ipynb #a9a254ad
 def train_transform(size=224, scale=(0.08, 1.0), policy='randaugment', color_jitter=0.4, flip=True, erase=0.25,
                     mean=IMAGENET_MEAN, std=IMAGENET_STD):
     "The paper's training augmentation: PIL image → normalised float tensor [3,size,size]."
@@ -535,6 +543,7 @@ def denormalize(x, mean=IMAGENET_MEAN, std=IMAGENET_STD):
 # %% ../nbs/05_data.ipynb #805449a6
 import webdataset as wds
 
+# %% ../nbs/05_data.ipynb #bb1ef84c
 def expand_urls(urls)->list:
     "Brace-expand a shard spec (`a/{000..009}.tar`, `::`-separated specs) or a list of them into a list of URLs."
     if isinstance(urls, (str, Path)): urls = [str(urls)]

@@ -24,10 +24,10 @@ from .core import GroupViT
 LOGIT_SCALE_INIT = math.log(1 / 0.07)  # initial value of the raw `logit_scale` parameters
 LOGIT_SCALE_MAX = 100.0  # 1/τ never exceeds this
 
+# %% ../nbs/04_losses.ipynb #ae30cb8b
 def _compute_dtype(x):
     "float32, or float64 when the input already is: never a half type."
     return torch.promote_types(x.dtype, torch.float32)
-
 
 # %% ../nbs/04_losses.ipynb #2bfd3863
 def temperature_scale(logit_scale, dtype=torch.float32):
@@ -138,6 +138,7 @@ def contrastive_loss(image_emb, text_emb, logit_scale):
 _HASH_MOD = 2**31 - 1  # a prime; two hashes mod it are packed into one int64
 _HASH_BASES = (1_000_003, 998_244_353)
 
+# %% ../nbs/04_losses.ipynb #8056199b
 def prompt_ids_from_tokens(tokens):
     "Integer id per token row: `tokens` [..., L] (e.g. prompts [B, K, 77]) → int64 [...], equal rows ⇔ equal ids."
     if not isinstance(tokens, torch.Tensor) or tokens.is_floating_point() or tokens.is_complex() or tokens.ndim < 1:

@@ -117,6 +117,7 @@ def config_from_state_dict(sd:dict, **overrides) -> GroupViTConfig:
 # %% ../nbs/09_pretrained.ipynb #1b13a14b
 UNSEEN_FIELDS = ('num_heads', 'text_heads', 'center_assign', 'assign_cosine_scale', 'assign_iters', 'group_residual')   # visible in no tensor
 
+# %% ../nbs/09_pretrained.ipynb #8e7c4869
 def check_plain_state_dict(sd:dict, overrides:dict, source:str):
     "Refuse a bare state dict that is not the released architecture unless the `UNSEEN_FIELDS` are in `overrides`."
     shapes, released = shape_fields(sd), GroupViTConfig()
@@ -128,7 +129,6 @@ def check_plain_state_dict(sd:dict, overrides:dict, source:str):
                          f"{', '.join(missing)} cannot be read from the tensors: load the folder save_pretrained wrote or a "
                          f"checkpoint with its 'config', or pass them, e.g. GroupViT.from_pretrained(path, "
                          + ', '.join(f"{f}=..." for f in missing) + ").")
-
 
 # %% ../nbs/09_pretrained.ipynb #eeb6d203
 _SUBS = {  # prefix of our name → (prefix of the transformers name, [(pattern, replacement) inside it])
@@ -154,6 +154,7 @@ _SUBS = {  # prefix of our name → (prefix of the transformers name, [(pattern,
     'logit_scale': ('logit_scale', []),
 }
 
+# %% ../nbs/09_pretrained.ipynb #198818c8
 def hf_name(k:str):
     "Our tensor name → its transformers name; a fused q/k/v tensor → a tuple of three names; None if transformers has none."
     for ours, (hf, subs) in _SUBS.items():
@@ -163,7 +164,6 @@ def hf_name(k:str):
         if '.self_attn.qkv.' in name: return tuple(name.replace('.qkv.', f'.{c}_proj.') for c in 'qkv')
         return name
     return None
-
 
 # %% ../nbs/09_pretrained.ipynb #558b9f0d
 def ours_to_hf(sd:dict) -> dict:
@@ -251,6 +251,7 @@ def _save_safetensors(sd, path):
 # %% ../nbs/09_pretrained.ipynb #10eba556
 ZERO_SHOT_KEYS = ('bg_thresh', 'templates', 'bg_mode')
 
+# %% ../nbs/09_pretrained.ipynb #2d8d2c1c
 def check_zero_shot(zero_shot, source:str='zero_shot') -> dict:
     "Validate a zero-shot defaults dict: keys from `ZERO_SHOT_KEYS`, `bg_thresh` in [0, 1] ([-1, 1] for `bg_mode` 'logit'), `templates` a set name or sentences."
     if not isinstance(zero_shot, dict): raise TypeError(f"{source} must be a dict with keys from {ZERO_SHOT_KEYS}, got {type(zero_shot).__name__}.")
@@ -272,7 +273,6 @@ def check_zero_shot(zero_shot, source:str='zero_shot') -> dict:
         except (TypeError, ValueError) as e: raise ValueError(f"{source}: {e}") from None
         if not isinstance(out['templates'], str): out['templates'] = list(out['templates'])
     return out
-
 
 # %% ../nbs/09_pretrained.ipynb #156810e8
 def _write_zero_shot(model, path:Path, zero_shot):
@@ -366,11 +366,11 @@ def _download(repo_id:str) -> Path:
 # %% ../nbs/09_pretrained.ipynb #bbe893ae
 WEIGHT_SUFFIXES = ('.pth', '.pt', '.bin', '.safetensors', '.ckpt', '.json')
 
+# %% ../nbs/09_pretrained.ipynb #e0ba25c6
 def _is_hub_id(s:str) -> bool:
     "`owner/name` as the hub writes it, that cannot be meant as a local path."
     if not re.fullmatch(r'[\w-][\w.-]*/[\w.-]+', s) or s.lower().endswith(WEIGHT_SUFFIXES): return False
     return not Path(s.split('/')[0]).exists()
-
 
 # %% ../nbs/09_pretrained.ipynb #3a0aa072
 def load_pretrained(path_or_id, **overrides) -> GroupViT:

@@ -49,11 +49,11 @@ _PLAIN = re.compile(r'[ -%\'-~]*')                 # printable ASCII except '&'
 _PRETOKEN = regex.compile(SOT + '|' + EOT + r"""|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+""",
                           regex.IGNORECASE)
 
+# %% ../nbs/03_text.ipynb #9d726c8e
 def clean_text(text:str) -> str:
     "CLIP's text cleaning: repair unicode (ftfy), unescape HTML twice, collapse white space, lower-case."
     if not _PLAIN.fullmatch(text): text = html.unescape(html.unescape(ftfy.fix_text(text)))
     return ' '.join(text.split()).lower()
-
 
 # %% ../nbs/03_text.ipynb #16181442
 def _merge(parts:list, ranks:dict) -> list:
@@ -178,9 +178,9 @@ WORDNET_MISSING = ("WordNet's data files (index.noun, noun.exc, ...) were not fo
                    "with `apt-get install wordnet-base` (Debian/Ubuntu), or set the WNSEARCHDIR environment variable to a "
                    "WordNet 3 `dict` folder.")
 
+# %% ../nbs/03_text.ipynb #0ddd945c
 def _is_wordnet(d) -> bool:
     return bool(d) and all((Path(d)/f).is_file() for f in (*_INDEX.values(), *_EXC.values()))
-
 
 # %% ../nbs/03_text.ipynb #310bf498
 def wordnet_dir() -> Path:
@@ -195,6 +195,7 @@ _DETACH = {'n': (('s', ''), ('ses', 's'), ('xes', 'x'), ('zes', 'z'), ('ches', '
            'v': (('s', ''), ('ies', 'y'), ('es', 'e'), ('es', ''), ('ed', 'e'), ('ed', ''), ('ing', 'e'), ('ing', '')),
            'a': (('er', ''), ('est', ''), ('er', 'e'), ('est', 'e'))}
 
+# %% ../nbs/03_text.ipynb #18d0475f
 class Lexicon:
     "WordNet as the noun extractor needs it: lemma frequencies per part of speech, irregular forms, two-word nouns."
     def __init__(self, root=None):
@@ -235,7 +236,6 @@ class Lexicon:
                     out.append(b)
         return out
 
-
 # %% ../nbs/03_text.ipynb #1ecbc2eb
 @functools.lru_cache(maxsize=None)
 def wordnet_lexicon(root=None) -> Lexicon:
@@ -272,6 +272,7 @@ CLOSED = {
 }
 CLOSED['that'] = {'WH': .5, 'DET': .5}
 
+# %% ../nbs/03_text.ipynb #a251d77b
 def _guess(w:str) -> dict:
     "Tag weights for a word WordNet does not know, from its ending."
     if w.endswith('ly'): return {'ADV': 3, 'ADJ': 1}
@@ -280,7 +281,6 @@ def _guess(w:str) -> dict:
     if w.endswith(('ous', 'ful', 'ive', 'able', 'ible', 'ic', 'ish', 'less')): return {'ADJ': 3, 'NN': 1}
     if w.endswith('s') and not w.endswith('ss'): return {'NNS': 4, 'VBZ': 1}
     return {'NN': 4, 'ADJ': 1}
-
 
 # %% ../nbs/03_text.ipynb #59c09b51
 def _latin(w:str) -> str:
@@ -321,10 +321,14 @@ def word_tags(w:str, lexicon:Lexicon) -> dict:
 TAGS = ('START', 'DET', 'NUM', 'ADJ', 'NN', 'NNS', 'PROPN', 'VB', 'VBZ', 'VBG', 'VBN', 'ADV', 'ADP', 'TO', 'CONJ',
         'PRON', 'AUX', 'MD', 'WH', 'POS', 'PUNCT', 'INTJ', 'X', 'END')
 NOUN_TAGS = ('NN', 'NNS', 'PROPN')
+
+# %% ../nbs/03_text.ipynb #c87528c8
 _AFTER_NOUN = dict(ADP=.25, CONJ=.1, VBG=.1, VBN=.05, PUNCT=.08, END=.1, AUX=.05, WH=.03, ADV=.02, POS=.03,
                    TO=.02, MD=.01, DET=.005, ADJ=.01, PRON=.005, PROPN=.01)
 _AFTER_VERB = dict(DET=.35, ADP=.2, NOUN=.08, ADJ=.05, ADV=.1, PRON=.06, NUM=.04, PROPN=.03, END=.05, TO=.03,
                    PUNCT=.02, VBG=.01, CONJ=.02)
+
+# %% ../nbs/03_text.ipynb #12c5ad6f
 TRANSITIONS = {
  'START': dict(DET=.3, NOUN=.2, PROPN=.08, ADJ=.12, NUM=.08, PRON=.04, VBG=.04, VBN=.03, ADV=.02, ADP=.05, VB=.02,
                AUX=.01, WH=.01, X=.01, PUNCT=.01),
@@ -355,6 +359,7 @@ TRANSITIONS = {
  'X':     dict(X=.3, PUNCT=.1, END=.1, NOUN=.05),
 }
 
+# %% ../nbs/03_text.ipynb #f55039ba
 def _log_transitions(table, floor=1e-4) -> dict:
     "log P(next | previous) for every pair of `TAGS`, expanding the NOUN shorthand."
     def expand(row):
@@ -369,10 +374,10 @@ _WORD = re.compile(r"[^\W\d_]+(?=n't\b)|n't\b|'(?:s|re|ve|ll|d|m)\b|[^\W\d_]+(?:
                    re.IGNORECASE)
 _SENTENCE_END = {'.', '!', '?', ':', '"', '“', '”'}
 
+# %% ../nbs/03_text.ipynb #63f92a72
 def split_words(text:str) -> list:
     "Words, contractions, numbers and punctuation of `text` (Penn Treebank style, hyphenated words whole)."
     return _WORD.findall(text.replace('’', "'"))
-
 
 # %% ../nbs/03_text.ipynb #7c12bc21
 class NounExtractor:
@@ -467,10 +472,10 @@ def _perceptron_tagger():
 # %% ../nbs/03_text.ipynb #479f6a6b
 _default_extractor = NounExtractor()
 
+# %% ../nbs/03_text.ipynb #0be8adb4
 def extract_nouns(caption:str) -> list[str]:
     "The nouns of `caption` (singular, plural and proper), in order, without duplicates; offline, through WordNet."
     return _default_extractor(caption)
-
 
 # %% ../nbs/03_text.ipynb #f0d96ebe
 TEMPLATES = {
@@ -500,6 +505,7 @@ TEMPLATES = {
     'identity': ['{}'],
 }
 
+# %% ../nbs/03_text.ipynb #14b3445d
 def get_templates(templates='full') -> list:
     "A template set by name (`TEMPLATES`' keys) or a list of sentences, each with exactly one `{}`."
     if isinstance(templates, str):
@@ -516,13 +522,13 @@ def get_templates(templates='full') -> list:
 _EMBED_CACHE = weakref.WeakKeyDictionary()    # model → (weights fingerprint, OrderedDict{(names, templates): [C, D]})
 EMBED_CACHE_SIZE = 16                          # class lists remembered per model
 
+# %% ../nbs/03_text.ipynb #ee035a74
 def _fingerprint(model) -> tuple:
     "What changes whenever the weights do: storage address, dtype, shape, version counter and sum of each parameter and buffer."
     ts = [t.detach() for t in itertools.chain(model.parameters(), model.buffers())]
     if not ts: return ()
     sums = torch.stack([t.sum(dtype=torch.float32) if t.is_floating_point() else t.sum().float() for t in ts]).tolist()
     return tuple((t.data_ptr(), t.dtype, tuple(t.shape), t._version, s) for t, s in zip(ts, sums))
-
 
 # %% ../nbs/03_text.ipynb #bcf03cb9
 def check_class_names(class_names) -> list[str]:

@@ -143,6 +143,7 @@ class RetrievalTop1(Metric):
 STEP_FIELDS = ('epoch', 'step', 'loss', 'contrastive', 'multi_label', 'segment', 'affinity', 'lr', 'inv_tau',
                'inv_tau_multi_label', 'segment_noun')
 
+# %% ../nbs/06_train.ipynb #d774e782
 def _keep_rows(path:Path, keep):
     "Rewrite the CSV `path` keeping the rows for which `keep(row)` is true."
     if not path.exists(): return
@@ -152,7 +153,6 @@ def _keep_rows(path:Path, keep):
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
         w.writeheader()
         w.writerows(r for r in rows if keep(r))
-
 
 # %% ../nbs/06_train.ipynb #8cf89dda
 class StepLog(Callback):
@@ -335,6 +335,7 @@ def load_checkpoint(path) -> dict:
 # %% ../nbs/06_train.ipynb #ad977651
 TEMP_PATTERN = '.*.tmp[0-9]*'  # what `atomic_save` writes before the rename
 
+# %% ../nbs/06_train.ipynb #7ac974a2
 def remove_stale_temps(*folders) -> list:
     "Delete the temp files that killed `atomic_save` calls left in `folders` (call it only when no other run writes there)."
     gone = []
@@ -765,6 +766,7 @@ COLLAPSE_ADVICE = ("Things to try: start from released weights (`groupvit_train 
                    "contrastive batch (`--contrastive-batch 4096 --chunk 256`), a lower learning rate or a longer warm-up, "
                    "captions with more distinct nouns, and check that Gumbel noise is on (`cfg.gumbel=True`).")
 
+# %% ../nbs/06_train.ipynb #48fd3983
 class GroupCollapse(Callback):
     """Every `every` training steps, run the image encoder (eval mode, no grad) on a fixed probe batch (the first `n_probe`
     training images) and log per grouping stage the groups in use and the assignment entropy; warn once per stage when
@@ -777,7 +779,6 @@ class GroupCollapse(Callback):
         self.every, self.n_probe, self.min_groups, self.patience = every, n_probe, min_groups, patience
         self.folder, self.metrics = None if folder is None else Path(folder), metrics
         self.history, self.last, self.probe, self.warned, self.collapsed_for = [], [], None, set(), {}
-
 
 # %% ../nbs/06_train.ipynb #0de0fab2
 @patch
@@ -913,11 +914,11 @@ class RunLog(Callback):
 FINETUNE_LR_SCALE = 0.1  # fine-tuning default: a tenth of the from-scratch learning rates of the same batch size
 TRAINING_FIELDS = ('drop_path_rate', 'gumbel', 'gumbel_tau', 'use_checkpoint', 'logit_scale_init')  # may differ from the checkpoint's
 
+# %% ../nbs/06_train.ipynb #5ccc56a0
 def finetune_lrs(lrs, scale:float=FINETUNE_LR_SCALE):
     "Lower learning rate(s) for fine-tuning: `lrs` (a float or a tuple such as (lr, warmup_lr, min_lr)) × `scale`."
     if not 0 < scale <= 1: raise ValueError(f"scale must be in (0, 1], got {scale!r}.")
     return tuple(l * scale for l in lrs) if isinstance(lrs, (tuple, list)) else lrs * scale
-
 
 # %% ../nbs/06_train.ipynb #dd211243
 def load_init(model_or_cfg, path_or_id) -> GroupViT:
@@ -945,6 +946,7 @@ PARTS = dict(text=('text_encoder',), text_head=('text_projector',), image=('img_
              image_head=('img_projector',), patch_embed=('img_encoder.patch_embed',),
              scales=('logit_scale', 'multi_label_logit_scale'))
 
+# %% ../nbs/06_train.ipynb #7d688f8b
 def freeze(model:nn.Module, parts, requires_grad:bool=False) -> list:
     """Freeze (or, with `requires_grad=True`, unfreeze) named parts of a GroupViT: any of `PARTS` (`'text'`, `'text_head'`,
     `'image'`, `'image_head'`, `'patch_embed'`, `'scales'`), as a list or a comma-separated string. Returns the parameter names changed."""
@@ -959,7 +961,6 @@ def freeze(model:nn.Module, parts, requires_grad:bool=False) -> list:
             p.requires_grad_(requires_grad)
             names.append(name)
     return names
-
 
 # %% ../nbs/06_train.ipynb #275d3568
 class FrozenBatchNormEval(Callback):
@@ -1127,6 +1128,7 @@ RUN_FILES = ('config.yaml', 'run.json', 'steps.csv', 'epochs.csv', 'groups.csv',
              f'checkpoints/{CHECKPOINT}')
 LOCK_FILE = '.lock'
 
+# %% ../nbs/06_train.ipynb #d849fd2a
 def lock_folder(folder):
     """Lock `folder/LOCK_FILE` exclusively (creating the folder) → the open lock file (close it to release), or a
     `ValueError` that names the process holding it. The lock goes with the process, however it ends."""
@@ -1148,7 +1150,6 @@ def lock_folder(folder):
     f.flush()
     return f
 
-
 # %% ../nbs/06_train.ipynb #072ac5e8
 def previous_run(folder) -> list:
     "The files of an earlier run (`RUN_FILES`) that `folder` holds."
@@ -1165,11 +1166,11 @@ RUN_SETTINGS = ('data', 'valid', 'n_train', 'n_valid', 'epoch_length', 'preset',
                 'same_prompt_positive', 'init',
                 'freeze', 'seed')
 
+# %% ../nbs/06_train.ipynb #b522c575
 def _where(spec):
     "A data spec as compared on resume: local paths absolute, 'synthetic' and URLs as given."
     if spec is None or spec == 'synthetic' or str(spec).startswith('pipe:') or '://' in str(spec): return spec
     return str(Path(spec).expanduser().resolve())
-
 
 # %% ../nbs/06_train.ipynb #c4107f12
 def run_settings(args, size:int) -> dict:
@@ -1388,12 +1389,12 @@ def _build(args:TrainConfig, stop, rank:int, world:int, device, out:Path):
 _BAD_INPUT = (ValueError, TypeError, FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError,
               FileExistsError)
 
+# %% ../nbs/06_train.ipynb #29b007f4
 def _os_error(e:OSError) -> str:
     "One line for an `OSError`, naming its file."
     if isinstance(e, DiskFull): return str(e)
     if _disk_full(e): return f"no space left on the device{f' to write {e.filename}' if e.filename else ''}; free some space, then --resume."
     return f"{e.strerror or e}{f': {e.filename}' if e.filename else ''}"
-
 
 # %% ../nbs/06_train.ipynb #00e63f47
 def main(argv=None):
