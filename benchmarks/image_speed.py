@@ -1,18 +1,36 @@
-"""encode_image of groupvit_nb vs transformers' GroupViTModel.get_image_features, same weights, same input, same threads.
+"""encode_image of groupvit_nb vs transformers' GroupViTModel.get_image_features, same weights, same input, same threads,
+in fp32 and bf16, each as a fraction of this machine's matmul peak measured in the same run.
 
 Builds a transformers GroupViTModel with random weights (the released architecture), loads the same weights into
-groupvit_nb's GroupViT through the checkpoint converter, checks that the L2-normalised outputs agree, then times both
-in interleaved repeats (A, B, A, B, ...) and prints the median times and their ratio.
+groupvit_nb's GroupViT through the checkpoint converter and checks that the L2-normalised outputs agree. It then
+measures the dense matmul peak (2048³, median of several) in fp32 and bf16, counts the FLOPs of one batch of
+encode_image (`FlopCounterMode`), and times both models at each precision in interleaved repeats (A, B, A, B, ...).
+bf16 is autocast for both: `encode_image(x, precision='bf16')` here, `torch.autocast` around transformers. Prints
+median times, GFLOP/s, the fraction of the peak and the ratio to transformers, with the load average before and after.
 
-    python benchmarks/image_speed.py [--batch 8] [--size 224] [--threads N] [--repeats 15] [--compile]
+    python benchmarks/image_speed.py [--batch 8] [--size 224] [--threads N] [--repeats 9] [--precision fp32 bf16] [--compile]
 """
-import argparse, logging, statistics, time, warnings
+import argparse, contextlib, logging, os, statistics, time, warnings
 import torch, torch.nn.functional as F
+from torch.utils.flop_counter import FlopCounterMode
+
+
+def matmul_peak(dtype, device, n=2048, repeats=7) -> float:
+    "Median FLOP/s of an n³ matrix multiply in `dtype` on `device`."
+    a, b = (torch.randn(n, n, device=device).to(dtype) for _ in range(2))
+    sync = torch.cuda.synchronize if torch.device(device).type == 'cuda' else (lambda: None)
+    for _ in range(2): a @ b
+    ts = []
+    for _ in range(repeats):
+        sync(); t = time.perf_counter(); a @ b; sync(); ts.append(time.perf_counter() - t)
+    return 2 * n**3 / statistics.median(ts)
+
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--batch', type=int, default=8); ap.add_argument('--size', type=int, default=224)
-    ap.add_argument('--threads', type=int, default=torch.get_num_threads()); ap.add_argument('--repeats', type=int, default=15)
+    ap.add_argument('--threads', type=int, default=torch.get_num_threads()); ap.add_argument('--repeats', type=int, default=9)
+    ap.add_argument('--precision', nargs='+', default=['fp32', 'bf16'], choices=['fp32', 'bf16'])
     ap.add_argument('--compile', action='store_true', help='also time torch.compile(encode_image) of groupvit_nb')
     ap.add_argument('--device', default='cpu')
     a = ap.parse_args()
@@ -21,28 +39,50 @@ def main():
     from groupvit_nb.core import GroupViT
     from groupvit_nb.pretrained import hf_to_ours, hf_config_to_ours, load_state_dict_strict
     torch.set_num_threads(a.threads); torch.manual_seed(0)
+    load0 = os.getloadavg()[0]
     hf = transformers.GroupViTModel(transformers.GroupViTConfig()).eval().to(a.device)
     ours = GroupViT(hf_config_to_ours(hf.config.to_dict()))
     load_state_dict_strict(ours, hf_to_ours(hf.state_dict(), ours.state_dict().keys()), allow_missing=('multi_label_logit_scale',))
     ours = ours.eval().to(a.device)
     x = torch.randn(a.batch, 3, a.size, a.size, device=a.device)
-    sync = torch.cuda.synchronize if a.device.startswith('cuda') else (lambda: None)
-    runs = {'transformers': lambda: hf.get_image_features(pixel_values=x).pooler_output, 'groupvit_nb': lambda: ours.encode_image(x)}
-    if a.compile: runs['groupvit_nb compiled'] = torch.compile(ours.encode_image)
+    dev = torch.device(a.device).type
+    sync = torch.cuda.synchronize if dev == 'cuda' else (lambda: None)
+    with torch.inference_mode(), FlopCounterMode(display=False) as fc: ours.encode_image(x)
+    flops = fc.get_total_flops()
+    peaks = {p: matmul_peak(torch.float32 if p == 'fp32' else torch.bfloat16, a.device) for p in a.precision}
+
+    def hf_run(p):
+        ctx = torch.autocast(dev, dtype=torch.bfloat16) if p == 'bf16' else contextlib.nullcontext()
+        def f():
+            with ctx: return hf.get_image_features(pixel_values=x).pooler_output.float()
+        return f
+    runs = {}
+    for p in a.precision:
+        runs[(p, 'transformers')] = hf_run(p)
+        runs[(p, 'groupvit_nb')] = (lambda p=p: ours.encode_image(x, precision=p))
+        if a.compile: runs[(p, 'groupvit_nb compiled')] = torch.compile(lambda p=p: ours.encode_image(x, precision=p))
     with torch.inference_mode():
         outs = {k: f() for k, f in runs.items()}                     # warm-up (and compile)
+        ref = F.normalize(outs[(a.precision[0], 'transformers')], dim=-1)
         for k, o in outs.items():
-            d = (F.normalize(o, dim=-1) - F.normalize(outs['transformers'], dim=-1)).abs().max().item()
-            print(f"{k:22s} max |Δ| of normalised output vs transformers: {d:.2e}")
-            assert d < 1e-4, f"{k} disagrees with transformers"
+            d = (F.normalize(o.float(), dim=-1) - ref).abs().max().item()
+            print(f"{k[0]} {k[1]:22s} max |Δ| of normalised output vs transformers {a.precision[0]}: {d:.2e}")
+            if k[0] == 'fp32': assert d < 1e-4, f"{k} disagrees with transformers"
         times = {k: [] for k in runs}
         for _ in range(a.repeats):
             for k, f in runs.items():
                 sync(); t = time.perf_counter(); f(); sync(); times[k].append(time.perf_counter() - t)
-    ref = statistics.median(times['transformers'])
-    print(f"device {a.device}, torch {torch.__version__}, threads {a.threads}, batch {a.batch} at {a.size}², {a.repeats} interleaved repeats")
-    for k, ts in times.items():
-        m = statistics.median(ts)
-        print(f"{k:22s} median {m*1e3:8.1f} ms  ({a.batch/m:6.1f} images/s)  speed vs transformers: {ref/m:.2f}x")
+    load1 = os.getloadavg()[0]
+    print(f"device {a.device}, torch {torch.__version__}, transformers {transformers.__version__}, threads {a.threads}, "
+          f"batch {a.batch} at {a.size}², {a.repeats} interleaved repeats; load average {load0:.2f} before, {load1:.2f} after")
+    print(f"one batch of encode_image: {flops/1e9:.1f} GFLOP")
+    for p in a.precision:
+        print(f"{p} matmul peak (2048³): {peaks[p]/1e9:.0f} GFLOP/s")
+        ref_t = statistics.median(times[(p, 'transformers')])
+        for k in [k for k in runs if k[0] == p]:
+            m = statistics.median(times[k])
+            print(f"{p} {k[1]:22s} median {m*1e3:8.1f} ms  {a.batch/m:6.1f} images/s  {flops/m/1e9:6.0f} GFLOP/s  "
+                  f"{flops/m/peaks[p]:5.1%} of {p} peak  speed vs transformers {p}: {ref_t/m:.2f}x")
+
 
 if __name__ == '__main__': main()

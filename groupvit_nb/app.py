@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 from .core import GroupViT
-from .cli import app_parser, OneLineParser, at_least, launch  # the options, importable without torch (defined below, exported to cli)
+from .cli import app_parser, OneLineParser, at_least, console_script  # the options, importable without torch (defined below, exported to cli)
 from .text import check_class_names
 from .segment import (segment, load_image, show_segmentation, show_groups,
                                  zero_shot_settings, _fail)

@@ -12,7 +12,7 @@ import argparse, importlib, os, sys, warnings
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['QUIET', 'quiet_warnings', 'launch', 'OneLineParser', 'at_least', 'finite', 'demo_main', 'segment_main', 'eval_main', 'train_main', 'PRESET_SIZES', 'FREEZE_PARTS', 'DATA_FORMATS', 'train_parser', 'parse_train_args', 'device_name', 'segment_parser', 'EVAL_DATASETS', 'eval_parser', 'demo_parser', 'app_parser', 'app_main']
+__all__ = ['QUIET', 'demo_main', 'segment_main', 'eval_main', 'train_main', 'quiet_warnings', 'launch', 'OneLineParser', 'at_least', 'finite', 'console_script', 'PRESET_SIZES', 'FREEZE_PARTS', 'DATA_FORMATS', 'train_parser', 'parse_train_args', 'device_name', 'segment_parser', 'EVAL_DATASETS', 'eval_parser', 'demo_parser', 'app_main', 'app_parser']
 
 # %% ../nbs/00_cli.ipynb #26c7273b
 QUIET = (r'`torch\.jit\.script` is deprecated',)  # third-party messages that say nothing about a run
@@ -73,27 +73,16 @@ def finite(s) -> float:
 
 
 # %% ../nbs/00_cli.ipynb #987c7149
-def demo_main(argv=None):
-    "Console script `groupvit_demo`."
-    launch('groupvit_demo', 'demo', 'demo_parser', argv)
+def console_script(module:str):
+    "The function behind console script `groupvit_<module>`: `launch` with that module's parser and `main`."
+    def main(argv=None): launch(f'groupvit_{module}', module, f'{module}_parser', argv)
+    main.__name__, main.__qualname__, main.__doc__ = f'{module}_main', f'{module}_main', f"Console script `groupvit_{module}`."
+    return main
 
 
 # %% ../nbs/00_cli.ipynb #16f392fa
-def segment_main(argv=None):
-    "Console script `groupvit_segment`."
-    launch('groupvit_segment', 'segment', 'segment_parser', argv)
-
-
-# %% ../nbs/00_cli.ipynb #1ffcacad
-def eval_main(argv=None):
-    "Console script `groupvit_eval`."
-    launch('groupvit_eval', 'eval', 'eval_parser', argv)
-
-
-# %% ../nbs/00_cli.ipynb #1f93447b
-def train_main(argv=None):
-    "Console script `groupvit_train`."
-    launch('groupvit_train', 'train', 'train_parser', argv)
+demo_main, segment_main = console_script('demo'), console_script('segment')
+eval_main, train_main = console_script('eval'), console_script('train')
 
 
 # %% ../nbs/06_train.ipynb #4619622d
@@ -182,6 +171,7 @@ def train_parser() -> argparse.ArgumentParser:
     a('--device', default='auto', choices=['auto', 'cpu', 'cuda'],
       help='auto: a CUDA GPU if one is visible, else the CPU')
     a('--compile', action='store_true', help='torch.compile the model')
+    a('--adamw', default='fused', choices=['fused', 'foreach', 'for-loop'], help="PyTorch's AdamW implementation (the same update up to rounding)")
     a('--checkpoint-activations', action='store_true', help='recompute activations in the backward pass (less memory)')
     a('--num-workers', type=int, help='data-loading processes per training process (default: min(8, cores))')
     a('--out', default='runs/groupvit',
@@ -342,6 +332,4 @@ def app_parser():
     return p
 
 # %% ../nbs/12_app.ipynb #9c5edac6
-def app_main(argv=None):
-    "Console script `groupvit_app`."
-    launch('groupvit_app', 'app', 'app_parser', argv)
+app_main = console_script('app')

@@ -196,15 +196,7 @@ def multi_label_loss(image_emb, prompt_emb, logit_scale, prompt_ids=None, same_p
     B, K, D = prompt_emb.shape
     if (B, D) != tuple(image_emb.shape):
         raise ValueError(f"prompt_emb {tuple(prompt_emb.shape)} must be [B, K, D] for image_emb {tuple(image_emb.shape)} [B, D].")
-    _check_same_prompt(same_prompt_positive, prompt_ids, B, K)
-    if K == 0: return _zero_like_graph(image_emb, logit_scale)
-    with torch.autocast(image_emb.device.type, enabled=False):
-        image, prompt = _normalise(image_emb), _normalise(prompt_emb)
-        scale = temperature_scale(logit_scale, image.dtype).to(image.device)
-        ids, all_ids = _local_and_global_ids(prompt_ids, same_prompt_positive, image.device)
-        return _multi_label_local(image, prompt, gather_features(image), gather_features(prompt),
-                                  rank_and_world()[0] * B, scale, ids, all_ids)
-
+    return _eq7(_multi_label_local, image_emb, prompt_emb, logit_scale, prompt_ids, same_prompt_positive)
 
 # %% ../nbs/04_losses.ipynb #1237a9d9
 def _check_same_prompt(same_prompt_positive, prompt_ids, B, K):
@@ -213,6 +205,19 @@ def _check_same_prompt(same_prompt_positive, prompt_ids, B, K):
         raise ValueError("same_prompt_positive=True needs prompt_ids [B, K]; derive them with `prompt_ids_from_tokens(prompt_tokens)`.")
     _check_prompt_ids(prompt_ids, (B, K))
 
+
+# %% ../nbs/04_losses.ipynb #e7c0a11d
+def _eq7(local, x, prompt_emb, logit_scale, prompt_ids, same_prompt_positive, **kwargs):
+    """The part both forms of eq. 7 share: `x` [B, D] or [B, S, D] and the prompts normalised in float32, the global batch
+    gathered, then `local` (the loss of this process's rows); a graph-attached zero when there are no prompts (K = 0)."""
+    B, K, _ = prompt_emb.shape
+    _check_same_prompt(same_prompt_positive, prompt_ids, B, K)
+    if K == 0: return _zero_like_graph(x, logit_scale)
+    with torch.autocast(x.device.type, enabled=False):
+        x, prompt = _normalise(x), _normalise(prompt_emb)
+        scale = temperature_scale(logit_scale, x.dtype).to(x.device)
+        ids, all_ids = _local_and_global_ids(prompt_ids, same_prompt_positive, x.device)
+        return local(x, prompt, gather_features(x), gather_features(prompt), rank_and_world()[0] * B, scale, ids, all_ids, **kwargs)
 
 # %% ../nbs/04_losses.ipynb #74709336
 def _local_and_global_ids(prompt_ids, same_prompt_positive, device):
@@ -254,15 +259,8 @@ def segment_multi_label_loss(segment_emb, prompt_emb, logit_scale, prompt_ids=No
     if (B, D) != (segment_emb.shape[0], segment_emb.shape[2]):
         raise ValueError(f"prompt_emb {tuple(prompt_emb.shape)} must be [B, K, D] for segment_emb {tuple(segment_emb.shape)} [B, S, D].")
     if segment_emb.shape[1] == 0: raise ValueError("segment_emb has no segments (S = 0).")
-    _check_same_prompt(same_prompt_positive, prompt_ids, B, K)
-    if K == 0: return _zero_like_graph(segment_emb, logit_scale)
-    with torch.autocast(segment_emb.device.type, enabled=False):
-        seg, prompt = _normalise(segment_emb), _normalise(prompt_emb)
-        scale = temperature_scale(logit_scale, seg.dtype).to(seg.device)
-        ids, all_ids = _local_and_global_ids(prompt_ids, same_prompt_positive, seg.device)
-        return _segment_multi_label_local(seg, prompt, gather_features(seg), gather_features(prompt),
-                                          rank_and_world()[0] * B, scale, ids, all_ids, exclusive, match)
-
+    return _eq7(_segment_multi_label_local, segment_emb, prompt_emb, logit_scale, prompt_ids, same_prompt_positive,
+                exclusive=exclusive, match=match)
 
 # %% ../nbs/04_losses.ipynb #ex02c0de
 def _exclusive_image_side(seg, prompt, all_prompt, offset, scale, prompt_ids=None, all_prompt_ids=None, match=False):

@@ -32,16 +32,16 @@ from fastcore.basics import patch
 
 
 # %% auto #0
-__all__ = ['NO_DECAY_NAMES', 'CALLBACK_ORDER', 'STEP_FIELDS', 'CHECKPOINT', 'TEMP_PATTERN', 'COLLAPSE_ADVICE',
+__all__ = ['NO_DECAY_NAMES', 'CALLBACK_ORDER', 'STEP_FIELDS', 'CHECKPOINT', 'TEMP_PATTERN', 'ADAMW_IMPLS', 'COLLAPSE_ADVICE',
            'FINETUNE_LR_SCALE', 'TRAINING_FIELDS', 'PARTS', 'PRESETS', 'PRESET_PATCH', 'RUN_FILES', 'LOCK_FILE',
            'RUN_SETTINGS', 'no_weight_decay', 'param_groups', 'scaled_lrs', 'warmup_cosine', 'PairTraining', 'PairLoss',
            'RetrievalTop1', 'StepLog', 'plot_log', 'DiskFull', 'atomic_save', 'load_checkpoint', 'remove_stale_temps',
            'rng_state', 'set_rng_state', 'loader_state', 'set_loader_state', 'TrainingStopped', 'Checkpoint',
            'GracefulStop', 'RankShard', 'init_distributed', 'ShardedTrainer', 'FiniteGuard', 'SkipGuard', 'TimeBudget',
-           'groupvit_learner', 'fit_groupvit', 'synthetic_dataloaders', 'GradCacheCallback', 'assignment_stats',
-           'GroupCollapse', 'plot_group_stats', 'seed_everything', 'run_info', 'RunLog', 'finetune_lrs', 'load_init',
-           'freeze', 'FrozenBatchNormEval', 'TrainConfig', 'lock_folder', 'previous_run', 'run_settings',
-           'settings_differ', 'build_run', 'main']
+           'adamw_kwargs', 'groupvit_learner', 'fit_groupvit', 'synthetic_dataloaders', 'GradCacheCallback',
+           'assignment_stats', 'GroupCollapse', 'plot_group_stats', 'seed_everything', 'run_info', 'RunLog',
+           'finetune_lrs', 'load_init', 'freeze', 'FrozenBatchNormEval', 'TrainConfig', 'lock_folder', 'previous_run',
+           'run_settings', 'settings_differ', 'build_run', 'main']
 
 # %% ../nbs/06_train.ipynb #6850d56b
 NO_DECAY_NAMES = ('pos_embed', 'positional_embedding', 'group_token', 'logit_scale')
@@ -660,14 +660,23 @@ class TimeBudget(Callback):
             raise CancelFitException()
 
 
+# %% ../nbs/06_train.ipynb #ad4m0002
+ADAMW_IMPLS = ('fused', 'foreach', 'for-loop')
+
+def adamw_kwargs(impl:str) -> dict:
+    "The keyword of `torch.optim.AdamW` that selects implementation `impl` (one of `ADAMW_IMPLS`)."
+    if impl not in ADAMW_IMPLS: raise ValueError(f"adamw must be one of {', '.join(ADAMW_IMPLS)}, got {impl!r}.")
+    return {'fused': dict(fused=True), 'foreach': dict(foreach=True), 'for-loop': dict(foreach=False)}[impl]
+
 # %% ../nbs/06_train.ipynb #bbf43cde
 def groupvit_learner(dls, model:GroupViT, wd:float=0.05, multi_label_weight:float=1.0, same_prompt_positive:bool=False,
                      grad_clip:float|None=5.0, precision:str='fp32', activation_checkpointing:bool|None=None,
                      compile:bool=False, metrics:bool=True, cbs=None, segment_weight:float=0.0, segment_own_prompts:bool=False,
                      affinity_weight:float=0.0, affinity_differ:float=0.25, segment_exclusive:bool=False,
-                     segment_noun_weight:float=0.0, segment_match:bool=False, **kwargs) -> Learner:
+                     segment_noun_weight:float=0.0, segment_match:bool=False, adamw:str='fused', **kwargs) -> Learner:
     """A fastai `Learner` that trains `model` with eq. 8 and AdamW (decay `wd` except on norms, biases, embeddings, group
-    tokens, scales), gradients clipped at `grad_clip`, stopping at the first non-finite loss or gradient (`FiniteGuard`)."""
+    tokens, scales), gradients clipped at `grad_clip`, stopping at the first non-finite loss or gradient (`FiniteGuard`); `adamw`: which
+    of PyTorch's AdamW implementations runs the update (`ADAMW_IMPLS`)."""
     if not isinstance(model, GroupViT): raise TypeError(f"model must be a GroupViT, got {type(model).__name__}.")
     if precision not in ('fp32', 'bf16', 'fp16'):
         raise ValueError(f"precision must be 'fp32', 'bf16' or 'fp16', got {precision!r}.")
@@ -675,7 +684,8 @@ def groupvit_learner(dls, model:GroupViT, wd:float=0.05, multi_label_weight:floa
         raise ValueError(f"{precision} mixed precision needs a CUDA GPU (fastai's MixedPrecision autocasts on CUDA); use fp32 on CPU.")
     if activation_checkpointing is not None: _set_activation_checkpointing(model, activation_checkpointing)
     if compile: model.compile()
-    opt_func = lambda groups, lr: OptimWrapper(groups, opt=torch.optim.AdamW, lr=lr, betas=(0.9, 0.999), eps=1e-8)
+    opt_func = lambda groups, lr: OptimWrapper(groups, opt=torch.optim.AdamW, lr=lr, betas=(0.9, 0.999), eps=1e-8,
+                                               **adamw_kwargs(adamw))
     learn = Learner(dls, model, loss_func=PairLoss(multi_label_weight, same_prompt_positive, segment_weight,
                                                    False if segment_own_prompts else None, affinity_weight,
                                                    affinity_differ, segment_exclusive, segment_noun_weight, segment_match),
@@ -1023,6 +1033,7 @@ class TrainConfig:
     device: str = 'auto'
     compile: bool = False
     checkpoint_activations: bool = False
+    adamw: str = 'fused'
     # text and loss (eq. 6-8)
     num_prompts: int = 3
     templates: str = 'full'
@@ -1097,6 +1108,7 @@ def _check_ranges(c:TrainConfig):
     if c.valid == 'synthetic' or (c.data == 'synthetic' and not c.valid):
         _need(c.n_valid >= 1, f"--n-valid must be at least 1, got {c.n_valid}.")
     _need(c.minutes is None or c.minutes > 0, f"--minutes must be positive, got {c.minutes}.")
+    _need(c.adamw in ADAMW_IMPLS, f"--adamw must be one of {', '.join(ADAMW_IMPLS)}, got {c.adamw}.")
 
 
 # %% ../nbs/06_train.ipynb #3f20c2d5
@@ -1376,7 +1388,8 @@ def _build(args:TrainConfig, stop, rank:int, world:int, device, out:Path):
                              cbs=_run_callbacks(args, out, state, meta, stop, rank), segment_weight=args.segment_weight,
                              segment_own_prompts=args.segment_own_prompts, affinity_weight=args.affinity_weight,
                              affinity_differ=args.affinity_differ, segment_exclusive=args.segment_exclusive,
-                             segment_noun_weight=args.segment_noun_weight, segment_match=args.segment_match, path=out)
+                             segment_noun_weight=args.segment_noun_weight, segment_match=args.segment_match, adamw=args.adamw,
+                             path=out)
     if world > 1:  # gradient caching's replay is a re-entrant backward: DDP needs a static graph
         handlers = [DistributedDataParallelKwargs(static_graph=True)] if args.chunk else []
         learn.add_cb(ShardedTrainer(sync_bn=device.type == 'cuda', cpu=device.type == 'cpu', kwargs_handlers=handlers))
