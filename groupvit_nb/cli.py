@@ -164,6 +164,8 @@ def train_parser() -> argparse.ArgumentParser:
     a('--segment-noun-weight', type=float, default=0.0, help="weight of the term that names every segment from its own caption's prompts (0: the paper)")
     a('--affinity-weight', type=float, default=0.0, help='weight of the pairwise colour-affinity term of the first grouping (0: the paper)')
     a('--affinity-differ', type=float, default=0.25, help='RGB distance above which neighbouring patches are kept apart by that term; inf: never')
+    a('--affinity-differ-reach', default='neighbours', choices=['neighbours', 'image', 'flat'],
+      help='which patch pairs that term keeps apart: neighbours only, any two patches of the image, or neighbours and any two flat-coloured patches')
     a('--segment-own-prompts', action='store_true', help="in the segment-level term only an image's own prompts are "
                                                            "positives, even with --same-prompt-positive")
     a('--same-prompt-positive', action='store_true', help='equal prompts of other images count as positives in eq. 7')
