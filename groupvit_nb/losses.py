@@ -327,10 +327,10 @@ def _neighbour_matrix(h, w, device=None):
     near = ((r[:, None] - r[None]).abs() <= 1) & ((c[:, None] - c[None]).abs() <= 1)
     return near & ~torch.eye(h * w, dtype=torch.bool, device=device)
 
-def _flat_pairs(images, colour, std, spread=0.1):
+def _flat_pairs(images, colour, std, spread):
     "[B, N, N] bool: both patches flat, their pixels within `spread` (RMS RGB distance) of the patch mean `colour` [B, 3, h, w]."
     x = images.float() * images.new_tensor(std).float().view(1, 3, 1, 1)       # the mean offsets cancel in a spread
-    sq = F.adaptive_avg_pool2d(x ** 2, colour.shape[-2:]).sum(1) - (F.adaptive_avg_pool2d(x, colour.shape[-2:]) ** 2).sum(1)
+    sq = F.adaptive_avg_pool2d(x ** 2, colour.shape[-2:]).sum(1) - (colour ** 2).sum(1)   # E[x²] − E[x]² per patch
     flat = (sq.clamp(min=0).sqrt() < spread).flatten(1)                       # [B, N]
     return flat[:, :, None] & flat[:, None, :]
 
@@ -359,12 +359,12 @@ def affinity_loss(assign_soft:torch.Tensor, images:torch.Tensor, same:float=0.1,
             d, p = (c1 - c2).norm(dim=1), (a1 * a2).sum(1).clamp(1e-6, 1 - 1e-6)   # [B, ·, ·] each
             s, t = (d < same).float(), (d > differ).float()                         # masks, no host sync on a GPU
             pos, n_pos = pos - (p.log() * s).sum(), n_pos + s.sum()
-            neg, n_neg = neg - ((1 - p).log() * t).sum(), n_neg + t.sum()
+            if differ_reach == 'neighbours': neg, n_neg = neg - ((1 - p).log() * t).sum(), n_neg + t.sum()
         if differ_reach != 'neighbours':                                       # pairs (i, j) anywhere in the image
             c, a = colour.flatten(2).transpose(1, 2), a.flatten(2)                # [B, N, 3], [B, M, N]
             p = (a.transpose(1, 2) @ a).clamp(1e-6, 1 - 1e-6)                     # [B, N, N]: P_ij
             t = torch.cdist(c, c) > differ                                        # the diagonal is 0 apart: never in
-            if differ_reach == 'flat': t = t & (_flat_pairs(images, colour, std) | _neighbour_matrix(h, w, t.device))
+            if differ_reach == 'flat': t = t & (_flat_pairs(images, colour, std, same) | _neighbour_matrix(h, w, t.device))
             t = t.float()
             neg, n_neg = -((1 - p).log() * t).sum() / 2, t.sum() / 2              # each pair once
         return pos / n_pos.clamp(min=1) + neg / n_neg.clamp(min=1)

@@ -25,7 +25,8 @@ from fastai.distributed import DistributedTrainer
 from fastai.optimizer import OptimWrapper
 from .core import GroupViT, GroupViTConfig, groupvit_s16, groupvit_tiny, unwrap, evaluating  # unwrap: DDP/compile/GradCache → GroupViT
 from .cli import (PRESET_SIZES, FREEZE_PARTS, DATA_FORMATS, train_parser, parse_train_args, _HelpWithDefaults, OneLineParser, _fail, _mapping)  # the options, importable without torch (00_cli)
-from .losses import GroupViTLoss, prompt_ids_from_tokens, gather_features, rank_and_world, LOGIT_SCALE_MAX, GradCache
+from .losses import (GroupViTLoss, prompt_ids_from_tokens, gather_features, rank_and_world, LOGIT_SCALE_MAX, GradCache,
+                                 DIFFER_REACH)
 from accelerate.utils import DistributedDataParallelKwargs, set_seed
 from dataclasses import dataclass, field, fields, asdict
 from fastcore.basics import patch
@@ -1085,8 +1086,8 @@ def check(self:TrainConfig):
         v = getattr(self, k)
         _need(v is None or v >= 0, f"{_flag(k)} must be >= 0, got {v}.")
     _need(self.affinity_differ >= 0.1, f"--affinity-differ must be at least 0.1 (the 'same' distance), got {self.affinity_differ}.")
-    _need(self.affinity_differ_reach in ('neighbours', 'image', 'flat'),
-          f"--affinity-differ-reach must be 'neighbours', 'image' or 'flat', got {self.affinity_differ_reach!r}.")
+    _need(self.affinity_differ_reach in DIFFER_REACH,
+          f"--affinity-differ-reach must be one of {DIFFER_REACH}, got {self.affinity_differ_reach!r}.")
     _check_ranges(self)
     _check_combinations(self)
 
