@@ -166,6 +166,8 @@ def train_parser() -> argparse.ArgumentParser:
     a('--affinity-differ', type=float, default=0.25, help='RGB distance above which neighbouring patches are kept apart by that term; inf: never')
     a('--affinity-differ-reach', default='neighbours', choices=['neighbours', 'image', 'flat'],
       help='which patch pairs that term keeps apart: neighbours only, any two patches of the image, or neighbours and any two flat-coloured patches')
+    a('--affinity-same-reach', default='neighbours', choices=['neighbours', 'image'],
+      help='which patch pairs of one colour that term pulls into one group: neighbours only, or neighbours and any two flat-coloured patches')
     a('--segment-own-prompts', action='store_true', help="in the segment-level term only an image's own prompts are "
                                                            "positives, even with --same-prompt-positive")
     a('--same-prompt-positive', action='store_true', help='equal prompts of other images count as positives in eq. 7')

@@ -1,7 +1,8 @@
 """Make a trained run the shipped demo model: groupvit_nb/demo/ gets its weights (float16), the recipe it was trained
 with (train.yaml), its logs, and eval.json / zero_shot.json with the background rule chosen on 100 validation images.
-Usage: python benchmarks/emergence/ship.py RUN_FOLDER RECIPE.yaml MINUTES "MACHINE"
-(RUN_FOLDER written by `groupvit_train --config RECIPE.yaml --seed S --out RUN_FOLDER`; MINUTES: its measured wall time)
+Usage: python benchmarks/emergence/ship.py RUN_FOLDER RECIPE.yaml MINUTES "MACHINE" [THREADS]
+(RUN_FOLDER written by `OMP_NUM_THREADS=THREADS groupvit_train --config RECIPE.yaml --seed S --out RUN_FOLDER`; MINUTES:
+its measured wall time; THREADS: the thread count it ran with, 1 by default)
 """
 import json, shutil, sys
 from pathlib import Path
@@ -10,6 +11,7 @@ from groupvit_nb.core import GroupViT
 from groupvit_nb.demo import demo_shapes, tune_background, shapes_miou
 
 run, recipe, minutes, machine = Path(sys.argv[1]), Path(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+threads = int(sys.argv[5]) if len(sys.argv) > 5 else 1
 dest = Path(__file__).resolve().parents[2] / 'groupvit_nb' / 'demo'
 used = yaml.safe_load((run / 'config.yaml').read_text())
 torch.set_num_threads(1)
@@ -17,7 +19,7 @@ GroupViT.from_pretrained(run / 'final.pth').save_pretrained(dest, dtype=torch.fl
 model = GroupViT.from_pretrained(dest).eval()                  # the float16-rounded weights, as users load them
 text = recipe.read_text().split('\n')
 body = '\n'.join(l for l in text if not l.startswith('seed:'))
-command = 'OMP_NUM_THREADS=1 groupvit_train --config groupvit_nb/demo/train.yaml --out runs/demo'
+command = f'OMP_NUM_THREADS={threads} groupvit_train --config groupvit_nb/demo/train.yaml --out runs/demo'
 (dest / 'train.yaml').write_text(f"# groupvit_demo's model: {command}\n{body.rstrip()}\nseed: {used['seed']}\n")
 for f in ('steps.csv', 'epochs.csv'): shutil.copy(run / f, dest / f)
 tuned = tune_background(model, demo_shapes(100, 'valid', 0, used), templates=used['templates'])
