@@ -358,7 +358,7 @@ def affinity_loss(assign_soft:torch.Tensor, images:torch.Tensor, same:float=0.1,
         colour = F.adaptive_avg_pool2d(images.float(), (h, w)) * images.new_tensor(std).float().view(1, 3, 1, 1)
         a = assign_soft.float().reshape(B, M, h, w)
         pos = neg = n_pos = n_neg = 0.
-        for (c1, c2), (a1, a2) in zip(_neighbour_pairs(colour), _neighbour_pairs(a)):
+        for (c1, c2), (a1, a2) in zip(_neighbour_pairs(colour), _neighbour_pairs(a)) if 'neighbours' in (same_reach, differ_reach) else ():
             d, p = (c1 - c2).norm(dim=1), (a1 * a2).sum(1).clamp(1e-6, 1 - 1e-6)   # [B, ·, ·] each
             s, t = (d < same).float(), (d > differ).float()                         # masks, no host sync on a GPU
             if same_reach == 'neighbours': pos, n_pos = pos - (p.log() * s).sum(), n_pos + s.sum()
@@ -367,14 +367,15 @@ def affinity_loss(assign_soft:torch.Tensor, images:torch.Tensor, same:float=0.1,
             c, a = colour.flatten(2).transpose(1, 2), a.flatten(2)                # [B, N, 3], [B, M, N]
             p = (a.transpose(1, 2) @ a).clamp(1e-6, 1 - 1e-6)                     # [B, N, N]: P_ij
             dist, near = torch.cdist(c, c), _neighbour_matrix(h, w, c.device)
-            flat = _flat_pairs(images, colour, std, same) if 'flat' in (differ_reach, same_reach) or same_reach == 'image' else None
+            flat = _flat_pairs(images, colour, std, same) if differ_reach == 'flat' or same_reach == 'image' else None
         if differ_reach != 'neighbours':
             t = dist > differ                                                     # the diagonal is 0 apart: never in
             if differ_reach == 'flat': t = t & (flat | near)
             t = t.float()
             neg, n_neg = -((1 - p).log() * t).sum() / 2, t.sum() / 2              # each pair once
         if same_reach == 'image':
-            s = ((dist < same) & (flat | near) & ~torch.eye(N, dtype=torch.bool, device=c.device)).float()
+            s = ((dist < same) & (flat | near)).float()
+            s.diagonal(dim1=1, dim2=2).zero_()                                    # a patch is not its own pair
             pos, n_pos = -(p.log() * s).sum() / 2, s.sum() / 2
         return pos / n_pos.clamp(min=1) + neg / n_neg.clamp(min=1)
 
