@@ -168,6 +168,8 @@ def train_parser() -> argparse.ArgumentParser:
       help='which patch pairs that term keeps apart: neighbours only, any two patches of the image, or neighbours and any two flat-coloured patches')
     a('--affinity-same-reach', default='neighbours', choices=['neighbours', 'image'],
       help='which patch pairs of one colour that term pulls into one group: neighbours only, or neighbours and any two flat-coloured patches')
+    a('--affinity-rims', default='pairs', choices=['pairs', 'free', 'join'],
+      help='patches an outline crosses: in pairs like any other, out of the keep-apart pairs, or out of them and pulled towards their closest-coloured flat neighbour')
     a('--segment-own-prompts', action='store_true', help="in the segment-level term only an image's own prompts are "
                                                            "positives, even with --same-prompt-positive")
     a('--same-prompt-positive', action='store_true', help='equal prompts of other images count as positives in eq. 7')

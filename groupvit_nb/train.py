@@ -26,7 +26,7 @@ from fastai.optimizer import OptimWrapper
 from .core import GroupViT, GroupViTConfig, groupvit_s16, groupvit_tiny, unwrap, evaluating  # unwrap: DDP/compile/GradCache → GroupViT
 from .cli import (PRESET_SIZES, FREEZE_PARTS, DATA_FORMATS, train_parser, parse_train_args, _HelpWithDefaults, OneLineParser, _fail, _mapping)  # the options, importable without torch (00_cli)
 from .losses import (GroupViTLoss, prompt_ids_from_tokens, gather_features, rank_and_world, LOGIT_SCALE_MAX, GradCache,
-                                 DIFFER_REACH, SAME_REACH)
+                                 DIFFER_REACH, SAME_REACH, RIMS)
 from accelerate.utils import DistributedDataParallelKwargs, set_seed
 from dataclasses import dataclass, field, fields, asdict
 from fastcore.basics import patch
@@ -675,7 +675,8 @@ def groupvit_learner(dls, model:GroupViT, wd:float=0.05, multi_label_weight:floa
                      compile:bool=False, metrics:bool=True, cbs=None, segment_weight:float=0.0, segment_own_prompts:bool=False,
                      affinity_weight:float=0.0, affinity_differ:float=0.25, segment_exclusive:bool=False,
                      segment_noun_weight:float=0.0, segment_match:bool=False, adamw:str='fused',
-                     affinity_differ_reach:str='neighbours', affinity_same_reach:str='neighbours', **kwargs) -> Learner:
+                     affinity_differ_reach:str='neighbours', affinity_same_reach:str='neighbours',
+                     affinity_rims:str='pairs', **kwargs) -> Learner:
     """A fastai `Learner` that trains `model` with eq. 8 and AdamW (decay `wd` except on norms, biases, embeddings, group
     tokens, scales), gradients clipped at `grad_clip`, stopping at the first non-finite loss or gradient (`FiniteGuard`); `adamw`: which
     of PyTorch's AdamW implementations runs the update (`ADAMW_IMPLS`)."""
@@ -691,7 +692,7 @@ def groupvit_learner(dls, model:GroupViT, wd:float=0.05, multi_label_weight:floa
     learn = Learner(dls, model, loss_func=PairLoss(multi_label_weight, same_prompt_positive, segment_weight,
                                                    False if segment_own_prompts else None, affinity_weight,
                                                    affinity_differ, segment_exclusive, segment_noun_weight, segment_match,
-                                                   affinity_differ_reach, affinity_same_reach),
+                                                   affinity_differ_reach, affinity_same_reach, affinity_rims),
                     opt_func=opt_func,
                     splitter=lambda m: param_groups(m, wd), metrics=[RetrievalTop1('image→text'),
                                                                      RetrievalTop1('text→image')] if metrics else [],
@@ -1051,6 +1052,7 @@ class TrainConfig:
     affinity_differ: float = 0.25
     affinity_differ_reach: str = 'neighbours'
     affinity_same_reach: str = 'neighbours'
+    affinity_rims: str = 'pairs'
     same_prompt_positive: bool = False
     # the run
     out: str = 'runs/groupvit'
@@ -1091,6 +1093,7 @@ def check(self:TrainConfig):
           f"--affinity-differ-reach must be one of {DIFFER_REACH}, got {self.affinity_differ_reach!r}.")
     _need(self.affinity_same_reach in SAME_REACH,
           f"--affinity-same-reach must be one of {SAME_REACH}, got {self.affinity_same_reach!r}.")
+    _need(self.affinity_rims in RIMS, f"--affinity-rims must be one of {RIMS}, got {self.affinity_rims!r}.")
     _check_ranges(self)
     _check_combinations(self)
 
@@ -1183,7 +1186,7 @@ RUN_SETTINGS = ('data', 'valid', 'n_train', 'n_valid', 'epoch_length', 'preset',
                 'num_prompts', 'templates', 'augment', 'crop_scale', 'erase', 'context_length', 'multi_label_weight',
                 'segment_weight', 'segment_own_prompts', 'segment_exclusive', 'segment_match', 'segment_noun_weight',
                 'affinity_weight',
-                'affinity_differ', 'affinity_differ_reach', 'affinity_same_reach',
+                'affinity_differ', 'affinity_differ_reach', 'affinity_same_reach', 'affinity_rims',
                 'same_prompt_positive', 'init',
                 'freeze', 'seed')
 
@@ -1399,6 +1402,7 @@ def _build(args:TrainConfig, stop, rank:int, world:int, device, out:Path):
                              affinity_differ=args.affinity_differ, segment_exclusive=args.segment_exclusive,
                              segment_noun_weight=args.segment_noun_weight, segment_match=args.segment_match, adamw=args.adamw,
                              affinity_differ_reach=args.affinity_differ_reach, affinity_same_reach=args.affinity_same_reach,
+                             affinity_rims=args.affinity_rims,
                              path=out)
     if world > 1:  # gradient caching's replay is a re-entrant backward: DDP needs a static graph
         handlers = [DistributedDataParallelKwargs(static_graph=True)] if args.chunk else []
