@@ -264,6 +264,10 @@ def segment_parser():
                    help="background where the best class score is below this (default: the model's own, else 0.95)")
     p.add_argument('--templates', default=None,
                    help="prompt templates: full, subset, simple or identity (default: the model's own, else simple)")
+    p.add_argument('--bg-mode', choices=('threshold', 'probability', 'logit'), default=None,
+                   help="how --bg-thresh is read: threshold (official), probability or logit (cosine) (default: the model's own, else threshold)")
+    p.add_argument('--refine', choices=('none', 'pamr'), default='none',
+                   help="refine the label map with the image's colours: none (official) or pamr (default: none)")
     p.add_argument('--mode', choices=('slide', 'whole'), default='slide',
                    help='slide: overlapping windows, as the official evaluation; whole: the image at once (default: slide)')
     p.add_argument('--short-side', type=at_least(0), default=448, help='resize the short side to this; 0 keeps the size (default: 448)')

@@ -592,7 +592,8 @@ def main(argv=None):
             im = load_image(f, args.max_pixels)                         # one image in memory at a time
             lab = segment(model, im, names, background=not args.no_background, bg_thresh=args.bg_thresh, mode=args.mode,
                           short_side=args.short_side or None, window=args.window, stride=args.stride,
-                          templates=args.templates, max_pixels=args.max_pixels, precision=precision)[0]
+                          templates=args.templates, max_pixels=args.max_pixels, precision=precision, bg_mode=args.bg_mode,
+                          refine=None if args.refine == 'none' else args.refine)[0]
             if stem == stems[0]:                                  # written with the first label map
                 (out / 'classes.json').write_text(json.dumps({'0': 'background', **{str(i + 1): n for i, n in enumerate(names)}}, indent=1))
             save_label_map(lab, out / f'{stem}_labels.png')

@@ -150,3 +150,23 @@ def test_precision_bf16_runs_and_fp16_needs_a_gpu(weights, images, tmp_path):
             '--precision', 'fp16', '--device', 'cpu')
     assert r.returncode == 2 and '--precision fp16 needs a CUDA GPU' in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1 and not (tmp_path / 'h').exists()
+
+def test_bg_mode_and_refine_reach_segment(tmp_path):
+    "`--bg-mode logit --refine pamr` gives exactly `segment(..., bg_mode='logit', refine='pamr')`; on the demo model PAMR moves borders."
+    from groupvit_nb.demo import demo_dir, demo_shapes
+    test = demo_shapes(1, 'test')
+    Image.fromarray(test.sample(0)['image']).save(tmp_path / 'shapes.png')
+    names = list(test.class_names)
+    args = (tmp_path / 'shapes.png', '--classes', ','.join(names), '--weights', demo_dir(), '--mode', 'whole', '--short-side', 0,
+            '--bg-mode', 'logit', '--bg-thresh', 0.3)
+    r1, r2 = run(*args, '--out', tmp_path / 'plain'), run(*args, '--out', tmp_path / 'pamr', '--refine', 'pamr')
+    assert r1.returncode == 0 and r2.returncode == 0, r1.stderr + r2.stderr
+    model, labs = GroupViT.from_pretrained(demo_dir()), {}
+    for sub, refine in (('plain', None), ('pamr', 'pamr')):
+        labs[sub] = np.array(Image.open(tmp_path / sub / 'shapes_labels.png'))
+        ref = segment(model, tmp_path / 'shapes.png', names, mode='whole', short_side=None, bg_mode='logit', bg_thresh=0.3,
+                      refine=refine)[0]
+        np.testing.assert_array_equal(labs[sub], ref.numpy())
+    assert len(np.unique(labs['plain'])) > 1 and (labs['plain'] != labs['pamr']).any()
+    r = run(*args, '--out', tmp_path / 'bad', '--refine', 'crf')
+    assert r.returncode == 2 and "invalid choice: 'crf'" in r.stderr
