@@ -12,7 +12,7 @@ import argparse, importlib, os, sys, warnings
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['QUIET', 'demo_main', 'segment_main', 'eval_main', 'train_main', 'quiet_warnings', 'launch', 'OneLineParser', 'at_least', 'finite', 'console_script', 'PRESET_SIZES', 'FREEZE_PARTS', 'DATA_FORMATS', 'train_parser', 'parse_train_args', 'device_name', 'segment_parser', 'EVAL_DATASETS', 'eval_parser', 'demo_parser', 'app_main', 'app_parser']
+__all__ = ['QUIET', 'demo_main', 'segment_main', 'eval_main', 'train_main', 'quiet_warnings', 'launch', 'OneLineParser', 'at_least', 'finite', 'console_script', 'PRESET_SIZES', 'FREEZE_PARTS', 'DATA_FORMATS', 'train_parser', 'parse_train_args', 'device_name', 'add_bg_mode_and_refine', 'segment_parser', 'EVAL_DATASETS', 'eval_parser', 'demo_parser', 'app_main', 'app_parser']
 
 # %% ../nbs/00_cli.ipynb #26c7273b
 QUIET = (r'`torch\.jit\.script` is deprecated',)  # third-party messages that say nothing about a run
@@ -250,6 +250,14 @@ def device_name(s:str) -> str:
     return s
 
 # %% ../nbs/07_segment.ipynb #396c1a86
+def add_bg_mode_and_refine(p):
+    "`--bg-mode` and `--refine`, shared by `groupvit_segment` and `groupvit_eval`."
+    p.add_argument('--bg-mode', choices=('threshold', 'logit', 'probability'), default=None,
+                   help="how background is decided: threshold (official), logit (a constant cosine, TCL style) or "
+                        "probability (a constant score); see the segment docs (default: the model's own, else threshold)")
+    p.add_argument('--refine', choices=('none', 'pamr'), default='none',
+                   help="refine the label map with the image's colours: none (official) or pamr (default: none)")
+
 def segment_parser():
     p = OneLineParser(prog='groupvit_segment', description='Zero-shot segmentation with GroupViT: '
                                 'writes <name>_overlay.png and <name>_labels.png per image (label 0 = background, '
@@ -264,10 +272,7 @@ def segment_parser():
                    help="background where the best class score is below this (default: the model's own, else 0.95)")
     p.add_argument('--templates', default=None,
                    help="prompt templates: full, subset, simple or identity (default: the model's own, else simple)")
-    p.add_argument('--bg-mode', choices=('threshold', 'probability', 'logit'), default=None,
-                   help="how --bg-thresh is read: threshold (official), probability or logit (cosine) (default: the model's own, else threshold)")
-    p.add_argument('--refine', choices=('none', 'pamr'), default='none',
-                   help="refine the label map with the image's colours: none (official) or pamr (default: none)")
+    add_bg_mode_and_refine(p)
     p.add_argument('--mode', choices=('slide', 'whole'), default='slide',
                    help='slide: overlapping windows, as the official evaluation; whole: the image at once (default: slide)')
     p.add_argument('--short-side', type=at_least(0), default=448, help='resize the short side to this; 0 keeps the size (default: 448)')
@@ -300,11 +305,7 @@ def eval_parser():
     p.add_argument('--stride', type=int, help='sliding-window stride in pixels (default: 224)')
     p.add_argument('--bg-thresh', type=float, help="background threshold in [0, 1] (default: the model's, else 0.95 on voc "
                                                    "and coco_object, 0.35 on context)")
-    p.add_argument('--bg-mode', choices=('threshold', 'logit', 'probability'), default=None,
-                   help="how background is decided: threshold (official), logit (a constant cosine, TCL style) or "
-                        "probability (a constant score); see the segment docs (default: the model's own, else threshold)")
-    p.add_argument('--refine', choices=('none', 'pamr'), default='none',
-                   help="refine the label map with the image's colours: none (official) or pamr (default: none)")
+    add_bg_mode_and_refine(p)
     p.add_argument('--templates', help="prompt templates: full, subset, simple or identity (default: the model's, else "
                                        "simple for segmentation, subset for imagenet)")
     p.add_argument('--max-images', type=int, help='evaluate only the first N images (default: all)')

@@ -373,9 +373,11 @@ def affinity_loss(assign_soft:torch.Tensor, images:torch.Tensor, same:float=0.1,
         c, a = colour.flatten(2).transpose(1, 2), a.flatten(2)                    # [B, N, 3], [B, M, N]
         p = (a.transpose(1, 2) @ a).clamp(1e-6, 1 - 1e-6)                         # [B, N, N]: P_ij
         dist, near = torch.cdist(c, c), _neighbour_matrix(h, w, c.device)
-        flat1 = _flat_patches(images, colour, std, same)                          # [B, N]
-        flat = flat1[:, :, None] & flat1[:, None, :]                              # [B, N, N]: both flat
-        t = (dist > differ) & {'neighbours': near, 'image': True, 'flat': flat | near}[differ_reach]  # the diagonal: never
+        if differ_reach == 'flat' or same_reach == 'image' or rims != 'pairs':   # flat patches: only where a half uses them
+            flat1 = _flat_patches(images, colour, std, same)                      # [B, N]
+            flat = flat1[:, :, None] & flat1[:, None, :]                          # [B, N, N]: both flat
+        t = dist > differ                                                         # the diagonal is 0 apart: never in
+        if differ_reach != 'image': t = t & (near if differ_reach == 'neighbours' else flat | near)
         if rims != 'pairs': t = t & flat
         s = (dist < same) & (near if same_reach == 'neighbours' else flat | near)
         s.diagonal(dim1=1, dim2=2).zero_()                                        # a patch is not its own pair
