@@ -134,6 +134,10 @@ def train_parser() -> argparse.ArgumentParser:
     a('--synthetic', type=_mapping, default={},
       help="SyntheticShapes options for --data synthetic, as a YAML mapping, e.g. "
       "'{kinds: [circle, square, star], max_objects: 2}' (default: none)")
+    a('--curriculum', type=_mapping, default={},
+      help="SyntheticShapes options over --synthetic's for the first --curriculum-epochs epochs, as a YAML mapping, "
+      "e.g. '{max_rotation: 20}' (upright shapes first); the world of --synthetic is drawn afresh after them (default: none)")
+    a('--curriculum-epochs', type=int, default=0, help='epochs trained on the --curriculum shapes before the world of --synthetic')
     a('--image-size', type=int, help="training image size (default: the preset's, 224 for s16)")
     a('--batch', '--contrastive-batch', type=int, default=4096, help='global batch of eq. 6–7, over all processes')
     a('--chunk', type=int,
@@ -201,7 +205,7 @@ def train_parser() -> argparse.ArgumentParser:
 
 # %% ../nbs/06_train.ipynb #12b9acec
 def _mapping(s):
-    "A `--arch`/`--synthetic` value: a YAML mapping given on the command line (from a config file it arrives parsed)."
+    "A `--arch`/`--synthetic`/`--curriculum` value: a YAML mapping given on the command line (from a config file it arrives parsed)."
     if isinstance(s, dict): return s
     import yaml
     try: v = yaml.safe_load(s)

@@ -42,7 +42,7 @@ __all__ = ['NO_DECAY_NAMES', 'CALLBACK_ORDER', 'STEP_FIELDS', 'CHECKPOINT', 'TEM
            'adamw_kwargs', 'groupvit_learner', 'fit_groupvit', 'synthetic_dataloaders', 'GradCacheCallback',
            'assignment_stats', 'GroupCollapse', 'plot_group_stats', 'seed_everything', 'run_info', 'RunLog',
            'finetune_lrs', 'load_init', 'freeze', 'FrozenBatchNormEval', 'TrainConfig', 'lock_folder', 'previous_run',
-           'run_settings', 'settings_differ', 'build_run', 'main']
+           'run_settings', 'settings_differ', 'build_run', 'Curriculum', 'main']
 
 # %% ../nbs/06_train.ipynb #6850d56b
 NO_DECAY_NAMES = ('pos_embed', 'positional_embedding', 'group_token', 'logit_scale')
@@ -79,6 +79,7 @@ def warmup_cosine(lr:float, warmup_pct:float, warmup_lr:float, min_lr:float):
 # %% ../nbs/06_train.ipynb #d2551a85
 CALLBACK_ORDER = dict(
     RunLog=-20,               # run.json is written before anything can fail
+    Curriculum=-15,           # the epoch's shapes are drawn before any batch is read
     FrozenBatchNormEval=-9,   # right after TrainEvalCallback (-10) put the whole model in training mode
     PairTraining=-5,          # the batch is arranged before anything else reads it, and before autocast starts
     Checkpoint=-4,            # restores a run in before_fit; skips the batches a resumed epoch has done
@@ -1011,6 +1012,8 @@ class TrainConfig:
     n_valid: int = 256
     epoch_length: int|None = None
     synthetic: dict = field(default_factory=dict)
+    curriculum: dict = field(default_factory=dict)
+    curriculum_epochs: int = 0
     num_workers: int|None = None
     max_skip: float = 0.05
     augment: str = 'randaugment'
@@ -1113,6 +1116,8 @@ def _check_ranges(c:TrainConfig):
           f"--save-every must be 0 (epoch ends only) or a positive number of steps, got {c.save_every}.")
     _need(c.collapse_every >= 0,
           f"--collapse-every must be 0 (off) or a positive number of steps, got {c.collapse_every}.")
+    _need(0 <= c.curriculum_epochs < c.epochs,
+          f"--curriculum-epochs {c.curriculum_epochs} must be in [0, --epochs {c.epochs}): the world of --synthetic needs an epoch.")
     _need(c.epoch_length is None or c.epoch_length >= 1, f"--epoch-length must be at least 1, got {c.epoch_length}.")
     _need(c.num_workers is None or c.num_workers >= 0, f"--num-workers must be >= 0, got {c.num_workers}.")
     _need(c.chunk is None or c.chunk >= 1, f"--chunk must be a positive number of samples, got {c.chunk}.")
@@ -1135,6 +1140,9 @@ def _check_combinations(c:TrainConfig):
     _need(not (c.chunk and c.affinity_weight),
           "--affinity-weight with --chunk is not supported: gradient caching keeps no assignments.")
     _need(not c.synthetic or 'synthetic' in (c.data, c.valid), "--synthetic options only apply to --data synthetic.")
+    _need(not (c.curriculum or c.curriculum_epochs) or c.data == 'synthetic', "--curriculum only applies to --data synthetic.")
+    _need(bool(c.curriculum) == bool(c.curriculum_epochs),
+          "--curriculum and --curriculum-epochs go together: the shapes of the first epochs, and how many epochs they last.")
     if c.image_size is not None:
         patch = c.arch.get('patch_size', PRESET_PATCH[c.preset])
         _need(c.image_size >= 1 and (not isinstance(patch, int) or c.image_size % patch == 0),
@@ -1181,7 +1189,8 @@ def previous_run(folder) -> list:
 
 
 # %% ../nbs/06_train.ipynb #bc4599fd
-RUN_SETTINGS = ('data', 'valid', 'n_train', 'n_valid', 'epoch_length', 'preset', 'arch', 'synthetic', 'image_size',
+RUN_SETTINGS = ('data', 'valid', 'n_train', 'n_valid', 'epoch_length', 'preset', 'arch', 'synthetic', 'curriculum',
+                'curriculum_epochs', 'image_size',
                 'batch', 'epochs', 'warmup_epochs', 'lr', 'warmup_lr', 'min_lr', 'wd', 'grad_clip', 'drop_path',
                 'num_prompts', 'templates', 'augment', 'crop_scale', 'erase', 'context_length', 'multi_label_weight',
                 'segment_weight', 'segment_own_prompts', 'segment_exclusive', 'segment_match', 'segment_noun_weight',
@@ -1201,7 +1210,7 @@ def run_settings(args, size:int) -> dict:
     "The settings of `RUN_SETTINGS` (image size resolved, data paths absolute) that a checkpoint must match to be resumed."
     s = {k: getattr(args, k, None) for k in RUN_SETTINGS}
     s.update(image_size=size, data=_where(args.data), valid=_where(args.valid), arch=dict(args.arch),
-             synthetic=dict(args.synthetic))
+             synthetic=dict(args.synthetic), curriculum=dict(args.curriculum))
     return s
 
 
@@ -1217,8 +1226,10 @@ def _source(spec, what, args, size, split):
     from groupvit_nb.data import SyntheticShapes, WebShards, as_source, expand_urls, _is_local
     if spec == 'synthetic':
         n = args.n_train if split == 'train' else args.n_valid  # >= 1: TrainConfig checked it
-        try: return SyntheticShapes(n, size, split, args.seed, **args.synthetic)
-        except TypeError as e: raise ValueError(f"--synthetic: {e}; see help(SyntheticShapes).") from None
+        first = split == 'train' and args.curriculum_epochs  # the curriculum's shapes come first
+        try: return SyntheticShapes(n, size, split, args.seed, **({**args.synthetic, **args.curriculum} if first else args.synthetic))
+        except TypeError as e:
+            raise ValueError(f"--synthetic{' or --curriculum' if first else ''}: {e}; see help(SyntheticShapes).") from None
     s = str(spec)
     if '.tar' in s and not s.startswith('pipe:'):
         urls = expand_urls(s)
@@ -1356,8 +1367,27 @@ def _run_dataloaders(args:TrainConfig, train, valid, size:int, bs:int, device):
                             device=device)
 
 
+# %% ../nbs/06_train.ipynb #cu000002
+class Curriculum(Callback):
+    "Draw the synthetic training `shapes` with `start` over `final` for the first `epochs` epochs, then with `final` alone."
+    order = CALLBACK_ORDER['Curriculum']
+    def __init__(self, shapes, epochs:int, start:dict, final:dict, workers:int|None=None, verbose:bool=True):
+        self.shapes, self.n_epochs, self.workers, self.verbose = shapes, epochs, workers, verbose
+        self.start, self.final = {**final, **start}, dict(final)
+        self.drawn = self.start  # as `_source` made them
+    def before_epoch(self):
+        want = self.start if self.epoch < self.n_epochs else self.final
+        if want == self.drawn: return
+        s = self.shapes
+        new = type(s)(s.n, (s.h, s.w), s.split, s.seed, **want)
+        if getattr(s, '_cache', None) is not None: new.render(self.workers, progress=False)
+        vars(s).update(vars(new))  # in place: the loaders hold `s`
+        self.drawn = want
+        if self.verbose: print(f"epoch {self.epoch}: training shapes drawn again with {'the curriculum' if want is self.start else 'the settings of --synthetic'}")
+
+
 # %% ../nbs/06_train.ipynb #7cdb728d
-def _run_callbacks(args:TrainConfig, out:Path, state, meta:dict, stop, rank:int) -> list:
+def _run_callbacks(args:TrainConfig, out:Path, state, meta:dict, stop, rank:int, train=None) -> list:
     "Checkpoints and the data guard on every process; logs and the collapse probe on rank 0; the options' callbacks."
     cbs = [Checkpoint(out/'checkpoints', args.save_every, state, meta, stop), SkipGuard(args.max_skip)]
     if rank == 0: cbs += [StepLog(out), RunLog(out, args.seed, init=args.init, chunk=args.chunk)]
@@ -1365,6 +1395,9 @@ def _run_callbacks(args:TrainConfig, out:Path, state, meta:dict, stop, rank:int)
     if args.freeze: cbs.append(FrozenBatchNormEval())
     if args.collapse_every and rank == 0: cbs.append(GroupCollapse(every=args.collapse_every, folder=out))
     if args.minutes: cbs.append(TimeBudget(args.minutes))
+    if args.curriculum_epochs:
+        shapes = train.source if isinstance(train, RankShard) else train
+        cbs.append(Curriculum(shapes, args.curriculum_epochs, args.curriculum, args.synthetic, args.num_workers, rank == 0))
     return cbs
 
 
@@ -1397,7 +1430,7 @@ def _build(args:TrainConfig, stop, rank:int, world:int, device, out:Path):
     learn = groupvit_learner(dls, model, args.wd, args.multi_label_weight, args.same_prompt_positive,
                              args.grad_clip or None, precision, True if args.checkpoint_activations else None,
                              args.compile, metrics=valid is not None,
-                             cbs=_run_callbacks(args, out, state, meta, stop, rank), segment_weight=args.segment_weight,
+                             cbs=_run_callbacks(args, out, state, meta, stop, rank, train), segment_weight=args.segment_weight,
                              segment_own_prompts=args.segment_own_prompts, affinity_weight=args.affinity_weight,
                              affinity_differ=args.affinity_differ, segment_exclusive=args.segment_exclusive,
                              segment_noun_weight=args.segment_noun_weight, segment_match=args.segment_match, adamw=args.adamw,
