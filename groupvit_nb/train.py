@@ -1352,12 +1352,16 @@ def _model(args:TrainConfig, size:int, state:dict|None) -> GroupViT:
 
 
 # %% ../nbs/06_train.ipynb #70da6b33
+def _unsharded(src):
+    "The dataset a `RankShard` shares out (or `src` itself)."
+    return src.source if isinstance(src, RankShard) else src
+
 def _run_dataloaders(args:TrainConfig, train, valid, size:int, bs:int, device):
     "Noun prompts, the paper's augmentation and fastai `DataLoaders`; synthetic shapes drawn once, now that all is checked."
     from groupvit_nb.data import SyntheticShapes, pair_dataloaders, train_transform
     from groupvit_nb.text import MultiLabelTokenizer
     for src in (train, valid):
-        base = src.source if isinstance(src, RankShard) else src
+        base = _unsharded(src)
         if isinstance(base, SyntheticShapes) and len(base) * size * size * 4 < 2**31:
             base.render(args.num_workers, progress=not args.no_progress)
     tok = MultiLabelTokenizer(args.num_prompts, args.templates, seed=args.seed, context_length=args.context_length)
@@ -1396,8 +1400,7 @@ def _run_callbacks(args:TrainConfig, out:Path, state, meta:dict, stop, rank:int,
     if args.collapse_every and rank == 0: cbs.append(GroupCollapse(every=args.collapse_every, folder=out))
     if args.minutes: cbs.append(TimeBudget(args.minutes))
     if args.curriculum_epochs:
-        shapes = train.source if isinstance(train, RankShard) else train
-        cbs.append(Curriculum(shapes, args.curriculum_epochs, args.curriculum, args.synthetic, args.num_workers, rank == 0))
+        cbs.append(Curriculum(_unsharded(train), args.curriculum_epochs, args.curriculum, args.synthetic, args.num_workers, rank == 0))
     return cbs
 
 
