@@ -12,7 +12,7 @@ until it is added below), and is then one of:
 
 The Hugging Face hub is switched off (HF_HUB_OFFLINE=1), so the result does not depend on the network. Files of the
 repository that a command names (`groupvit_nb/demo/train.yaml`) are copied into the fresh folder, as in a clone.
-GROUPVIT_README_FULL=1 runs the shipped model's reproduction in full (about 22 minutes on 2 cores) instead of a shortened one."""
+GROUPVIT_README_FULL=1 runs the shipped model's reproduction in full (about 28 minutes on 2 cores) instead of a shortened one."""
 import os, re, shlex, shutil, subprocess
 from pathlib import Path
 import numpy as np
