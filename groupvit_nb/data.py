@@ -489,12 +489,6 @@ def _draw_range(args):
         out.append(dict(s, mask=s['mask'].astype(np.uint8)))  # class ids < 256: a quarter of the memory
     return out
 
-# %% ../nbs/05_data.ipynb #dw1n1t02
-def _draw_worker_init():
-    "Signals in a drawing worker: SIGTERM ends it, SIGINT is left to the parent."
-    import signal
-    signal.signal(signal.SIGTERM, signal.SIG_DFL); signal.signal(signal.SIGINT, signal.SIG_IGN)
-
 # %% ../nbs/05_data.ipynb #2dabe6d4
 @patch
 def render(self:SyntheticShapes, workers:int|None=None, progress:bool=True):
@@ -510,7 +504,7 @@ def render(self:SyntheticShapes, workers:int|None=None, progress:bool=True):
         for c in chunks: cache += _draw_range(c); bar.update(c[2] - c[1])
     else:
         import multiprocessing as mp
-        with mp.get_context('fork' if 'fork' in mp.get_all_start_methods() else 'spawn').Pool(workers, initializer=_draw_worker_init) as pool:
+        with mp.get_context('fork' if 'fork' in mp.get_all_start_methods() else 'spawn').Pool(workers) as pool:
             for c, part in zip(chunks, pool.imap(_draw_range, chunks)): cache += part; bar.update(c[2] - c[1])
             pool.close(); pool.join()                           # workers end on their own, no signal needed
     bar.close()

@@ -532,10 +532,11 @@ def after_epoch(self:Checkpoint):
 class GracefulStop:
     "Context manager: SIGTERM and SIGINT only set `.signum` (then restore the previous handler); `Checkpoint(stop=…)` acts on it."
     def __init__(self, signals=(signal.SIGTERM, signal.SIGINT)):
-        self.signals, self.signum, self.previous = tuple(signals), None, {}
+        self.signals, self.signum, self.previous, self.pid = tuple(signals), None, {}, os.getpid()
     def _handle(self, signum, frame):
-        self.signum = signum
         signal.signal(signum, self.previous.get(signum, signal.SIG_DFL))  # a second signal acts as it did before
+        if os.getpid() != self.pid: os.kill(os.getpid(), signum); return  # a forked worker: this one already does
+        self.signum = signum
     def __enter__(self):
         import threading
         if threading.current_thread() is threading.main_thread():  # Python handles signals in the main thread only
