@@ -17,7 +17,7 @@ from einops import rearrange
 import torch.utils.checkpoint as checkpoint
 from fastcore.basics import patch
 from .patch import PatchEmbed
-from .grouping import Mlp, MixerMlp, GroupingBlock, merge_heads
+from .grouping import Mlp, MixerMlp, GroupingBlock, merge_heads, attention
 
 # %% auto #0
 __all__ = ['PRECISIONS', 'BF16_AGREEMENT', 'AUTO_MIN_AGREEMENT', 'GroupViTConfig', 'DropPath', 'SelfAttention', 'AttnBlock',
@@ -108,7 +108,7 @@ class SelfAttention(nn.Module):
         self.proj = nn.Linear(dim, dim)
     def forward(self, x):
         q, k, v = rearrange(self.qkv(x), 'b n (qkv h d) -> qkv b h n d', qkv=3, h=self.num_heads)
-        return self.proj(merge_heads(F.scaled_dot_product_attention(q, k, v)))
+        return self.proj(merge_heads(attention(q, k, v, training=self.training)))
 
 
 # %% ../nbs/02_core.ipynb #1951a296
@@ -238,7 +238,7 @@ class CausalSelfAttention(nn.Module):
     def forward(self, x):
         qkv = F.linear(x, self.in_proj_weight, self.in_proj_bias)
         q, k, v = rearrange(qkv, 'b n (qkv h d) -> qkv b h n d', qkv=3, h=self.num_heads)
-        return self.out_proj(merge_heads(F.scaled_dot_product_attention(q, k, v, is_causal=True)))
+        return self.out_proj(merge_heads(attention(q, k, v, is_causal=True, training=self.training)))
 
 
 # %% ../nbs/02_core.ipynb #9826428e

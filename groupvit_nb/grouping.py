@@ -13,8 +13,8 @@ import torch.nn.functional as F
 from einops import rearrange
 
 # %% auto #0
-__all__ = ['Mlp', 'MixerMlp', 'split_heads', 'merge_heads', 'CrossAttention', 'gumbel_noise', 'hard_one_hot', 'assign',
-           'AssignAttention', 'CrossAttnBlock', 'GroupingBlock']
+__all__ = ['Mlp', 'MixerMlp', 'split_heads', 'merge_heads', 'attention', 'CrossAttention', 'gumbel_noise', 'hard_one_hot',
+           'assign', 'AssignAttention', 'CrossAttnBlock', 'GroupingBlock']
 
 # %% ../nbs/01_grouping.ipynb #744657f7
 class Mlp(nn.Module):
@@ -45,6 +45,14 @@ def merge_heads(x):
     return rearrange(x, 'b h n d -> b n (h d)')
 
 
+# %% ../nbs/01_grouping.ipynb #at000002
+def attention(q, k, v, is_causal:bool=False, training:bool=False):
+    "Scaled dot-product attention of `[b, h, n, d]` heads; in fp32 on a CPU under autocast when `training`."
+    if training and q.device.type == 'cpu' and torch.is_autocast_enabled('cpu'):
+        with torch.autocast('cpu', enabled=False):
+            return F.scaled_dot_product_attention(q.float(), k.float(), v.float(), is_causal=is_causal)
+    return F.scaled_dot_product_attention(q, k, v, is_causal=is_causal)
+
 # %% ../nbs/01_grouping.ipynb #71908059
 class CrossAttention(nn.Module):
     "Multi-head attention of `query` tokens over `key` tokens (separate q/k/v projections)."
@@ -58,7 +66,7 @@ class CrossAttention(nn.Module):
         self.proj = nn.Linear(dim, dim)
     def forward(self, query, key):
         q, k, v = (split_heads(f(t), self.num_heads) for f, t in ((self.q_proj, query), (self.k_proj, key), (self.v_proj, key)))
-        return self.proj(merge_heads(F.scaled_dot_product_attention(q, k, v)))
+        return self.proj(merge_heads(attention(q, k, v, training=self.training)))
 
 
 # %% ../nbs/01_grouping.ipynb #14d1fbf6

@@ -16,6 +16,7 @@ import torch
 import torch.nn as nn
 import torch.distributed as dist
 from torch.utils.data import Dataset
+from torch.amp import GradScaler
 from fastai.learner import Learner, Metric
 from fastai.callback.core import Callback, CancelBatchException, CancelFitException
 from fastai.callback.schedule import ParamScheduler, combine_scheds, SchedLin, SchedCos
@@ -23,13 +24,14 @@ from fastai.callback.fp16 import MixedPrecision
 from fastai.callback.progress import ProgressCallback
 from fastai.distributed import DistributedTrainer
 from fastai.optimizer import OptimWrapper
-from .core import GroupViT, GroupViTConfig, groupvit_s16, groupvit_tiny, unwrap, evaluating  # unwrap: DDP/compile/GradCache → GroupViT
+from .core import GroupViT, GroupViTConfig, groupvit_s16, groupvit_tiny, unwrap, evaluating, native_bf16  # unwrap: DDP/compile/GradCache → GroupViT
 from .cli import (PRESET_SIZES, FREEZE_PARTS, DATA_FORMATS, train_parser, parse_train_args, _HelpWithDefaults, OneLineParser, _fail, _mapping)  # the options, importable without torch (00_cli)
 from .losses import (GroupViTLoss, prompt_ids_from_tokens, gather_features, rank_and_world, LOGIT_SCALE_MAX, GradCache,
                                  DIFFER_REACH, SAME_REACH, RIMS)
 from accelerate.utils import DistributedDataParallelKwargs, set_seed
 from dataclasses import dataclass, field, fields, asdict
 from fastcore.basics import patch
+from fastcore.foundation import L
 
 
 # %% auto #0
@@ -38,11 +40,12 @@ __all__ = ['NO_DECAY_NAMES', 'CALLBACK_ORDER', 'STEP_FIELDS', 'CHECKPOINT', 'TEM
            'RUN_SETTINGS', 'no_weight_decay', 'param_groups', 'scaled_lrs', 'warmup_cosine', 'PairTraining', 'PairLoss',
            'RetrievalTop1', 'StepLog', 'plot_log', 'DiskFull', 'atomic_save', 'load_checkpoint', 'remove_stale_temps',
            'rng_state', 'set_rng_state', 'loader_state', 'set_loader_state', 'TrainingStopped', 'Checkpoint',
-           'GracefulStop', 'RankShard', 'init_distributed', 'ShardedTrainer', 'FiniteGuard', 'SkipGuard', 'TimeBudget',
-           'adamw_kwargs', 'groupvit_learner', 'fit_groupvit', 'synthetic_dataloaders', 'GradCacheCallback',
-           'assignment_stats', 'GroupCollapse', 'plot_group_stats', 'seed_everything', 'run_info', 'RunLog',
-           'finetune_lrs', 'load_init', 'freeze', 'FrozenBatchNormEval', 'TrainConfig', 'lock_folder', 'previous_run',
-           'run_settings', 'settings_differ', 'build_run', 'Curriculum', 'main']
+           'GracefulStop', 'RankShard', 'init_distributed', 'ShardedTrainer', 'FiniteGuard', 'SkipGuard',
+           'CPUMixedPrecision', 'TimeBudget', 'adamw_kwargs', 'groupvit_learner', 'fit_groupvit',
+           'synthetic_dataloaders', 'GradCacheCallback', 'assignment_stats', 'GroupCollapse', 'plot_group_stats',
+           'seed_everything', 'run_info', 'RunLog', 'finetune_lrs', 'load_init', 'freeze', 'FrozenBatchNormEval',
+           'TrainConfig', 'lock_folder', 'previous_run', 'run_settings', 'settings_differ', 'build_run', 'Curriculum',
+           'main']
 
 # %% ../nbs/06_train.ipynb #6850d56b
 NO_DECAY_NAMES = ('pos_embed', 'positional_embedding', 'group_token', 'logit_scale')
@@ -649,6 +652,13 @@ def _set_activation_checkpointing(model, on:bool):
     model.cfg.use_checkpoint = on
 
 
+# %% ../nbs/06_train.ipynb #cpmp0002
+class CPUMixedPrecision(MixedPrecision):
+    "fastai's `MixedPrecision` in bf16 with autocast on the CPU; bf16 has fp32's range, so nothing is loss-scaled."
+    def __init__(self): super().__init__('bf16')
+    def before_fit(self):
+        self.autocast, self.learn.scaler, self.scales = torch.autocast('cpu', dtype=torch.bfloat16), GradScaler('cpu', enabled=False), L()
+
 # %% ../nbs/06_train.ipynb #5b451ca5
 class TimeBudget(Callback):
     "Stop training cleanly (after a whole step, with `after_fit` callbacks run) once `minutes` of fitting have passed."
@@ -685,8 +695,8 @@ def groupvit_learner(dls, model:GroupViT, wd:float=0.05, multi_label_weight:floa
     if not isinstance(model, GroupViT): raise TypeError(f"model must be a GroupViT, got {type(model).__name__}.")
     if precision not in ('fp32', 'bf16', 'fp16'):
         raise ValueError(f"precision must be 'fp32', 'bf16' or 'fp16', got {precision!r}.")
-    if precision != 'fp32' and not torch.cuda.is_available():
-        raise ValueError(f"{precision} mixed precision needs a CUDA GPU (fastai's MixedPrecision autocasts on CUDA); use fp32 on CPU.")
+    on_cpu = torch.device(dls.device).type == 'cpu' if getattr(dls, 'device', None) is not None else not torch.cuda.is_available()
+    if precision == 'fp16' and on_cpu: raise ValueError("fp16 mixed precision needs a CUDA GPU; use bf16 or fp32 on a CPU.")
     if activation_checkpointing is not None: _set_activation_checkpointing(model, activation_checkpointing)
     if compile: model.compile()
     opt_func = lambda groups, lr: OptimWrapper(groups, opt=torch.optim.AdamW, lr=lr, betas=(0.9, 0.999), eps=1e-8,
@@ -702,7 +712,7 @@ def groupvit_learner(dls, model:GroupViT, wd:float=0.05, multi_label_weight:floa
     if len(dls.loaders) == 1:  # no validation set: an empty one, so fastai's epoch loop has one to skip
         dls.loaders.append([])
         learn.recorder.valid_metrics = False
-    if precision == 'bf16': learn.to_bf16()
+    if precision == 'bf16': learn.add_cb(CPUMixedPrecision() if on_cpu else MixedPrecision('bf16'))
     elif precision == 'fp16': learn.to_fp16()
     return learn
 
@@ -1152,8 +1162,8 @@ def _check_combinations(c:TrainConfig):
           "--resume continues the run in --out and --overwrite replaces it: pass one of them.")
     if c.device == 'cuda' and not torch.cuda.is_available():
         raise ValueError("--device cuda: no CUDA GPU is visible on this machine; use --device cpu (or leave --device auto).")
-    if c.precision in ('bf16', 'fp16') and not torch.cuda.is_available():
-        raise ValueError(f"--precision {c.precision} needs a CUDA GPU and none is visible; use --precision fp32 on CPU.")
+    if c.precision == 'fp16' and (c.device == 'cpu' or not torch.cuda.is_available()):
+        raise ValueError("--precision fp16 needs a CUDA GPU; use --precision bf16 or fp32 on a CPU.")
 
 
 # %% ../nbs/06_train.ipynb #338588ec
@@ -1419,6 +1429,8 @@ def _write_config(args:TrainConfig, out:Path):
 def _build(args:TrainConfig, stop, rank:int, world:int, device, out:Path):
     "The run once `--out` is claimed → `(learn, start_epoch)`."
     precision = args.precision if args.precision != 'auto' else ('bf16' if device.type == 'cuda' else 'fp32')
+    if precision == 'bf16' and device.type == 'cpu' and not native_bf16('cpu'):
+        warnings.warn("--precision bf16: this CPU has neither AVX512-BF16 nor AMX, so bf16 is emulated and slower than fp32.")
     if args.batch % world:
         raise ValueError(f"--batch {args.batch} must be a positive multiple of the number of processes ({world}).")
     bs, size = args.batch // world, args.image_size or PRESET_SIZES[args.preset]

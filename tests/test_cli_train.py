@@ -55,7 +55,7 @@ def test_errors(tmp_path, capsys):
     assert '--data is required' in _error(out, capsys)
     if not torch.cuda.is_available():
         assert 'no CUDA GPU' in _error(['--data', 'synthetic', '--device', 'cuda', *out], capsys)
-        assert 'needs a CUDA GPU' in _error(['--data', 'synthetic', '--precision', 'bf16', *out], capsys)
+        assert 'needs a CUDA GPU' in _error(['--data', 'synthetic', '--precision', 'fp16', *out], capsys)
     (tmp_path / 'bad.yaml').write_text('batchsize: 3\n')
     assert "unknown option(s) ['batchsize']" in _error(['--config', str(tmp_path / 'bad.yaml'), *out], capsys)
     assert not (tmp_path / 'out' / 'steps.csv').exists()

@@ -77,8 +77,10 @@ RUN = [
     ('demo', r'^groupvit_demo$', None, '', 0, None,
      ['groupvit_demo/metrics.json', 'groupvit_demo/segmentation.png', 'groupvit_demo/groups.png',
       'groupvit_demo/training.png', 'groupvit_demo/model/config.json']),
-    ('demo-reproduction', r'groupvit_train --config groupvit_nb/demo/train\.yaml', None, DEMO_REPRO, 0, None,
+    ('demo-reproduction', r'groupvit_train --config groupvit_nb/demo/train\.yaml --out', None, DEMO_REPRO, 0, None,
      ['runs/demo/final.pth']),
+    ('demo-reproduction-bf16', r'groupvit_train --config groupvit_nb/demo/train\.yaml --precision bf16', None, DEMO_REPRO, 0,
+     None, ['runs/demo_bf16/final.pth']),
     ('segment-released-weights', r'^groupvit_segment photo\.jpg .*--weights nvidia/', _photo, '', 1,
      r"cannot load --weights 'nvidia/groupvit-gcc-yfcc': could not reach the Hugging Face hub", []),
     ('segment-demo-model', r'^groupvit_segment photo\.jpg .*--weights groupvit_demo/model', _demo_model, '', 0, None,
@@ -116,7 +118,7 @@ def test_readme_command(case, tmp_path):
     _repo_files(cmd, tmp_path)
     env = {**os.environ, 'HF_HUB_OFFLINE': '1', 'OMP_NUM_THREADS': os.environ.get('OMP_NUM_THREADS', '1')}
     r = subprocess.run(['bash', '-c', cmd + extra], cwd=tmp_path, env=env, capture_output=True, text=True,
-                       timeout=3600 if DEMO_REPRO == '' and name == 'demo-reproduction' else 900)
+                       timeout=3600 if DEMO_REPRO == '' and name.startswith('demo-reproduction') else 900)
     where = f'`{cmd + extra}` exited {r.returncode}\nstdout: {r.stdout[-2000:]}\nstderr: {r.stderr[-3000:]}'
     if code is None: assert r.returncode != 0, where                  # a launcher: its own exit status
     else: assert r.returncode == code, where

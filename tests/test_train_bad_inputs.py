@@ -47,7 +47,7 @@ CASES = [  # (flags, what the one line must say)
     (['--lr', 'fast'], "argument --lr: invalid float value: 'fast'"),
 ]
 if not torch.cuda.is_available():
-    CASES += [(['--device', 'cuda'], 'no CUDA GPU is visible'), (['--precision', 'bf16'], 'needs a CUDA GPU')]
+    CASES += [(['--device', 'cuda'], 'no CUDA GPU is visible'), (['--precision', 'fp16'], 'needs a CUDA GPU')]
 
 
 def _one_line_error(argv, capsys):
