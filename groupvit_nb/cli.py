@@ -12,7 +12,7 @@ import argparse, importlib, os, sys, warnings
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['QUIET', 'demo_main', 'segment_main', 'eval_main', 'train_main', 'quiet_warnings', 'launch', 'OneLineParser', 'at_least', 'finite', 'console_script', 'PRESET_SIZES', 'FREEZE_PARTS', 'DATA_FORMATS', 'train_parser', 'parse_train_args', 'device_name', 'add_bg_mode_and_refine', 'segment_parser', 'EVAL_DATASETS', 'eval_parser', 'demo_parser', 'app_main', 'app_parser']
+__all__ = ['QUIET', 'demo_main', 'segment_main', 'eval_main', 'train_main', 'quiet_warnings', 'keep_freed_memory', 'launch', 'OneLineParser', 'at_least', 'finite', 'console_script', 'PRESET_SIZES', 'FREEZE_PARTS', 'DATA_FORMATS', 'train_parser', 'parse_train_args', 'device_name', 'add_bg_mode_and_refine', 'segment_parser', 'EVAL_DATASETS', 'eval_parser', 'demo_parser', 'app_main', 'app_parser']
 
 # %% ../nbs/00_cli.ipynb #26c7273b
 QUIET = (r'`torch\.jit\.script` is deprecated',)  # third-party messages that say nothing about a run
@@ -22,6 +22,17 @@ def quiet_warnings():
     for msg in QUIET:
         for cat in (FutureWarning, DeprecationWarning): warnings.filterwarnings('ignore', message=msg, category=cat)
 
+# %% ../nbs/00_cli.ipynb #kfm00002
+def keep_freed_memory(max_block:int=32 << 20) -> bool:
+    "Let glibc keep freed blocks up to `max_block` bytes for reuse instead of unmapping them; True if it took effect."
+    import ctypes, ctypes.util
+    if not sys.platform.startswith('linux'): return False
+    try: libc = ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6')
+    except OSError: return False
+    if not hasattr(libc, 'gnu_get_libc_version') or not hasattr(libc, 'mallopt'): return False   # not glibc (musl)
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+    return bool(libc.mallopt(M_MMAP_THRESHOLD, max_block)) and bool(libc.mallopt(M_TRIM_THRESHOLD, 1 << 30))
+
 # %% ../nbs/00_cli.ipynb #ab5014a3
 def launch(prog:str, module:str, parser, argv=None):
     "Run command `prog`: parse `argv` with `parser` (a function, or its name here), then `groupvit_nb.<module>.main(argv)`."
@@ -30,6 +41,7 @@ def launch(prog:str, module:str, parser, argv=None):
         parser = globals().get(parser) or getattr(importlib.import_module(f'groupvit_nb.{module}'), parser)
     parser().parse_args(argv)                     # --help and usage errors end here, before any heavy import
     quiet_warnings()
+    keep_freed_memory()
     warnings.formatwarning = lambda msg, cat, *a, **k: f"{prog}: warning: {msg}\n"  # one line, no source path
     try: importlib.import_module(f'groupvit_nb.{module}').main(argv)
     except KeyboardInterrupt:
