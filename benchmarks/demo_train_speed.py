@@ -4,7 +4,7 @@ Each setting trains twice from the same command on the same `--steps` batches of
 difference of the two wall times divided by `--steps` is the time of one step (loading the batch included), free of
 start-up, data rendering and the end-of-run evaluation. Settings: `--adamw` fused and for-loop (the shipped recipe's) and `--precision` fp32 and bf16
 (CPU autocast), at the thread counts given. The same run measures this machine's dense matmul peak in each precision
-and the FLOPs of one step (`FlopCounterMode`), and prints each setting's share of the peak.
+and the FLOPs of one step (`FlopCounterMode`, taught the fused CPU attention's), and prints each setting's share of the peak.
 
     python benchmarks/demo_train_speed.py [--threads 1 2] [--steps 40] [--adamw fused for-loop] [--precision fp32 bf16]
 """
@@ -32,7 +32,7 @@ def wall(n_train:int, epochs:int, adamw:str, threads:int, precision:str='fp32') 
 
 
 def step_flops(batch:int) -> float:
-    "FLOPs of one training step of the demo recipe (forward, loss, backward), counted by `FlopCounterMode` in a real step."
+    "FLOPs of one training step of the demo recipe (forward, loss, backward), counted by `FlopCounterMode` in a real step (call `count_cpu_attention` first)."
     from fastai.callback.core import Callback
     from torch.utils.flop_counter import FlopCounterMode
     from groupvit_nb.train import TrainConfig, build_run
@@ -65,7 +65,8 @@ def main():
     load0 = os.getloadavg()[0]
     import torch
     sys.path.insert(0, str(Path(__file__).parent))
-    from image_speed import matmul_peak
+    from image_speed import matmul_peak, count_cpu_attention
+    count_cpu_attention()
     flops = step_flops(batch)
     rows = []
     for threads in a.threads:

@@ -15,6 +15,19 @@ import torch, torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 
 
+def count_cpu_attention():
+    "Teach `FlopCounterMode` the FLOPs of PyTorch's fused CPU attention, which it counts as 0 (forward and backward)."
+    from torch.utils import flop_counter as fc
+    aten = torch.ops.aten
+    if aten._scaled_dot_product_flash_attention_for_cpu in fc.flop_registry: return
+    @fc.register_flop_formula(aten._scaled_dot_product_flash_attention_for_cpu)
+    def _fwd(query_shape, key_shape, value_shape, *args, out_shape=None, **kwargs):
+        return fc.sdpa_flop_count(query_shape, key_shape, value_shape)
+    @fc.register_flop_formula(aten._scaled_dot_product_flash_attention_for_cpu_backward)
+    def _bwd(grad_out_shape, query_shape, key_shape, value_shape, *args, out_shape=None, **kwargs):
+        return fc.sdpa_backward_flop_count(grad_out_shape, query_shape, key_shape, value_shape)
+
+
 def matmul_peak(dtype, device, n=2048, repeats=7) -> float:
     "Median FLOP/s of an n³ matrix multiply in `dtype` on `device`."
     a, b = (torch.randn(n, n, device=device).to(dtype) for _ in range(2))
@@ -47,6 +60,7 @@ def main():
     x = torch.randn(a.batch, 3, a.size, a.size, device=a.device)
     dev = torch.device(a.device).type
     sync = torch.cuda.synchronize if dev == 'cuda' else (lambda: None)
+    count_cpu_attention()
     with torch.inference_mode(), FlopCounterMode(display=False) as fc: ours.encode_image(x)
     flops = fc.get_total_flops()
     peaks = {p: matmul_peak(torch.float32 if p == 'fp32' else torch.bfloat16, a.device) for p in a.precision}

@@ -106,10 +106,18 @@ def main():
             'training step': (step_theirs, lambda: step_ours(opt_o), False),
             'step, for-loop AdamW': (step_theirs, lambda: step_ours(opt_l), False)}
     times = {(n, who): [] for n in runs for who in ('official', 'groupvit_nb')}
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from image_speed import matmul_peak, count_cpu_attention
+    from torch.utils.flop_counter import FlopCounterMode
+    peak, flops = matmul_peak(torch.float32, 'cpu'), {}
+    count_cpu_attention()
     for n, (ft, fo, no_grad) in runs.items():
         ctx = torch.no_grad if no_grad else torch.enable_grad
         with ctx():
             ft(); fo()  # warm-up
+            for who, f in (('official', ft), ('groupvit_nb', fo)):
+                with FlopCounterMode(display=False) as fc: f()
+                flops[(n, who)] = fc.get_total_flops()
             for _ in range(a.repeats):
                 for who, f in (('official', ft), ('groupvit_nb', fo)):
                     t = time.perf_counter(); f(); times[(n, who)].append(time.perf_counter() - t)
@@ -120,9 +128,13 @@ def main():
     load1 = os.getloadavg()[0]
     print(f"torch {torch.__version__}, threads {a.threads}, batch {a.batch} at {a.size}², K = {a.k}, 77-token text, "
           f"{a.repeats} interleaved repeats, training mode; load average {load0:.2f} before, {load1:.2f} after")
+    print(f"fp32 matmul peak (2048³) measured in this run: {peak/1e9:.0f} GFLOP/s; FLOPs counted by FlopCounterMode "
+          "(matrix multiplies, convolutions and attention, forward and backward) for each side")
     for n in runs:
         t, o = statistics.median(times[(n, 'official')]), statistics.median(times[(n, 'groupvit_nb')])
-        print(f"{n:20s} official {t*1e3:8.1f} ms  groupvit_nb {o*1e3:8.1f} ms  speed-up of groupvit_nb {t/o:.2f}x")
+        share = lambda who, m: f"{flops[(n, who)]/1e9:6.1f} GFLOP, {flops[(n, who)]/m/peak:5.1%} of peak"
+        print(f"{n:20s} official {t*1e3:8.1f} ms ({share('official', t)})  groupvit_nb {o*1e3:8.1f} ms "
+              f"({share('groupvit_nb', o)})  speed-up of groupvit_nb {t/o:.2f}x")
     f, l = (statistics.median(times[(f'AdamW {i}', 'groupvit_nb')]) for i in ('fused', 'for-loop'))
     print(f"the AdamW update alone ({sum(p.numel() for p in ours.parameters())/1e6:.1f} M parameters): fused {f*1e3:.1f} ms, "
           f"for-loop {l*1e3:.1f} ms ({l/f:.1f}x)")
