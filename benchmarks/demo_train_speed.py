@@ -15,12 +15,17 @@ import yaml
 CONFIG = Path(__file__).resolve().parents[1] / 'groupvit_nb' / 'demo' / 'train.yaml'
 
 
+def flat_recipe(**over) -> dict:
+    "The demo recipe without its curriculum (a short run trains in the final world throughout), with `over` set."
+    cfg = yaml.safe_load(CONFIG.read_text())
+    for k in ('curriculum', 'curriculum_epochs'): cfg.pop(k, None)
+    return {**cfg, **over}
+
+
 def wall(n_train:int, epochs:int, adamw:str, threads:int, precision:str='fp32') -> float:
     "Seconds of one `groupvit_train` run of the demo recipe: `epochs` epochs of `n_train` pairs."
     with tempfile.TemporaryDirectory() as d:
-        cfg = yaml.safe_load(CONFIG.read_text())
-        for k in ('curriculum', 'curriculum_epochs'): cfg.pop(k, None)   # one short epoch: the final world throughout
-        Path(f'{d}/train.yaml').write_text(yaml.safe_dump(cfg))
+        Path(f'{d}/train.yaml').write_text(yaml.safe_dump(flat_recipe()))
         cmd = [sys.executable, '-c', 'from groupvit_nb.cli import train_main; train_main()', '--config', f'{d}/train.yaml',
                '--n-train', str(n_train), '--n-valid', '16', '--epochs', str(epochs), '--warmup-epochs', '0.1',
                '--save-every', '0', '--collapse-every', '0', '--no-progress', '--adamw', adamw, '--precision', precision, '--out', f'{d}/run']
@@ -43,9 +48,7 @@ def step_flops(batch:int) -> float:
             if self.training: self.fc = FlopCounterMode(display=False); self.fc.__enter__()
         def after_backward(self): self.fc.__exit__(None, None, None)
     with tempfile.TemporaryDirectory() as d:
-        cfg = yaml.safe_load(CONFIG.read_text())
-        for k in ('curriculum', 'curriculum_epochs'): cfg.pop(k, None)
-        cfg.update(n_train=batch, n_valid=16, epochs=1, warmup_epochs=0.1, save_every=0, no_progress=True, out=f'{d}/run')
+        cfg = flat_recipe(n_train=batch, n_valid=16, epochs=1, warmup_epochs=0.1, save_every=0, no_progress=True, out=f'{d}/run')
         learn = build_run(TrainConfig(**cfg))[0]
         counter = CountFlops()
         learn.fit(1, cbs=[counter])

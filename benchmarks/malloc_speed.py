@@ -21,16 +21,16 @@ print(json.dumps([statistics.median(ts) * 1e3, (resource.getrusage(resource.RUSA
 '''
 
 TRAIN = r'''
-import json, statistics, sys, tempfile, time, yaml
+import json, statistics, sys, tempfile, time
 from groupvit_nb.cli import keep_freed_memory
 if sys.argv[1] == 'kept': assert keep_freed_memory()
 from fastai.callback.core import Callback
 from groupvit_nb.train import TrainConfig, build_run
-cfg = yaml.safe_load(open(sys.argv[2]))
-for k in ('curriculum', 'curriculum_epochs'): cfg.pop(k, None)
-steps = int(sys.argv[3])
-cfg.update(n_train=cfg['batch'] * steps, n_valid=16, epochs=1, warmup_epochs=0.1, save_every=0, no_progress=True,
-           out=tempfile.mkdtemp() + '/run')
+sys.path.insert(0, sys.argv[2])
+from demo_train_speed import flat_recipe
+batch, steps = flat_recipe()['batch'], int(sys.argv[3])
+cfg = flat_recipe(n_train=batch * steps, n_valid=16, epochs=1, warmup_epochs=0.1, save_every=0, no_progress=True,
+                  out=tempfile.mkdtemp() + '/run')
 class StepTimes(Callback):
     order = -100
     def before_fit(self): self.times, self.last = [], None
@@ -54,10 +54,10 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--rounds', type=int, default=3); ap.add_argument('--steps', type=int, default=40)
     a = ap.parse_args()
-    config = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'groupvit_nb', 'demo', 'train.yaml')
+    here = os.path.dirname(os.path.abspath(__file__))
     load0, res = os.getloadavg()[0], {'default': [], 'kept': []}
     for _ in range(a.rounds):
-        for k in res: res[k].append(child(ENCODE, k) + child(TRAIN, k, config, a.steps))
+        for k in res: res[k].append(child(ENCODE, k) + child(TRAIN, k, here, a.steps))
     for k, rows in res.items():
         print(f"{k:7s} encode_image " + ', '.join(f"{ms:.1f} ms ({f:.0f} page faults)" for ms, f, _ in rows)
               + "; demo training step " + ', '.join(f"{s:.1f} ms" for *_, s in rows))
