@@ -28,11 +28,12 @@ def count_cpu_attention():
         return fc.sdpa_backward_flop_count(grad_out_shape, query_shape, key_shape, value_shape)
 
 
-def matmul_peak(dtype, device, n=2048, repeats=7) -> float:
-    "Median FLOP/s of an n³ matrix multiply in `dtype` on `device`."
+def matmul_peak(dtype, device, n=2048, repeats=7, warmup_s=1.0) -> float:
+    "Median FLOP/s of an n³ matrix multiply in `dtype` on `device`, after `warmup_s` seconds of the same multiply."
     a, b = (torch.randn(n, n, device=device).to(dtype) for _ in range(2))
     sync = torch.cuda.synchronize if torch.device(device).type == 'cuda' else (lambda: None)
-    for _ in range(2): a @ b
+    t0 = time.perf_counter()  # the first calls run slower (threads waking, clocks rising): two were not enough
+    while time.perf_counter() - t0 < warmup_s: a @ b; sync()
     ts = []
     for _ in range(repeats):
         sync(); t = time.perf_counter(); a @ b; sync(); ts.append(time.perf_counter() - t)
