@@ -20,10 +20,7 @@ from .patch import PatchEmbed
 from .grouping import Mlp, MixerMlp, GroupingBlock, merge_heads, attention
 
 # %% auto #0
-__all__ = ['PRECISIONS', 'BF16_AGREEMENT', 'AUTO_MIN_AGREEMENT', 'GroupViTConfig', 'DropPath', 'SelfAttention', 'AttnBlock',
-           'GroupingLayer', 'VisionEncoder', 'QuickGELU', 'CausalSelfAttention', 'TextMlp', 'ResidualAttentionBlock',
-           'Transformer', 'TextEncoder', 'ProjectMLP', 'GroupViT', 'segment_areas', 'unwrap', 'evaluating',
-           'native_bf16', 'resolve_precision', 'autocast_to', 'groupvit_s16', 'groupvit_tiny']
+__all__ = ['PRECISIONS', 'BF16_AGREEMENT', 'AUTO_MIN_AGREEMENT', 'GroupViTConfig', 'DropPath', 'SelfAttention', 'AttnBlock', 'GroupingLayer', 'VisionEncoder', 'QuickGELU', 'CausalSelfAttention', 'TextMlp', 'ResidualAttentionBlock', 'Transformer', 'TextEncoder', 'ProjectMLP', 'GroupViT', 'segment_areas', 'unwrap', 'evaluating', 'native_bf16', 'resolve_precision', 'autocast_to', 'groupvit_s16', 'groupvit_tiny']
 
 # %% ../nbs/02_core.ipynb #25231aca
 @dataclass
@@ -395,22 +392,6 @@ def forward(self:GroupViT, images:torch.Tensor, tokens:torch.Tensor, segments:bo
     return dict(image_emb=image_emb, text_emb=text[:, 0], prompt_emb=text[:, 1:] if text.shape[1] > 1 else None, **out)
 
 
-# %% ../nbs/02_core.ipynb #abc00295
-@patch(cls_method=True)
-def from_pretrained(cls:GroupViT, path_or_id, **kwargs) -> 'GroupViT':
-    "Load a GroupViT: HF folder, NVlabs `.pth`, hub id or this project's own checkpoint (see notebook 09)."
-    from groupvit_nb.pretrained import load_pretrained
-    return load_pretrained(path_or_id, **kwargs)
-
-
-# %% ../nbs/02_core.ipynb #92ebd90f
-@patch
-def save_pretrained(self:GroupViT, path, **kwargs):
-    "Write `config.json` + `model.safetensors` to the folder `path` (see notebook 09)."
-    from groupvit_nb.pretrained import save_pretrained
-    return save_pretrained(self, path, **kwargs)
-
-
 # %% ../nbs/02_core.ipynb #ca9f37ff
 def unwrap(model:nn.Module) -> nn.Module:
     "The `GroupViT` inside DDP (`.module`), `torch.compile` and gradient-caching (`._orig_mod`) wrappers."
@@ -475,3 +456,18 @@ def groupvit_tiny(**kwargs) -> GroupViT:
                proj_dim=128, proj_hidden=512)
     return GroupViT(GroupViTConfig(**{**cfg, **kwargs}))
 
+
+# %% ../nbs/03a_pretrained.ipynb #abc00295
+@patch(cls_method=True)
+def from_pretrained(cls:GroupViT, path_or_id, **kwargs) -> 'GroupViT':
+    "Load a GroupViT: HF folder, NVlabs `.pth`, hub id or this project's own checkpoint (`load_pretrained`)."
+    from groupvit_nb.pretrained import load_pretrained
+    return load_pretrained(path_or_id, **kwargs)
+
+
+# %% ../nbs/03a_pretrained.ipynb #92ebd90f
+@patch
+def save_pretrained(self:GroupViT, path, **kwargs):
+    "Write `config.json` + `model.safetensors` to the folder `path` (`save_pretrained`)."
+    from groupvit_nb.pretrained import save_pretrained
+    return save_pretrained(self, path, **kwargs)

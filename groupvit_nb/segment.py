@@ -17,9 +17,10 @@ from PIL import Image, ImageOps
 from .core import GroupViT, resolve_precision
 from .cli import segment_parser, OneLineParser, at_least, finite, _fail  # the options, importable without torch (notebook 00_cli)
 from .text import check_class_names  # notebook 03
+from .pretrained import BG_MODES  # notebook 03a: the background rules a model's zero-shot settings may name
 
 # %% auto #0
-__all__ = ['BG_MODES', 'PAMR_DEFAULTS', 'ZERO_SHOT_DEFAULTS', 'upright', 'load_image', 'normalize_image', 'denormalize_image',
+__all__ = ['PAMR_DEFAULTS', 'ZERO_SHOT_DEFAULTS', 'upright', 'load_image', 'normalize_image', 'denormalize_image',
            'as_image_tensors', 'patch_group_maps', 'group_class_scores', 'add_background', 'window_scores',
            'window_starts', 'slide_scores', 'target_size', 'resize_bilinear', 'pamr', 'resize_short_side',
            'model_background', 'zero_shot_settings', 'segment', 'palette', 'overlay', 'show_segmentation', 'group_maps',
@@ -124,8 +125,6 @@ def group_class_scores(segment_emb:torch.Tensor, image_emb:torch.Tensor, text_em
     return restricted * logits.softmax(-1)
 
 # %% ../nbs/07_segment.ipynb #341c5b17
-BG_MODES = ('threshold', 'logit', 'probability')   # how background is decided; 'threshold' is the official one
-
 def add_background(pix:torch.Tensor, segment_values:torch.Tensor, bg_thresh:float, bg_mode:str='threshold',
                    background:bool=True) -> torch.Tensor:
     "Per-pixel class values `[B, C, H, W]` → `[B, 1+C, H, W]` with a background channel 0 (see the table above)."
