@@ -13,7 +13,14 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['check_images', 'resize_pos_embed', 'PatchEmbed', 'ConvStem', 'CNNStem']
+__all__ = ['all_finite', 'check_images', 'resize_pos_embed', 'PatchEmbed', 'ConvStem', 'CNNStem']
+
+# %% ../nbs/00_patch_embed.ipynb #af000002
+def all_finite(x:torch.Tensor) -> bool:
+    "Whether every value of the float tensor `x` is finite (no NaN, no ±inf); one pass, no copy."
+    if not x.numel(): return True
+    return bool(torch.stack(torch.aminmax(x)).isfinite().all())  # one value read back, one sync on a GPU
+
 
 # %% ../nbs/00_patch_embed.ipynb #b4f18336
 def check_images(x, patch_size:int, in_chans:int=3):
@@ -29,7 +36,7 @@ def check_images(x, patch_size:int, in_chans:int=3):
                          "convert grey or RGBA images to RGB first.")
     if not x.is_floating_point():
         raise TypeError(f"images must be a float tensor normalised with the ImageNet mean/std, got {x.dtype}.")
-    if not torch.compiler.is_exporting() and not torch.isfinite(x).all():  # a traced graph cannot branch on pixels
+    if not torch.compiler.is_exporting() and not all_finite(x):  # a traced graph cannot branch on pixels
         raise ValueError("images contain NaN or infinite values; check how they were made (a NaN pixel makes every "
                          "embedding NaN).")
     H, W = x.shape[-2:]

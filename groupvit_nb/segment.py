@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageOps
 from .core import GroupViT, resolve_precision
+from .patch import all_finite
 from .cli import segment_parser, OneLineParser, at_least, finite, _fail  # the options, importable without torch (notebook 00_cli)
 from .text import check_class_names  # notebook 03
 from .pretrained import BG_MODES  # notebook 03a: the background rules a model's zero-shot settings may name
@@ -91,7 +92,7 @@ def as_image_tensors(images) -> list[torch.Tensor]:
         if images.shape[1] != 3:
             raise ValueError(f"image tensors must have 3 channels (RGB), got {images.shape[1]}; "
                              "pass RGBA pictures as PIL images or paths and they are converted to RGB.")
-        bad = [i for i, im in enumerate(images) if not torch.isfinite(im).all()]
+        bad = [i for i, im in enumerate(images) if not all_finite(im)]
         if bad: raise ValueError(f"image(s) {bad} of the batch contain NaN or infinite values; check how they were made.")
         return list(images)
     if isinstance(images, (str, Path, Image.Image)): images = [images]
