@@ -12,7 +12,7 @@ summary at the end says which steps ran, failed or were skipped, and the total t
     python benchmarks/gpu_checks.py [--budget 540]
     python benchmarks/gpu_checks.py --smoke      # the same steps at toy sizes on the CPU (what the tests run)
 """
-import argparse, os, subprocess, sys, time
+import argparse, os, shutil, subprocess, sys, time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -45,7 +45,7 @@ def main():
     t0, done = time.perf_counter(), []
     print(f"torch {torch.__version__}, CUDA {torch.version.cuda}, {n_gpus} GPU(s): "
           f"{', '.join(torch.cuda.get_device_name(i) for i in range(n_gpus)) or 'none'}; {os.cpu_count()} CPU cores", flush=True)
-    if n_gpus:
+    if n_gpus and shutil.which('nvidia-smi'):
         smi = subprocess.run(['nvidia-smi', '--query-gpu=name,memory.total,driver_version,clocks.max.sm', '--format=csv'],
                              capture_output=True, text=True)
         print(smi.stdout.strip() or smi.stderr.strip(), flush=True)
