@@ -92,7 +92,7 @@ def as_image_tensors(images) -> list[torch.Tensor]:
         if images.shape[1] != 3:
             raise ValueError(f"image tensors must have 3 channels (RGB), got {images.shape[1]}; "
                              "pass RGBA pictures as PIL images or paths and they are converted to RGB.")
-        bad = [i for i, im in enumerate(images) if not all_finite(im)]
+        bad = [] if all_finite(images) else [i for i, im in enumerate(images) if not all_finite(im)]  # one read-back if clean
         if bad: raise ValueError(f"image(s) {bad} of the batch contain NaN or infinite values; check how they were made.")
         return list(images)
     if isinstance(images, (str, Path, Image.Image)): images = [images]
