@@ -15,9 +15,9 @@ from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['ARTISTS', 'VOC_OBJECTS', 'OTHER_OBJECTS', 'ALL_OBJECTS', 'OPEN_NOUNS', 'BACKGROUNDS', 'CAPTION_TEMPLATES',
-           'TEMPLATE_NOUNS', 'gemoji_names', 'available_artists', 'fill_outline', 'glyph', 'drawings', 'background',
-           'sprite', 'EmojiWorld', 'noun_extraction_quality', 'voc_palette', 'class_labels', 'write_voc', 'write_shard',
-           'make_world', 'main']
+           'BACKGROUND_WORDS', 'TEMPLATE_NOUNS', 'gemoji_names', 'available_artists', 'fill_outline', 'glyph',
+           'drawings', 'background', 'sprite', 'EmojiWorld', 'noun_extraction_quality', 'voc_palette', 'class_labels',
+           'write_voc', 'write_shard', 'make_world', 'main']
 
 # %% ../nbs/09_world.ipynb #9cb0506e
 def _font_file(family:str, fallback:str) -> str|None:
@@ -274,15 +274,16 @@ def _place(rng, sp:np.ndarray, h:int, w:int, cover:list, areas:list, tries:int=1
         if left > .6: break
     return best[1:]
 
-# %% ../nbs/09_world.ipynb #2c7c6a72
+# %% ../nbs/09_world.ipynb #26411947
 @patch
 def scene(self:EmojiWorld, i:int) -> dict:
-    "Scene `i`: image uint8 [h,w,3], label uint8 [h,w] (0 background, j object j, 255 rim), objects, artist, caption."
+    "Scene `i`: image uint8 [h,w,3], label uint8 [h,w] (0 background, j object j, 255 rim), objects, artist, caption, background."
     if not 0 <= i < self.n: raise IndexError(f"scene {i} of a world of {self.n}.")
     rng = np.random.default_rng([self.seed, _SPLITS[self.split], i])
     h, w, artist = self._canvas(rng)
     nouns = self._nouns(rng, artist)
-    img, cover, objs = background(rng, h, w), [np.ones((h, w), np.float32)], []
+    bg = BACKGROUNDS[rng.integers(len(BACKGROUNDS))]
+    img, cover, objs = background(rng, h, w, bg), [np.ones((h, w), np.float32)], []
     for c in nouns:
         e = self.drawn[artist][c][rng.integers(len(self.drawn[artist][c]))]
         frac = rng.uniform(.45, .9) if len(nouns) == 1 else rng.uniform(.3, .65)
@@ -298,7 +299,7 @@ def scene(self:EmojiWorld, i:int) -> dict:
     label = np.where(cover.max(0) >= .75, owner, 255).astype(np.uint8)
     for j, o in enumerate(objs): o['visible'] = float((owner == j + 1).sum()) / max(o['area'], 1)
     return dict(image=np.clip(img, 0, 255).round().astype(np.uint8), label=label, objects=objs, artist=artist,
-                caption=self.caption(rng, objs))
+                caption=self.caption(rng, objs, bg), background=bg)
 
 # %% ../nbs/09_world.ipynb #74eae30e
 def _at(x:np.ndarray, y0:int, x0:int, h:int, w:int) -> np.ndarray:
@@ -307,9 +308,12 @@ def _at(x:np.ndarray, y0:int, x0:int, h:int, w:int) -> np.ndarray:
     out[y0:y0 + x.shape[0], x0:x0 + x.shape[1]] = x[:h - y0, :w - x0]
     return out
 
-# %% ../nbs/09_world.ipynb #4a0b284f
+# %% ../nbs/09_world.ipynb #de20448b
 CAPTION_TEMPLATES = ('{}.', 'a picture of {}.', 'a photo of {}.', 'a drawing of {}.', 'there is {} here.',
-                     '{} on a background.', 'we can see {}.', 'an image with {}.', '{} in the picture.')
+                     'we can see {}.', 'an image with {}.', '{} in the picture.',
+                     '{} on a {bg} background.', 'a picture of {} on a {bg} background.',
+                     'there is {} against a {bg} background.', 'we can see {} and a {bg} background.')
+BACKGROUND_WORDS = dict(plain='plain', gradient='shaded', stripes='striped', noise='grainy', blotches='blotchy', checks='checked')
 
 def _a(word:str) -> str: return f"{'an' if word[0] in 'aeiou' else 'a'} {word}"
 
@@ -332,16 +336,16 @@ def _relations(objs:list, pa:str, pb:str) -> list[str]:
     if yb + 8 < ya: out += [f'{pb} above {pa}', f'{pa} below {pb}']
     return out
 
-# %% ../nbs/09_world.ipynb #3e639c68
+# %% ../nbs/09_world.ipynb #048cb35a
 @patch
-def caption(self:EmojiWorld, rng, objs:list) -> str:
-    "A caption naming every object of a scene, in a random template."
+def caption(self:EmojiWorld, rng, objs:list, bg:str='plain') -> str:
+    "A caption naming every object of a scene (on a background of kind `bg`), in a random template."
     ph = [_a(self.word(rng, o['noun'])) for o in objs]
     if len(objs) == 2: rel = _relations(objs, *ph); body = rel[rng.integers(len(rel))]
     else:
         q = [ph[j] for j in rng.permutation(len(ph))]
         body = q[0] if len(q) == 1 else ', '.join(q[:-1]) + ' and ' + q[-1]
-    return CAPTION_TEMPLATES[rng.integers(len(CAPTION_TEMPLATES))].format(body)
+    return CAPTION_TEMPLATES[rng.integers(len(CAPTION_TEMPLATES))].format(body, bg=BACKGROUND_WORDS[bg])
 
 # %% ../nbs/09_world.ipynb #037e469c
 TEMPLATE_NOUNS = ('picture', 'photo', 'drawing', 'image', 'background')
