@@ -7,7 +7,7 @@ Docs: https://groupvit-nb.github.io/groupvit_nb/app.html.md"""
 
 # %% ../nbs/12_app.ipynb #66e278c3
 from __future__ import annotations
-import argparse, os, sys, tempfile
+import argparse, os, sys, tempfile, warnings
 from functools import lru_cache
 from pathlib import Path
 import numpy as np
@@ -20,6 +20,7 @@ from .text import check_class_names
 from .segment import (segment, load_image, show_segmentation, show_groups,
                                  zero_shot_settings, _fail)
 from .text import class_embeddings
+from .pretrained import warn_unknown_classes  # notebook 03a: classes the model never met in training
 
 # %% auto #0
 __all__ = ['DEMO_CLASSES', 'parse_classes', 'synonym_embeddings', 'load_model', 'inference_settings', 'class_areas', 'predict',
@@ -82,7 +83,8 @@ def class_areas(labels:np.ndarray, names:list[str]) -> list[list]:
 
 # %% ../nbs/12_app.ipynb #95a9f62d
 def predict(model:GroupViT, image, classes:str, bg_thresh:float|None=None, refine:str|None=None, pictures:bool=True) -> dict:
-    "One request of the page: `labels` (`[H, W]` int array, 0 = background), `names`, `overlay`, `groups`, `areas`."
+    """One request of the page: `labels` (`[H, W]` int array, 0 = background), `names`, `overlay`, `groups`, `areas`, and
+    `warning`: the sentence about classes the model never met in training (`warn_unknown_classes`), or None."""
     import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     if image is None or (isinstance(image, str) and not image.strip()):
@@ -90,11 +92,15 @@ def predict(model:GroupViT, image, classes:str, bg_thresh:float|None=None, refin
     img = load_image(image)
     parsed = parse_classes(classes)
     names = [c[0] for c in parsed]
+    with warnings.catch_warnings(record=True) as caught:                # for the page, not the server's console
+        warnings.simplefilter('always')
+        warn_unknown_classes(model, parsed)
     bg, templates, bg_mode = zero_shot_settings(model, bg_thresh)
     text = synonym_embeddings(model, parsed, templates)
     labels = segment(model, img, names, bg_thresh=bg, templates=templates, text_emb=text, refine=refine, bg_mode=bg_mode,
                      **inference_settings(model))[0].numpy()
-    res = dict(labels=labels, names=names, areas=class_areas(labels, names), bg_thresh=bg, bg_mode=bg_mode)
+    res = dict(labels=labels, names=names, areas=class_areas(labels, names), bg_thresh=bg, bg_mode=bg_mode,
+               warning=str(caught[0].message) if caught else None)
     if pictures:
         fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
         show_segmentation(img, labels, names, ax=ax); fig.tight_layout()
