@@ -437,7 +437,9 @@ def show_segmentation(image, labels, class_names, ax=None, alpha:float=0.5, lege
             ax.text(xs.mean(), ys.mean(), names[i], fontsize=7, color='white', ha='center', va='center',
                     bbox=dict(facecolor='black', alpha=0.5, pad=1, edgecolor='none'))
     if legend:
-        ax.legend(handles=[Patch(color=cols[i], label=names[i]) for i in present], fontsize=7, loc='upper left',
+        swatch = lambda i: (Patch(facecolor='white', edgecolor='0.5', label='background (not tinted)') if i == 0   # drawn as is
+                            else Patch(color=cols[i], label=names[i]))
+        ax.legend(handles=[swatch(i) for i in present], fontsize=7, loc='upper left',
                   bbox_to_anchor=(1.01, 1), frameon=False)
     return ax
 
