@@ -7,7 +7,7 @@ Docs: https://groupvit-nb.github.io/groupvit_nb/app.html.md"""
 
 # %% ../nbs/12_app.ipynb #66e278c3
 from __future__ import annotations
-import argparse, os, sys, tempfile
+import argparse, os, sys, tempfile, traceback, warnings
 from functools import lru_cache
 from pathlib import Path
 import numpy as np
@@ -20,10 +20,11 @@ from .text import check_class_names
 from .segment import (segment, load_image, show_segmentation, show_groups,
                                  zero_shot_settings, _fail)
 from .text import class_embeddings
+from .pretrained import warn_unknown_classes  # notebook 03a: classes the model never met in training
 
 # %% auto #0
-__all__ = ['DEMO_CLASSES', 'parse_classes', 'synonym_embeddings', 'load_model', 'inference_settings', 'class_areas', 'predict',
-           'example_image', 'build_app', 'main']
+__all__ = ['DEMO_CLASSES', 'parse_classes', 'synonym_embeddings', 'load_model', 'inference_settings', 'model_card', 'class_areas',
+           'FieldError', 'predict', 'example_image', 'page_request', 'page_preview', 'page_card', 'build_app', 'main']
 
 # %% ../nbs/12_app.ipynb #bb7a2179
 def parse_classes(text:str) -> list[list[str]]:
@@ -64,6 +65,23 @@ def inference_settings(model:GroupViT) -> dict:
     size = model.cfg.img_size
     return dict(short_side=448, mode='slide') if size >= 224 else dict(short_side=size, mode='whole')
 
+# %% ../nbs/12_app.ipynb #b0e8ef8b
+def model_card(model:GroupViT, weights:str|None=None) -> str:
+    "A short Markdown card of the loaded weights: where they come from, what they were taught, their native size."
+    from groupvit_nb.demo import demo_dir
+    src, size, vocab = str(weights or '').strip(), model.cfg.img_size, getattr(model, 'vocabulary', None)
+    demo = not src or Path(src).expanduser().resolve() == demo_dir().resolve()
+    knows = ("what it was trained on is not recorded (no vocabulary saved with it), so class names are not checked"
+             if vocab is None else f"its training prompts name {len(vocab)} nouns: "
+             f"{', '.join(list(vocab)[:12])}{', …' if len(vocab) > 12 else ''}")
+    card = f"**Model:** {'the shipped demo model' if demo else f'`{src}`'}; native input size {size}×{size} pixels; {knows}."
+    if demo:
+        kinds = ', '.join(k for k in (vocab or {}) if k != 'background') or 'simple shapes'
+        card += (f"\n\n⚠ **It only knows its synthetic world**: it was trained from scratch on captioned pictures of "
+                 f"coloured shapes ({kinds}) at {size} pixels. On a photograph its labels are guesses: for real pictures, "
+                 "give released weights (e.g. `nvidia/groupvit-gcc-yfcc`) in the weights box.")
+    return card
+
 # %% ../nbs/12_app.ipynb #416e170e
 def _figure_image(fig) -> Image.Image:
     "A matplotlib figure as a PIL image (the figure is closed)."
@@ -80,21 +98,36 @@ def class_areas(labels:np.ndarray, names:list[str]) -> list[list]:
     total = max(int(counts.sum()), 1)
     return [[n, int(c), round(100 * int(c) / total, 2)] for n, c in zip(['background', *names], counts)]
 
+# %% ../nbs/12_app.ipynb #f64672a7
+class FieldError(ValueError):
+    "A bad value in one field of the page: `field` names it, the message says what to do."
+    def __init__(self, field:str, message:str): super().__init__(f"{field}: {message}"); self.field = field
+
+def _field(field:str, f, *args):
+    "`f(*args)`, its one-sentence error (ValueError, TypeError, OSError) raised as a `FieldError` of `field`."
+    try: return f(*args)
+    except (ValueError, TypeError, OSError) as e: raise FieldError(field, ' '.join(str(e).split())) from None
+
 # %% ../nbs/12_app.ipynb #95a9f62d
 def predict(model:GroupViT, image, classes:str, bg_thresh:float|None=None, refine:str|None=None, pictures:bool=True) -> dict:
-    "One request of the page: `labels` (`[H, W]` int array, 0 = background), `names`, `overlay`, `groups`, `areas`."
+    """One request of the page: `labels` (`[H, W]` int array, 0 = background), `names`, `overlay`, `groups`, `areas`, and
+    `warning`: the sentence about classes the model never met in training (`warn_unknown_classes`), or None."""
     import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     if image is None or (isinstance(image, str) and not image.strip()):
-        raise ValueError("no image: upload a picture or pick an example.")
-    img = load_image(image)
-    parsed = parse_classes(classes)
+        raise FieldError('image', "no picture: upload one (PNG, JPEG, …) or pick the example below.")
+    img = _field('image', load_image, image)
+    parsed = _field('classes', parse_classes, classes)
+    bg, templates, bg_mode = _field('background threshold', zero_shot_settings, model, bg_thresh)
     names = [c[0] for c in parsed]
-    bg, templates, bg_mode = zero_shot_settings(model, bg_thresh)
+    with warnings.catch_warnings(record=True) as caught:                # for the page, not the server's console
+        warnings.simplefilter('always')
+        warn_unknown_classes(model, parsed)
     text = synonym_embeddings(model, parsed, templates)
     labels = segment(model, img, names, bg_thresh=bg, templates=templates, text_emb=text, refine=refine, bg_mode=bg_mode,
                      **inference_settings(model))[0].numpy()
-    res = dict(labels=labels, names=names, areas=class_areas(labels, names), bg_thresh=bg, bg_mode=bg_mode)
+    res = dict(labels=labels, names=names, areas=class_areas(labels, names), bg_thresh=bg, bg_mode=bg_mode,
+               warning=str(caught[0].message) if caught else None)
     if pictures:
         fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
         show_segmentation(img, labels, names, ax=ax); fig.tight_layout()
@@ -115,21 +148,68 @@ def example_image(folder=None, seed:int=3) -> Path:
 DEMO_CLASSES = 'circle, square, triangle, star, heart, cross'
 
 # %% ../nbs/12_app.ipynb #86617a11
-def _request(weights, image, classes, bg_thresh, out_dir, refine=False):
-    import gradio as gr
-    try:
-        model = load_model(weights or None)
+def _threshold(text) -> float|None:
+    "The background-threshold box: empty → None (the model's own), else a number, or a `FieldError` that says what to type."
+    if text is None or (isinstance(text, str) and not text.strip()): return None
+    try: return float(text)
+    except (TypeError, ValueError):
+        raise FieldError('background threshold', f"{str(text).strip()!r} is not a number; type one such as 0.95 (between -1 "
+                         "and 1 with the logit rule), or leave the box empty for the model's own threshold.") from None
+
+# %% ../nbs/12_app.ipynb #4b9920d5
+def _weights(weights) -> GroupViT:
+    "The model of the weights box, or a `FieldError` that says what the box takes."
+    try: return load_model(weights or None)
     except Exception as e:
-        raise gr.Error(f"cannot load the weights {weights!r}: {' '.join(str(e).split())}")
-    try:
-        thresh = None if bg_thresh in (None, '') else float(bg_thresh)
-        r = predict(model, image, classes, thresh, refine='pamr' if refine else None)
-    except (ValueError, TypeError, FileNotFoundError) as e:
-        raise gr.Error(' '.join(str(e).split()))
+        raise FieldError('weights', f"cannot load {str(weights).strip()!r}: {' '.join(str(e).split()).rstrip('.')}. Leave the "
+                         "box empty for the shipped demo model, or give a model folder, a .pth file or a hub id.") from None
+
+# %% ../nbs/12_app.ipynb #29426fee
+def _request(weights, image, classes, bg_thresh, out_dir, refine=False) -> dict:
+    "One click of **Segment**: `predict`'s results, the label map saved as `.npy` (`npy`), the `legend` and the model `card`."
+    model = _weights(weights)
+    r = predict(model, image, classes, _threshold(bg_thresh), refine='pamr' if refine else None)
     path = Path(tempfile.mkdtemp(dir=out_dir)) / 'labels.npy'
     np.save(path, r['labels'].astype(np.int64))
-    legend = ', '.join(f'{i}: {n}' for i, n in enumerate(['background', *r['names']]))
-    return r['overlay'], r['groups'], r['areas'], str(path), f"background threshold {r['bg_thresh']:g} ({r['bg_mode']} rule); labels {legend}"
+    legend = ', '.join(f'{i}: {n}' for i, n in enumerate(['background (not tinted)', *r['names']]))
+    return dict(r, npy=str(path), card=model_card(model, weights),
+                legend=f"background threshold {r['bg_thresh']:g} ({r['bg_mode']} rule); labels {legend}")
+
+# %% ../nbs/12_app.ipynb #71c34b39
+def _message(e:Exception, image=None) -> str:
+    "The page's sentence for a failed request: a field's own, or the model's failure and what to do; an upload by its name."
+    msg = ' '.join(str(e).split())
+    if isinstance(image, str) and image.strip(): msg = msg.replace(image, Path(image).name)
+    if isinstance(e, FieldError): return msg
+    return (f"the model failed while segmenting: {msg.rstrip('.')} ({type(e).__name__}). Try other weights (an empty "
+            "weights box gives the shipped demo model) or another picture, then press Segment again.")
+
+# %% ../nbs/12_app.ipynb #6df68741
+def _report(msg:str) -> str:
+    "Write a handled error as one line on the server's console (`GROUPVIT_TRACEBACK=1`: with the traceback); → the page's text."
+    if os.environ.get('GROUPVIT_TRACEBACK'): traceback.print_exc()
+    print(f"groupvit_app: error: {msg}", file=sys.stderr, flush=True)
+    return f"**Error** — {msg}"
+
+def page_request(weights, image, classes, bg_thresh, refine, out_dir) -> tuple:
+    "One click → `(overlay, groups, areas, npy, legend, message, card)`; a failure keeps the last good result (`gr.skip()`)."
+    import gradio as gr
+    try: r = _request(weights, image, classes, bg_thresh, out_dir, refine)
+    except Exception as e: return (*[gr.skip()] * 5, _report(_message(e, image)), gr.skip())
+    return r['overlay'], r['groups'], r['areas'], r['npy'], r['legend'], f"⚠ {r['warning']}" if r['warning'] else '', r['card']
+
+# %% ../nbs/12_app.ipynb #4040ce5a
+def page_preview(image) -> tuple:
+    "A new upload → `(the picture as read, message)`: a file that is not a picture is named at once, with what to do."
+    if image is None: return None, ''
+    try: return _field('image', load_image, image), ''
+    except FieldError as e: return None, _report(_message(e, image))
+
+def page_card(weights) -> tuple:
+    "The weights box, entered → `(model card, message)`; weights that cannot be loaded keep the card and say why."
+    import gradio as gr
+    try: return model_card(_weights(weights), weights), ''
+    except FieldError as e: return gr.skip(), _report(_message(e))
 
 # %% ../nbs/12_app.ipynb #e2c34d3f
 def build_app(weights:str|None=None, out_dir=None):
@@ -140,12 +220,15 @@ def build_app(weights:str|None=None, out_dir=None):
     with gr.Blocks(title='GroupViT zero-shot segmentation', analytics_enabled=False) as app:
         gr.Markdown('# GroupViT: zero-shot segmentation\nUpload a picture or pick the example, type the classes '
                     '(comma-separated; synonyms with `/`, e.g. `dog/puppy`) and press **Segment**.')
+        card = gr.Markdown(model_card(load_model(weights), weights), elem_id='model_card')
+        message = gr.Markdown('', elem_id='message')
         with gr.Row():
             with gr.Column():
-                image = gr.Image(type='filepath', label='image', elem_id='image')
+                image = gr.File(label='image (PNG, JPEG, …)', type='filepath', elem_id='image')
+                preview = gr.Image(label='the picture as read', type='pil', interactive=False, elem_id='preview', height=160)
                 classes = gr.Textbox(label='classes', placeholder='dog/puppy, grass, sky', elem_id='classes')
-                weights_box = gr.Textbox(value=weights or '', label='weights (empty: the shipped demo model; '
-                                         'a folder, a .pth or a hub id)', elem_id='weights')
+                weights_box = gr.Textbox(value=weights or '', label='weights (empty: the shipped demo model; a folder, a .pth '
+                                         'or a hub id; Enter loads them)', elem_id='weights')
                 bg = gr.Textbox(value='', label="background threshold (empty: the model's own, else 0.95)", elem_id='bg')
                 refine = gr.Checkbox(value=False, label="refine along the image's colours (PAMR; off: the official protocol)",
                                      elem_id='refine')
@@ -158,8 +241,13 @@ def build_app(weights:str|None=None, out_dir=None):
                 areas = gr.Dataframe(headers=['class', 'pixels', '%'], label='area of each class', elem_id='areas',
                                      interactive=False)
                 npy = gr.File(label='label map (.npy)', elem_id='labels_file')
-        button.click(lambda w, i, c, b, r: _request(w, i, c, b, out_dir, r), [weights_box, image, classes, bg, refine],
-                     [over, groups, areas, npy, info])
+        def segment(image, classes, weights, bg_thresh, refine):
+            "Zero-shot segmentation of `image` into `classes` (comma-separated, synonyms with '/') with `weights`."
+            return page_request(weights, image, classes, bg_thresh, refine, out_dir)
+        button.click(segment, [image, classes, weights_box, bg, refine], [over, groups, areas, npy, info, message, card],
+                     api_name='segment')
+        image.change(page_preview, image, [preview, message], api_visibility='private')
+        weights_box.submit(page_card, weights_box, [card, message], api_visibility='private')
     return app
 
 # %% ../nbs/12_app.ipynb #fa4f4a90

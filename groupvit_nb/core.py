@@ -464,6 +464,7 @@ def from_pretrained(cls:GroupViT, path_or_id, **kwargs) -> 'GroupViT':
     from groupvit_nb.pretrained import load_pretrained
     return load_pretrained(path_or_id, **kwargs)
 
+GroupViT.vocabulary = None  # noun → count of its training prompts (`load_pretrained` sets it); None: unknown
 
 # %% ../nbs/03a_pretrained.ipynb #92ebd90f
 @patch

@@ -17,6 +17,7 @@ from PIL import Image
 from .core import GroupViT, resolve_precision
 from .cli import eval_parser, EVAL_DATASETS, OneLineParser, _fail  # options without torch (00_cli)
 from .segment import segment, load_image, model_background, IMAGENET_MEAN, IMAGENET_STD
+from .pretrained import warn_unknown_classes  # notebook 03a: classes the model never met in training
 
 # %% auto #0
 __all__ = ['VOC_CLASSES', 'CONTEXT_CLASSES', 'COCO_OBJECT_CLASSES', 'COCO_STUFF_CLASSES', 'CITYSCAPES_CLASSES', 'ADE20K_CLASSES',
@@ -258,6 +259,7 @@ def zero_shot_predictor(model:GroupViT, dataset:SegmentationDataset, bg_thresh:f
     s = protocol_settings(model, dataset, bg_thresh=bg_thresh, templates=templates, mode=mode, short_side=short_side,
                            window=window, stride=stride, bg_mode=bg_mode)
     if text_emb is None:
+        warn_unknown_classes(model, list(dataset.class_names))
         from groupvit_nb.text import class_embeddings
         text_emb = class_embeddings(model, list(dataset.class_names), templates=s['templates'])
     kw = dict(background=s['background'], bg_thresh=s['bg_thresh'], mode=s['mode'], short_side=s['short_side'] or None,
@@ -302,6 +304,7 @@ def zero_shot_classification(model:GroupViT, root, class_names=None, templates=N
     if len(class_names) != len(ds.classes):
         raise ValueError(f"{len(class_names)} class names for {len(ds.classes)} class folders; give one name per folder.")
     if text_emb is None:
+        warn_unknown_classes(model, class_names, stacklevel=3)
         from groupvit_nb.text import class_embeddings
         if templates is None: templates = (getattr(model, 'zero_shot', None) or {}).get('templates', CLASSIFICATION_PROTOCOL['templates'])
         text_emb = class_embeddings(model, class_names, templates=templates)

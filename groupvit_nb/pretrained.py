@@ -7,7 +7,7 @@ Docs: https://groupvit-nb.github.io/groupvit_nb/pretrained.html.md"""
 
 # %% ../nbs/03a_pretrained.ipynb #4c5bbe20
 from __future__ import annotations
-import json, numbers, os, re, pickle, zipfile
+import json, numbers, os, re, pickle, warnings, zipfile
 from pathlib import Path
 import torch
 from .core import GroupViT, GroupViTConfig
@@ -16,7 +16,8 @@ from .core import GroupViT, GroupViTConfig
 __all__ = ['UNSEEN_FIELDS', 'ZERO_SHOT_KEYS', 'BG_MODES', 'WEIGHT_SUFFIXES', 'load_weights_file', 'load_state_dict_strict',
            'nvlabs_to_ours', 'ours_to_nvlabs', 'shape_fields', 'config_from_state_dict', 'check_plain_state_dict',
            'hf_name', 'ours_to_hf', 'hf_to_ours', 'hf_config_to_ours', 'ours_config_to_hf', 'check_zero_shot',
-           'save_pretrained', 'export_hf', 'load_pretrained']
+           'check_vocabulary', 'save_pretrained', 'export_hf', 'load_pretrained', 'UnknownClassWarning',
+           'unknown_classes', 'unknown_classes_message', 'warn_unknown_classes']
 
 # %% ../nbs/03a_pretrained.ipynb #45c916c3
 def load_weights_file(path) -> dict:
@@ -282,17 +283,36 @@ def _write_zero_shot(model, path:Path, zero_shot):
     else: f.unlink(missing_ok=True)                       # never leave another model's defaults behind
 
 
+# %% ../nbs/03a_pretrained.ipynb #6b8ce689
+def check_vocabulary(vocabulary, source:str='vocabulary') -> dict|None:
+    "A model's vocabulary: None (unknown), or `{noun: count}` (non-empty strings → whole numbers ≥ 0), most frequent first."
+    if vocabulary is None: return None
+    if not isinstance(vocabulary, dict):
+        raise TypeError(f"{source} must be a dict noun → count (or None), got {type(vocabulary).__name__}.")
+    bad = [k for k, n in vocabulary.items() if not isinstance(k, str) or not k.strip() or isinstance(n, bool)
+           or not isinstance(n, numbers.Integral) or n < 0]
+    if bad: raise ValueError(f"{source}: {bad[0]!r} is not a noun with a whole count ≥ 0 ({len(bad)} such entries).")
+    return dict(sorted(((k.strip().lower(), int(n)) for k, n in vocabulary.items()), key=lambda kv: (-kv[1], kv[0])))
+
+# %% ../nbs/03a_pretrained.ipynb #8eecbf48
+def _write_vocabulary(model, path:Path, vocabulary):
+    v = check_vocabulary(vocabulary if vocabulary is not None else getattr(model, 'vocabulary', None))
+    f = path/'vocabulary.json'
+    if v is not None: f.write_text(json.dumps(v, indent=1))
+    else: f.unlink(missing_ok=True)                       # never leave another model's vocabulary behind
+
 # %% ../nbs/03a_pretrained.ipynb #6f8a9636
-def save_pretrained(model:GroupViT, path, dtype:torch.dtype|None=None, zero_shot:dict|None=None) -> Path:
-    "Write `config.json` + `model.safetensors` (+ `zero_shot.json`) into the folder `path`; `dtype=torch.float16` halves the file."
+def save_pretrained(model:GroupViT, path, dtype:torch.dtype|None=None, zero_shot:dict|None=None,
+                    vocabulary:dict|None=None) -> Path:
+    "Write `config.json` + `model.safetensors` (+ `zero_shot.json`, `vocabulary.json`) into the folder `path`; `dtype=torch.float16` halves the file."
     path = Path(path); path.mkdir(parents=True, exist_ok=True)
     (path/'config.json').write_text(json.dumps(dict(format='groupvit_nb', config=model.cfg.to_dict()), indent=2))
     sd = model.state_dict()
     if dtype is not None: sd = {k: v.to(dtype) if v.is_floating_point() else v for k, v in sd.items()}
     _save_safetensors(sd, path/'model.safetensors')
     _write_zero_shot(model, path, zero_shot)
+    _write_vocabulary(model, path, vocabulary)
     return path
-
 
 # %% ../nbs/03a_pretrained.ipynb #738f7365
 def export_hf(model:GroupViT, path) -> Path:
@@ -303,8 +323,8 @@ def export_hf(model:GroupViT, path) -> Path:
     sd = ours_to_hf(model.state_dict())
     _save_safetensors(sd, path/'model.safetensors')
     _write_zero_shot(model, path, None)                  # transformers ignores the file; load_pretrained reads it
+    _write_vocabulary(model, path, None)
     return path
-
 
 # %% ../nbs/03a_pretrained.ipynb #4ad4ecfd
 def _read_json(f:Path, what:str) -> dict:
@@ -350,8 +370,8 @@ def _load_file(path:Path, **overrides) -> GroupViT:
         cfg = config_from_state_dict(sd, **overrides)
     model = load_state_dict_strict(GroupViT(cfg), sd, f"checkpoint {path}")
     model.zero_shot = check_zero_shot(obj['zero_shot'], f"{path}: 'zero_shot'") if 'zero_shot' in obj else {}
+    model.vocabulary = check_vocabulary(obj.get('vocabulary'), f"{path}: 'vocabulary'")
     return model
-
 
 # %% ../nbs/03a_pretrained.ipynb #62f79f5d
 def _download(repo_id:str) -> Path:
@@ -395,6 +415,48 @@ def load_pretrained(path_or_id, **overrides) -> GroupViT:
         f = p/'zero_shot.json'
         if f.is_file() and not from_hub: zero_shot = check_zero_shot(_read_json(f, 'zero-shot defaults'), str(f))
         model.zero_shot = zero_shot
+        f = p/'vocabulary.json'
+        model.vocabulary = (check_vocabulary(_read_json(f, 'the nouns of its training prompts'), str(f))
+                            if f.is_file() and not from_hub else None)
     else: model = _load_file(p, **overrides)
     return model.eval()
 
+# %% ../nbs/03a_pretrained.ipynb #4f7384e2
+class UnknownClassWarning(UserWarning):
+    "A class name the model never met in its training prompts: its answer for that class is a guess."
+
+def _forms(word:str) -> set:
+    "`word` and its WordNet base forms as a noun ('circles' → {'circles', 'circle'}); `{word}` without WordNet."
+    try:
+        from groupvit_nb.text import wordnet_lexicon
+        return {word, *wordnet_lexicon().bases(word, 'n')}
+    except OSError: return {word}
+
+# %% ../nbs/03a_pretrained.ipynb #9199a164
+def unknown_classes(vocabulary:dict|None, classes) -> list[str]:
+    "The classes (names, or lists of synonyms) of which no name is in `vocabulary`, as `'dog/puppy'`; `[]` for None."
+    if vocabulary is None: return []
+    from groupvit_nb.text import extract_nouns
+    def known(name):
+        name = ' '.join(name.lower().split())
+        if _forms(name) & vocabulary.keys(): return True
+        try: nouns = extract_nouns(name)
+        except OSError: nouns = []                                     # no WordNet: whole names only
+        return bool(nouns) and all(_forms(n) & vocabulary.keys() for n in nouns)
+    groups = [[c] if isinstance(c, str) else list(c) for c in classes]
+    return ['/'.join(g) for g in groups if not any(known(n) for n in g)]
+
+# %% ../nbs/03a_pretrained.ipynb #e95b049f
+def unknown_classes_message(unknown:list[str], vocabulary:dict) -> str:
+    "One sentence about the `unknown` classes of a model with this `vocabulary`."
+    names = ', '.join(repr(u) for u in unknown[:8]) + (f' and {len(unknown) - 8} more' if len(unknown) > 8 else '')
+    nouns = ', '.join(list(vocabulary)[:8]) + (', …' if len(vocabulary) > 8 else '')
+    return (f"the model was never trained on {names} (its training prompts name {len(vocabulary)} nouns: {nouns}); "
+            f"its answer for {'this class' if len(unknown) == 1 else 'these classes'} is a guess.")
+
+def warn_unknown_classes(model, classes, stacklevel:int=2) -> list[str]:
+    "Warn in one line (`UnknownClassWarning`) about the classes `model` never met in training; returns them."
+    vocabulary = getattr(model, 'vocabulary', None)
+    unknown = unknown_classes(vocabulary, classes)
+    if unknown: warnings.warn(unknown_classes_message(unknown, vocabulary), UnknownClassWarning, stacklevel=stacklevel + 1)
+    return unknown

@@ -18,7 +18,7 @@ from .core import GroupViT, resolve_precision
 from .patch import all_finite
 from .cli import segment_parser, OneLineParser, at_least, finite, _fail  # the options, importable without torch (notebook 00_cli)
 from .text import check_class_names  # notebook 03
-from .pretrained import BG_MODES  # notebook 03a: the background rules a model's zero-shot settings may name
+from .pretrained import BG_MODES, warn_unknown_classes  # notebook 03a: background rules; what a model knows
 
 # %% auto #0
 __all__ = ['PAMR_DEFAULTS', 'ZERO_SHOT_DEFAULTS', 'upright', 'load_image', 'normalize_image', 'denormalize_image',
@@ -348,6 +348,7 @@ def segment(model:GroupViT, images, class_names, background:bool=True, bg_thresh
             bg_mode:str|None=None, refine:str|None=None, precision:str='fp32'):
     "Zero-shot label maps (0 = background, i = `class_names[i-1]`) of PIL image(s), path(s) or a normalised batch."
     names = check_class_names(class_names)
+    if text_emb is None: warn_unknown_classes(model, names, stacklevel=3)   # given embeddings: the caller checks
     bg_thresh, templates, bg_mode = zero_shot_settings(model, bg_thresh, templates, bg_mode)
     if mode not in ('whole', 'slide'): raise ValueError(f"mode must be 'whole' or 'slide', got {mode!r}.")
     if refine not in (None, 'pamr'): raise ValueError(f"refine must be None (off, the official protocol) or 'pamr', got {refine!r}.")
@@ -436,7 +437,9 @@ def show_segmentation(image, labels, class_names, ax=None, alpha:float=0.5, lege
             ax.text(xs.mean(), ys.mean(), names[i], fontsize=7, color='white', ha='center', va='center',
                     bbox=dict(facecolor='black', alpha=0.5, pad=1, edgecolor='none'))
     if legend:
-        ax.legend(handles=[Patch(color=cols[i], label=names[i]) for i in present], fontsize=7, loc='upper left',
+        swatch = lambda i: (Patch(facecolor='white', edgecolor='0.5', label='background (not tinted)') if i == 0   # drawn as is
+                            else Patch(color=cols[i], label=names[i]))
+        ax.legend(handles=[swatch(i) for i in present], fontsize=7, loc='upper left',
                   bbox_to_anchor=(1.01, 1), frameon=False)
     return ax
 

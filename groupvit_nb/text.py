@@ -10,11 +10,11 @@ __all__ = ['SOT', 'EOT', 'WORDNET_DIRS', 'WORDNET_MISSING', 'CLOSED', 'TAGS', 'N
            'EMBED_CACHE_SIZE', 'bpe_vocab_path', 'bytes_to_unicode', 'clean_text', 'BPE', 'clip_bpe', 'tokenize',
            'decode', 'wordnet_dir', 'Lexicon', 'wordnet_lexicon', 'word_tags', 'split_words', 'NounExtractor',
            'extract_nouns', 'get_templates', 'check_class_names', 'class_embeddings', 'clear_class_embeddings_cache',
-           'MultiLabelTokenizer']
+           'MultiLabelTokenizer', 'template_ends', 'prompt_noun_ids', 'noun_counts', 'prompt_nouns']
 
 # %% ../nbs/03_text.ipynb #42b48dc9
 import functools, gzip, heapq, html, importlib.util, itertools, math, os, random, re, unicodedata, weakref
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from pathlib import Path
 
 import ftfy
@@ -22,7 +22,6 @@ import numpy as np
 import regex
 import torch
 from fastcore.basics import patch
-
 
 # %% ../nbs/03_text.ipynb #919a86ff
 def bpe_vocab_path() -> Path:
@@ -672,3 +671,38 @@ class MultiLabelTokenizer:
 def _prompt_ids(text:str, max_ids:int) -> tuple:
     return tuple(clip_bpe().encode(text, max_ids))
 
+
+# %% ../nbs/03_text.ipynb #8525eb04
+def template_ends(templates='full') -> list:
+    "Token ids before and after the `{}` of each template: `[(prefix, suffix)]`, the longest first (so the most specific matches)."
+    bpe = clip_bpe()
+    ends = {tuple(tuple(bpe.encode(part)) for part in t.split('{}', 1)) for t in get_templates(templates)}
+    return sorted(ends, key=lambda e: (-len(e[0]) - len(e[1]), e))
+
+# %% ../nbs/03_text.ipynb #5806737a
+def prompt_noun_ids(tokens:torch.Tensor, ends:list) -> Counter:
+    "Counter of the noun ids (tuples) of the prompt rows of `tokens` `[B, 1+K, L]`, for the templates' `ends` (`template_ends`)."
+    if not isinstance(tokens, torch.Tensor) or tokens.ndim != 3 or tokens.is_floating_point():
+        raise TypeError("tokens must be an integer tensor [B, 1+K, L]: each caption's row, then its K prompt rows.")
+    prompts = tokens[:, 1:]
+    rows = prompts[(prompts != tokens[:, :1]).any(-1)]                 # a row that repeats the caption is no prompt
+    if not len(rows): return Counter()
+    n = int((rows != 0).sum(-1).max())                                 # ids after the last one are padding
+    out, eot = Counter(), clip_bpe().eot
+    for r in rows[:, 1:n].tolist():                                    # without the start id
+        ids = tuple(r[:r.index(eot)] if eot in r else r)
+        for pre, suf in ends:
+            k = len(ids) - len(suf)
+            if k > len(pre) and ids[:len(pre)] == pre and ids[k:] == suf: out[ids[len(pre):k]] += 1; break
+    return out
+
+# %% ../nbs/03_text.ipynb #257e581a
+def noun_counts(ids:Counter) -> dict:
+    "`prompt_noun_ids` counts → `{noun: count}`, most frequent first (ids that decode to the same text are added up)."
+    out = Counter()
+    for k, n in ids.items(): out[clip_bpe().decode(k)] += n
+    return dict(sorted(out.items(), key=lambda kv: (-kv[1], kv[0])))
+
+def prompt_nouns(tokens:torch.Tensor, templates='full') -> dict:
+    "`{noun: count}` of the prompts in `tokens` `[B, 1+K, L]` (from `MultiLabelTokenizer` with these `templates`)."
+    return noun_counts(prompt_noun_ids(tokens, template_ends(templates)))

@@ -8,6 +8,7 @@ Docs: https://groupvit-nb.github.io/groupvit_nb/train.html.md"""
 # %% ../nbs/06_train.ipynb #cd9ba6cf
 from __future__ import annotations
 import argparse, csv, errno, json, math, os, platform, random, signal, sys, time, warnings
+from collections import Counter
 from pathlib import Path
 from .cli import quiet_warnings
 quiet_warnings()  # before fastai, whose import calls the deprecated torch.jit.script (python -m groupvit_nb.train)
@@ -33,7 +34,6 @@ from dataclasses import dataclass, field, fields, asdict
 from fastcore.basics import patch
 from fastcore.foundation import L
 
-
 # %% auto #0
 __all__ = ['NO_DECAY_NAMES', 'CALLBACK_ORDER', 'STEP_FIELDS', 'CHECKPOINT', 'TEMP_PATTERN', 'ADAMW_IMPLS', 'COLLAPSE_ADVICE',
            'FINETUNE_LR_SCALE', 'TRAINING_FIELDS', 'PARTS', 'PRESETS', 'PRESET_PATCH', 'RUN_FILES', 'LOCK_FILE',
@@ -42,10 +42,10 @@ __all__ = ['NO_DECAY_NAMES', 'CALLBACK_ORDER', 'STEP_FIELDS', 'CHECKPOINT', 'TEM
            'rng_state', 'set_rng_state', 'loader_state', 'set_loader_state', 'TrainingStopped', 'Checkpoint',
            'GracefulStop', 'RankShard', 'init_distributed', 'ShardedTrainer', 'FiniteGuard', 'SkipGuard',
            'CPUMixedPrecision', 'TimeBudget', 'adamw_kwargs', 'groupvit_learner', 'fit_groupvit',
-           'synthetic_dataloaders', 'GradCacheCallback', 'assignment_stats', 'GroupCollapse', 'plot_group_stats',
-           'seed_everything', 'run_info', 'RunLog', 'finetune_lrs', 'load_init', 'freeze', 'FrozenBatchNormEval',
-           'TrainConfig', 'lock_folder', 'previous_run', 'run_settings', 'settings_differ', 'build_run', 'Curriculum',
-           'main']
+           'synthetic_dataloaders', 'PromptVocabulary', 'GradCacheCallback', 'assignment_stats', 'GroupCollapse',
+           'plot_group_stats', 'seed_everything', 'run_info', 'RunLog', 'finetune_lrs', 'load_init', 'freeze',
+           'FrozenBatchNormEval', 'TrainConfig', 'lock_folder', 'previous_run', 'run_settings', 'settings_differ',
+           'build_run', 'Curriculum', 'main']
 
 # %% ../nbs/06_train.ipynb #6850d56b
 NO_DECAY_NAMES = ('pos_embed', 'positional_embedding', 'group_token', 'logit_scale')
@@ -86,6 +86,7 @@ CALLBACK_ORDER = dict(
     FrozenBatchNormEval=-9,   # right after TrainEvalCallback (-10) put the whole model in training mode
     PairTraining=-5,          # the batch is arranged before anything else reads it, and before autocast starts
     Checkpoint=-4,            # restores a run in before_fit; skips the batches a resumed epoch has done
+    PromptVocabulary=-3,      # counts a step's prompts unless Checkpoint skipped it, before Checkpoint saves the count
     GradCacheCallback=5,      # wraps the model before MixedPrecision (10) and DistributedTrainer (11) wrap it
     FiniteGuard=12,           # after MixedPrecision unscaled the gradients (fastai's GradientClip sits there)
     GroupCollapse=45,         # before Recorder (50), whose before_fit names the columns it adds
@@ -93,7 +94,6 @@ CALLBACK_ORDER = dict(
     SkipGuard=80,             # after the step is logged
     TimeBudget=90,            # last: stops after a whole, logged, checkpointed step
 )
-
 
 # %% ../nbs/06_train.ipynb #c6489de6
 class PairTraining(Callback):
@@ -437,8 +437,7 @@ def state(self:Checkpoint, epoch, it) -> dict:
                 iter=it, train_iter=self.train_iter, n_epoch=self.n_epoch, rng=_all_ranks(rng_state()),
                 data=dict(train=self.train_start if it else loader_state(self.dls.train),
                           valid=loader_state(self.dls.valid) if len(self.dls.loaders) > 1 else None),
-                meta=self.meta)
-
+                meta=self.meta, vocabulary=self.learn.prompt_vocabulary.counts() if hasattr(self.learn, 'prompt_vocabulary') else None)
 
 # %% ../nbs/06_train.ipynb #8d040449
 @patch
@@ -741,6 +740,38 @@ def synthetic_dataloaders(n_train=256, n_valid=64, size=64, batch_size=32, num_p
     return pair_dataloaders(train, valid, size=size, batch_size=batch_size, tokenizer=tok, seed=seed,
                             num_workers=num_workers, persistent_workers=False, **kwargs)
 
+# %% ../nbs/06_train.ipynb #cb9548a7
+class PromptVocabulary(Callback):
+    "Count the noun of every training prompt on every process; `counts()` (collective) adds them up, from `start` on."
+    order = CALLBACK_ORDER['PromptVocabulary']
+    def __init__(self, templates='full', start:dict|None=None):
+        from groupvit_nb.text import template_ends
+        self.ends, self.start, self.ids, self.final = template_ends(templates), dict(start or {}), Counter(), None
+    def before_batch(self):
+        from groupvit_nb.text import prompt_noun_ids
+        if self.training and self.yb and self.yb[0].ndim == 3: self.ids.update(prompt_noun_ids(self.yb[0], self.ends))
+    def after_fit(self): self.final = self.counts()
+
+# %% ../nbs/06_train.ipynb #2913b93f
+@patch
+def counts(self:PromptVocabulary) -> dict:
+    "`{noun: count}` over every process so far (each process must call it), most frequent first."
+    from groupvit_nb.text import noun_counts
+    total = Counter(noun_counts(self.ids))
+    world = rank_and_world()[1]
+    if world > 1:
+        parts = [None] * world
+        dist.all_gather_object(parts, total)
+        total = sum(parts, Counter())
+    total.update(self.start)
+    return dict(sorted(total.items(), key=lambda kv: (-kv[1], kv[0])))
+
+# %% ../nbs/06_train.ipynb #95b81c63
+def _vocabulary_start(args:TrainConfig, state:dict|None, model:GroupViT) -> dict|None:
+    "The counts a run's `PromptVocabulary` starts from: a resumed run's, the `--init` model's, else none; None: unknown."
+    if state is not None: return state.get('vocabulary')
+    return getattr(model, 'vocabulary', None) if args.init else {}
+
 # %% ../nbs/06_train.ipynb #f6269a61
 class GradCacheCallback(Callback):
     "Train a fastai `Learner` with `GradCache(model, chunk)`: the batch of the loader is the contrastive batch, `chunk` bounds memory."
@@ -963,9 +994,9 @@ def load_init(model_or_cfg, path_or_id) -> GroupViT:
                                   "build the model from the checkpoint (load_init(None, path)) or pick the matching size preset.")
     if isinstance(model_or_cfg, GroupViT):
         model_or_cfg.load_state_dict(src.state_dict())
+        model_or_cfg.vocabulary = src.vocabulary             # what it knows already (None: unknown)
         src = model_or_cfg
     return src.train()
-
 
 # %% ../nbs/06_train.ipynb #7b8aca1d
 PARTS = dict(text=('text_encoder',), text_head=('text_projector',), image=('img_encoder',),
@@ -1167,7 +1198,7 @@ def _check_combinations(c:TrainConfig):
 
 
 # %% ../nbs/06_train.ipynb #338588ec
-RUN_FILES = ('config.yaml', 'run.json', 'steps.csv', 'epochs.csv', 'groups.csv', 'train.png', 'final.pth',
+RUN_FILES = ('config.yaml', 'run.json', 'steps.csv', 'epochs.csv', 'groups.csv', 'train.png', 'final.pth', 'vocabulary.json',
              f'checkpoints/{CHECKPOINT}')
 LOCK_FILE = '.lock'
 
@@ -1402,18 +1433,19 @@ class Curriculum(Callback):
 
 
 # %% ../nbs/06_train.ipynb #7cdb728d
-def _run_callbacks(args:TrainConfig, out:Path, state, meta:dict, stop, rank:int, train=None) -> list:
-    "Checkpoints and the data guard on every process; logs and the collapse probe on rank 0; the options' callbacks."
+def _run_callbacks(args:TrainConfig, out:Path, state, meta:dict, stop, rank:int, train=None, vocabulary=None) -> list:
+    """Checkpoints and the data guard on every process; logs and the collapse probe on rank 0; the options' callbacks;
+    the prompts' nouns counted from `vocabulary` on (None: what the model knows is unknown, nothing is counted)."""
     cbs = [Checkpoint(out/'checkpoints', args.save_every, state, meta, stop), SkipGuard(args.max_skip)]
     if rank == 0: cbs += [StepLog(out), RunLog(out, args.seed, init=args.init, chunk=args.chunk)]
     if args.chunk: cbs.append(GradCacheCallback(args.chunk))
+    if args.num_prompts and vocabulary is not None: cbs.append(PromptVocabulary(args.templates, vocabulary))
     if args.freeze: cbs.append(FrozenBatchNormEval())
     if args.collapse_every and rank == 0: cbs.append(GroupCollapse(every=args.collapse_every, folder=out))
     if args.minutes: cbs.append(TimeBudget(args.minutes))
     if args.curriculum_epochs:
         cbs.append(Curriculum(_unsharded(train), args.curriculum_epochs, args.curriculum, args.synthetic, args.num_workers, rank == 0))
     return cbs
-
 
 # %% ../nbs/06_train.ipynb #a36f4edc
 def _write_config(args:TrainConfig, out:Path):
@@ -1446,7 +1478,8 @@ def _build(args:TrainConfig, stop, rank:int, world:int, device, out:Path):
     learn = groupvit_learner(dls, model, args.wd, args.multi_label_weight, args.same_prompt_positive,
                              args.grad_clip or None, precision, True if args.checkpoint_activations else None,
                              args.compile, metrics=valid is not None,
-                             cbs=_run_callbacks(args, out, state, meta, stop, rank, train), segment_weight=args.segment_weight,
+                             cbs=_run_callbacks(args, out, state, meta, stop, rank, train, _vocabulary_start(args, state, model)),
+                             segment_weight=args.segment_weight,
                              segment_own_prompts=args.segment_own_prompts, affinity_weight=args.affinity_weight,
                              affinity_differ=args.affinity_differ, segment_exclusive=args.segment_exclusive,
                              segment_noun_weight=args.segment_noun_weight, segment_match=args.segment_match, adamw=args.adamw,
@@ -1459,7 +1492,6 @@ def _build(args:TrainConfig, stop, rank:int, world:int, device, out:Path):
     if args.no_progress or rank > 0: learn.remove_cb(ProgressCallback)
     if rank == 0: _write_config(args, out)
     return learn, (state['epoch'] if state else 0)
-
 
 # %% ../nbs/06_train.ipynb #e1a4e0e3
 _BAD_INPUT = (ValueError, TypeError, FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError,
@@ -1496,7 +1528,10 @@ def main(argv=None):
             m = unwrap(learn.model)
             sd = {k: v.detach().cpu() for k, v in m.state_dict().items()}
             if _nonfinite(sd): raise TrainingStopped(f"after step {learn.train_iter} the weights are not finite")
-            atomic_save(dict(model=sd, config=m.cfg.to_dict(), meta=dict(seed=args.seed)), out/'final.pth')  # from_pretrained ignores 'meta'
+            vocab = getattr(getattr(learn, 'prompt_vocabulary', None), 'final', None)
+            atomic_save(dict(model=sd, config=m.cfg.to_dict(), meta=dict(seed=args.seed), **({'vocabulary': vocab} if vocab else {})),
+                        out/'final.pth')  # from_pretrained ignores 'meta'
+            if vocab: (out/'vocabulary.json').write_text(json.dumps(vocab, indent=1))
             print(f"wrote {out/'final.pth'} (load it with GroupViT.from_pretrained), logs and train.png in {args.out}")
         if dist.is_available() and dist.is_initialized():
             dist.barrier()
@@ -1514,7 +1549,6 @@ def main(argv=None):
               prefix='')
     finally:
         if getattr(learn, 'out_lock', None) is not None: learn.out_lock.close()
-
 
 # %% ../nbs/06_train.ipynb #64bca0d5
 if __name__ == '__main__': main()

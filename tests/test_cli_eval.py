@@ -142,3 +142,14 @@ def test_precision(weights, tmp_path):
     r = run('groupvit_eval', *common, '--precision', 'fp16')
     assert r.returncode == 2 and '--precision fp16 needs a CUDA GPU' in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_classes_the_model_never_met_are_named_in_one_warning_line(tmp_path):
+    "The shipped demo model evaluated on VOC's classes: one line that names them (it knows shapes only)."
+    from groupvit_nb.demo import demo_dir
+    write_fake(tmp_path / 'voc', 'voc', [np.random.RandomState(3).choice([0, 8, 255], (48, 48))])
+    r = run('groupvit_eval', '--dataset', 'voc', '--root', tmp_path / 'voc', '--weights', demo_dir(), '--mode', 'whole',
+            '--short-side', 0)
+    assert r.returncode == 0, r.stderr
+    warns = [l for l in r.stderr.splitlines() if 'never trained' in l]
+    assert len(warns) == 1 and "'cat'" in warns[0] and warns[0].startswith('groupvit_eval: warning:'), r.stderr

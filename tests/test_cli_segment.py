@@ -170,3 +170,21 @@ def test_bg_mode_and_refine_reach_segment(tmp_path):
     assert len(np.unique(labs['plain'])) > 1 and (labs['plain'] != labs['pamr']).any()
     r = run(*args, '--out', tmp_path / 'bad', '--refine', 'crf')
     assert r.returncode == 2 and "invalid choice: 'crf'" in r.stderr
+
+
+def test_a_class_the_model_never_met_is_named_in_one_warning_line(tmp_path):
+    "The shipped demo model knows its shapes only: 'cat' gets one warning line naming it; a released model (no vocabulary) none."
+    from groupvit_nb.demo import PlainShapes, demo_dir
+    Image.fromarray(PlainShapes(1).sample(0)['image']).save(tmp_path / 'shapes.png')
+    r = run(tmp_path / 'shapes.png', '--classes', 'cat,circle', '--weights', demo_dir(), '--out', tmp_path / 'a')
+    assert r.returncode == 0, r.stderr
+    warns = [l for l in r.stderr.splitlines() if 'warning' in l]
+    assert len(warns) == 1 and "'cat'" in warns[0] and "'circle'" not in warns[0], r.stderr
+    assert warns[0].startswith('groupvit_segment: warning: the model was never trained on'), warns
+    r = run(tmp_path / 'shapes.png', '--classes', 'circle,square/star', '--weights', demo_dir(), '--out', tmp_path / 'b')
+    assert r.returncode == 0 and 'never trained' not in r.stderr, r.stderr
+    model = GroupViT.from_pretrained(demo_dir())                        # without a vocabulary: nothing to say
+    model.vocabulary = None
+    model.save_pretrained(tmp_path / 'released', zero_shot=model.zero_shot)
+    r = run(tmp_path / 'shapes.png', '--classes', 'cat,circle', '--weights', tmp_path / 'released', '--out', tmp_path / 'c')
+    assert r.returncode == 0 and 'never trained' not in r.stderr, r.stderr

@@ -83,6 +83,11 @@ def test_tiny_run_from_config(tmp_path):
     assert all(torch.equal(sd[k], ck['model'][k]) for k in sd)
     # the checkpoint is also a model file
     assert GroupViT.from_pretrained(out / 'checkpoints' / 'last.pth').cfg.depths == model.cfg.depths
+    # what it was taught: the nouns of its prompts, counted, beside final.pth and in it
+    vocab = json.loads((out / 'vocabulary.json').read_text())
+    assert model.vocabulary == vocab and set(vocab) & {'circle', 'square', 'triangle'}, vocab
+    assert 2 * 24 <= sum(vocab.values()) <= 2 * 24 * 3                # 2 epochs of 24 captions, 1 to K = 3 prompts each
+    assert GroupViT.from_pretrained(out / 'checkpoints' / 'last.pth').vocabulary == vocab
 
 
 TINY = ['--data', 'synthetic', '--preset', 'tiny', '--n-train', '16', '--n-valid', '8', '--batch', '8', '--epochs', '1',

@@ -6,11 +6,14 @@ What counts as an error: an output of type `error` in the notebook JupyterLab sa
 also stops Run All), or a traceback printed on stderr. A warning on stderr is not an error. Both are checked: the
 page (stderr outputs that contain a traceback) and the saved file (error outputs, cells that never ran).
 
-The kernel is the `python3` kernel spec, pointed at this interpreter, with the repository first on `PYTHONPATH`, so
-the notebook imports this checkout's `groupvit_nb`; an extra last cell in the copy prints where it came from.
+The kernel is a kernel spec of the test's own (`groupvit-test`), pointed at this interpreter, with the repository first
+on `PYTHONPATH`, so the notebook imports this checkout's `groupvit_nb`; an extra last cell in the copy prints where it
+came from. Its own name keeps it from being shadowed: in a virtual environment Jupyter prefers the environment's
+`python3` spec ("Python 3 (ipykernel)") to one in `JUPYTER_DATA_DIR`. The test waits for the status bar to show a
+kernel, whatever its display name, that is idle.
 Needs Debian's `chromium` (/usr/bin/chromium) and the `playwright` package; skipped, saying which is missing, only when
 one of them is absent."""
-import json, os, secrets, shutil, subprocess, sys, time
+import json, os, re, secrets, shutil, subprocess, sys, time
 from pathlib import Path
 import pytest
 from _servers import free_port, wait_for
@@ -27,19 +30,24 @@ pytestmark = [pytest.mark.skipif(sync_playwright is None, reason='the playwright
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = '01_grouping.ipynb'
 PROBE = "import groupvit_nb; print('groupvit_nb from', groupvit_nb.__file__)"
+KERNEL = 'groupvit-test'
+# the status bar's kernel item, e.g. 'groupvit (test) | Idle' or 'Python 3 (ipykernel) | Idle'; before a kernel has
+# started it reads 'No Kernel | Idle'
+KERNEL_IDLE = re.compile(r'(?<!No Kernel) \| Idle')
 
 
 
 def _folders(tmp:Path) -> dict:
-    "A fresh Jupyter world: the notebook copy (plus a probe cell), the python3 kernel spec, settings without windowing."
+    "A fresh Jupyter world: the notebook copy (plus a probe cell), the test's kernel spec, settings without windowing."
     work = tmp / 'work'; work.mkdir()
     nb = json.loads((ROOT / 'nbs' / NOTEBOOK).read_text())
     nb['cells'].append(dict(cell_type='code', metadata={}, source=PROBE, outputs=[], execution_count=None))
-    nb['metadata']['kernelspec'] = dict(name='python3', display_name='python3', language='python')
+    nb['metadata']['kernelspec'] = dict(name=KERNEL, display_name='groupvit (test)', language='python')
     (work / NOTEBOOK).write_text(json.dumps(nb))
-    data = tmp / 'data'; (data / 'kernels' / 'python3').mkdir(parents=True)
-    (data / 'kernels' / 'python3' / 'kernel.json').write_text(json.dumps(dict(
-        argv=[sys.executable, '-m', 'ipykernel_launcher', '-f', '{connection_file}'], display_name='python3', language='python',
+    data = tmp / 'data'; (data / 'kernels' / KERNEL).mkdir(parents=True)
+    (data / 'kernels' / KERNEL / 'kernel.json').write_text(json.dumps(dict(
+        argv=[sys.executable, '-m', 'ipykernel_launcher', '-f', '{connection_file}'], display_name='groupvit (test)',
+        language='python',
         env=dict(PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get('PYTHONPATH')])),
                  OMP_NUM_THREADS=os.environ.get('OMP_NUM_THREADS', '1')))))
     settings = tmp / 'settings' / '@jupyterlab' / 'notebook-extension'; settings.mkdir(parents=True)
@@ -74,8 +82,8 @@ def test_run_all_cells_in_jupyterlab(tmp_path):
             page = browser.new_page(viewport={'width': 1400, 'height': 1000})
             page.goto(f'{base}/lab/tree/{NOTEBOOK}?token={token}', timeout=120_000)
             page.locator('.jp-Notebook .jp-Cell').first.wait_for(timeout=120_000)
-            # the kernel has started (the indicator says idle before there is a kernel; the status bar names it)
-            page.locator('#jp-main-statusbar', has_text='python3 | Idle').wait_for(timeout=180_000)
+            # the kernel has started and is idle (the indicator says idle before there is a kernel, as 'No Kernel')
+            page.locator('#jp-main-statusbar', has_text=KERNEL_IDLE).wait_for(timeout=180_000)
             n_code = page.locator('.jp-Notebook .jp-CodeCell').count()
             page.locator('.lm-MenuBar-itemLabel', has_text='Run').first.click()
             page.locator('.lm-Menu-itemLabel', has_text='Run All Cells').first.click()

@@ -102,6 +102,21 @@ def test_every_command_is_known():
     assert not missing, f'cases whose README command is gone (remove or update them): {missing}'
 
 
+def test_ci_runs_the_readme_test_command():
+    "CI (.ci/run) runs the README's test command exactly as the README writes it, so CI shows what a user sees."
+    readme = [c for c in COMMANDS if re.search(r'^nbdev-test\b.*pytest', c)]
+    assert len(readme) == 1, readme
+    ci = [l.strip() for l in (ROOT / '.ci' / 'run').read_text().splitlines() if not l.strip().startswith('#')]
+    assert readme[0] in ci, f'.ci/run does not run the README test command `{readme[0]}` as a line of its own'
+
+
+def test_demo_output_is_ignored_by_git():
+    "The Quick start's `groupvit_demo` writes ./groupvit_demo at the repository root; git ignores it."
+    if not (ROOT / '.git').exists(): pytest.skip('not a git checkout')
+    r = subprocess.run(['git', 'check-ignore', '-q', 'groupvit_demo/metrics.json'], cwd=ROOT)
+    assert r.returncode == 0, 'groupvit_demo/ is not ignored by git (.gitignore)'
+
+
 def _repo_files(cmd:str, cwd:Path):
     "Copy the repository files a command names (relative paths) into the fresh folder, as they are in a clone."
     for tok in shlex.split(cmd):
