@@ -312,7 +312,7 @@ def _at(x:np.ndarray, y0:int, x0:int, h:int, w:int) -> np.ndarray:
 CAPTION_TEMPLATES = ('{}.', 'a picture of {}.', 'a photo of {}.', 'a drawing of {}.', 'there is {} here.',
                      'we can see {}.', 'an image with {}.', '{} in the picture.',
                      '{} on a {bg} background.', 'a picture of {} on a {bg} background.',
-                     'there is {} against a {bg} background.', 'we can see {} and a {bg} background.')
+                     'there is {} against a {bg} background.', 'a {bg} background behind {}.')
 BACKGROUND_WORDS = dict(plain='plain', gradient='shaded', stripes='striped', noise='grainy', blotches='blotchy', checks='checked')
 
 def _a(word:str) -> str: return f"{'an' if word[0] in 'aeiou' else 'a'} {word}"
