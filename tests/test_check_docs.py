@@ -108,3 +108,11 @@ def test_quarto_markdown_and_text_shown_as_written():
     assert '<div class="callout-tip">' in md and '</div>' in md and ':::' not in md
     html = '<p>[a](b.html) and <code>[c](d){.x}</code>, $x_{#1}$</p>'
     assert [p.split(':')[0] for p in cd.html_problems(html, '')[:-1]] == ['attribute syntax shown as text']
+
+
+def test_one_quarto_yml():
+    "The site's Quarto settings live in one file, where nbdev-docs reads them: `<nbs_path>/_quarto.yml`."
+    from nbdev.config import get_config
+    nbs = get_config(ROOT).nbs_path
+    found = [p for p in ROOT.rglob('_quarto.yml') if not {'_proc', '_docs', '.git'} & set(p.relative_to(ROOT).parts)]
+    assert found == [nbs / '_quarto.yml'], found
