@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 from .core import GroupViT
-from .cli import app_parser, OneLineParser, at_least, console_script  # the options, importable without torch (defined below, exported to cli)
+from .cli import app_parser, OneLineParser, at_least, console_script, check_weights, EARLY_CHECKS, check_app_args  # the options, importable without torch (defined below, exported to cli)
 from .text import check_class_names
 from .segment import (segment, load_image, show_segmentation, show_groups,
                                  zero_shot_settings, _fail)
@@ -253,11 +253,9 @@ def build_app(weights:str|None=None, out_dir=None):
 # %% ../nbs/12_app.ipynb #fa4f4a90
 def main(argv=None):
     "Console script `groupvit_app`: load the weights, then serve the page until interrupted."
-    args = app_parser().parse_args(argv)
     prog = 'groupvit_app'
-    if not 1 <= args.port <= 65535: _fail(prog, f"--port must be between 1 and 65535, got {args.port}.")
-    try: import gradio
-    except ImportError: _fail(prog, 'the web page needs Gradio: pip install "groupvit_nb[app]" (or pip install gradio).')
+    try: args = check_app_args(argv)                 # also asked before torch was imported, by the command
+    except (ValueError, OSError) as e: _fail(prog, str(e))
     try: load_model(args.weights)
     except Exception as e: _fail(prog, f"cannot load --weights '{args.weights}': {' '.join(str(e).split())}", 1)
     os.environ.setdefault('GRADIO_ANALYTICS_ENABLED', 'False')

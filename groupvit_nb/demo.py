@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from fastcore.basics import patch
 from .core import GroupViT, GroupViTConfig, evaluating
-from .cli import demo_parser, OneLineParser  # the options, importable without torch (00_cli)
+from .cli import demo_parser, OneLineParser, check_out_folder, EARLY_CHECKS, check_demo_args  # the options, importable without torch (00_cli)
 from PIL import Image
 from .data import SyntheticShapes
 from .segment import segment, window_scores, group_maps, patch_group_maps, overlay, palette, normalize_image
@@ -348,9 +348,8 @@ def _summary(m:dict, out) -> str:
 # %% ../nbs/10_demo.ipynb #c765e89c
 def main(argv=None):
     "Console script `groupvit_demo`."
-    p = demo_parser(); a = p.parse_args(argv)
-    if a.minutes <= 0: p.error(f"--minutes must be positive, got {a.minutes}.")
-    if a.images < 6: p.error(f"--images must be at least 6 (the figures show 6), got {a.images}.")
+    try: a = check_demo_args(argv)                   # also asked before torch was imported, by the command
+    except ValueError as e: print(f"groupvit_demo: error: {e}", file=sys.stderr); sys.exit(2)
     try: m = run_demo(a.out, a.train, a.minutes, a.seed, a.images, not a.no_progress)
     except (OSError, ValueError) as e: print(f"groupvit_demo: error: {e}", file=sys.stderr); sys.exit(2)
     print(_summary(m, a.out))

@@ -15,7 +15,8 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 from .core import GroupViT, resolve_precision
-from .cli import eval_parser, EVAL_DATASETS, OneLineParser, _fail  # options without torch (00_cli)
+from .cli import (eval_parser, EVAL_DATASETS, OneLineParser, _fail, check_out_file, check_weights, get_templates,
+                             EARLY_CHECKS, check_eval_args)  # the options and their early checks, without torch (00_cli)
 from .segment import segment, load_image, model_background, IMAGENET_MEAN, IMAGENET_STD
 from .pretrained import warn_unknown_classes  # notebook 03a: classes the model never met in training
 
@@ -340,34 +341,14 @@ def check_device(name:str) -> str:
 
 # %% ../nbs/08_eval.ipynb #dd64920f
 def _check_args(args):
-    "Every option that can be wrong, checked before anything is loaded; one sentence for the first that is."
-    for opt, v, lo in (('--short-side', args.short_side, 0), ('--window', args.window, 1), ('--stride', args.stride, 1),
-                       ('--max-images', args.max_images, 1), ('--batch-size', args.batch_size, 1)):
-        if v is not None and v < lo: raise ValueError(f"{opt} must be at least {lo}, got {v}.")
+    "What needs torch or the protocol, checked before anything is loaded: the window a stride is compared to, the device, the precision."
     spec = SEG_DATASETS.get(args.dataset)
     window, stride = args.window or (spec and spec.window), args.stride or (spec and spec.stride)
     if window and stride and stride > window:
         raise ValueError(f"--stride {stride} is larger than the window ({window} pixels); windows would leave gaps.")
-    low = -1 if getattr(args, 'bg_mode', 'threshold') == 'logit' else 0          # a cosine, else a score
-    if args.bg_thresh is not None and not low <= args.bg_thresh <= 1:
-        raise ValueError(f"--bg-thresh must lie in [{low}, 1]{' with --bg-mode logit' if low else ''}, got {args.bg_thresh}.")
-    if args.templates is not None:
-        from groupvit_nb.text import get_templates
-        get_templates(args.templates)
     try: resolve_precision(args.precision, check_device(args.device))
     except ValueError as e: raise ValueError(f"--{e}") from None                # "--precision fp16 needs a CUDA GPU ..."
-    if args.out: _check_writable(Path(args.out))
 
-# %% ../nbs/08_eval.ipynb #40191c2f
-def _check_writable(out:Path):
-    "Fail now, not after the evaluation, if `out` cannot be written (nothing is left behind)."
-    if out.is_dir(): raise ValueError(f"--out '{out}' is a folder; give a file name such as {out / 'results.json'}.")
-    existed = out.exists()
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with open(out, 'a'): pass
-        if not existed: out.unlink()
-    except OSError as e: raise ValueError(f"cannot write --out '{out}': {e.strerror or e}.") from None
 
 # %% ../nbs/08_eval.ipynb #c202e776
 def main(argv=None) -> None:
@@ -377,17 +358,15 @@ def main(argv=None) -> None:
 # %% ../nbs/08_eval.ipynb #d52c0c57
 def run_eval(argv=None) -> dict:
     "Parse `groupvit_eval` arguments, evaluate and return the results (printed, and written as JSON with `--out`)."
-    args = eval_parser().parse_args(argv)
     prog = 'groupvit_eval'
-    try: _check_args(args)
-    except (ValueError, TypeError) as e: _fail(prog, str(e))
+    try:
+        args = check_eval_args(argv)                    # what needs no model, as the command asked before importing torch
+        _check_args(args)
+    except (ValueError, TypeError, OSError) as e: _fail(prog, ' '.join(str(e).split()))
     try:
         if args.dataset == 'imagenet': data = image_folder(args.root)
         else: data = SegmentationDataset(args.root, args.dataset, args.split)
     except (FileNotFoundError, ValueError) as e: _fail(prog, str(e))
-    if not args.weights:
-        _fail(prog, "--weights is required: pass a model folder (e.g. groupvit_demo's model/), an NVlabs .pth "
-                    "checkpoint or a hub id such as nvidia/groupvit-gcc-yfcc.")
     try: model = GroupViT.from_pretrained(args.weights)
     except FileNotFoundError as e: _fail(prog, f"--weights: {e}")
     except Exception as e: _fail(prog, f"cannot load --weights '{args.weights}': {e}", 1)

@@ -11,13 +11,14 @@ import json, numbers, os, re, pickle, warnings, zipfile
 from pathlib import Path
 import torch
 from .core import GroupViT, GroupViTConfig
+from .cli import WEIGHT_SUFFIXES, _is_hub_id, check_weights  # plain Python (below), for the commands' early checks
 
 # %% auto #0
-__all__ = ['UNSEEN_FIELDS', 'ZERO_SHOT_KEYS', 'BG_MODES', 'WEIGHT_SUFFIXES', 'load_weights_file', 'load_state_dict_strict',
-           'nvlabs_to_ours', 'ours_to_nvlabs', 'shape_fields', 'config_from_state_dict', 'check_plain_state_dict',
-           'hf_name', 'ours_to_hf', 'hf_to_ours', 'hf_config_to_ours', 'ours_config_to_hf', 'check_zero_shot',
-           'check_vocabulary', 'save_pretrained', 'export_hf', 'load_pretrained', 'UnknownClassWarning',
-           'unknown_classes', 'unknown_classes_message', 'warn_unknown_classes']
+__all__ = ['UNSEEN_FIELDS', 'ZERO_SHOT_KEYS', 'BG_MODES', 'load_weights_file', 'load_state_dict_strict', 'nvlabs_to_ours',
+           'ours_to_nvlabs', 'shape_fields', 'config_from_state_dict', 'check_plain_state_dict', 'hf_name',
+           'ours_to_hf', 'hf_to_ours', 'hf_config_to_ours', 'ours_config_to_hf', 'check_zero_shot', 'check_vocabulary',
+           'save_pretrained', 'export_hf', 'load_pretrained', 'UnknownClassWarning', 'unknown_classes',
+           'unknown_classes_message', 'warn_unknown_classes']
 
 # %% ../nbs/03a_pretrained.ipynb #45c916c3
 def load_weights_file(path) -> dict:
@@ -383,27 +384,15 @@ def _download(repo_id:str) -> Path:
                       "check the id and your connection, or pass a local folder or .pth file.") from None
 
 
-# %% ../nbs/03a_pretrained.ipynb #bbe893ae
-WEIGHT_SUFFIXES = ('.pth', '.pt', '.bin', '.safetensors', '.ckpt', '.json')
-
-# %% ../nbs/03a_pretrained.ipynb #e0ba25c6
-def _is_hub_id(s:str) -> bool:
-    "`owner/name` as the hub writes it, that cannot be meant as a local path."
-    if not re.fullmatch(r'[\w-][\w.-]*/[\w.-]+', s) or s.lower().endswith(WEIGHT_SUFFIXES): return False
-    return not Path(s.split('/')[0]).exists()
-
 # %% ../nbs/03a_pretrained.ipynb #3a0aa072
 def load_pretrained(path_or_id, **overrides) -> GroupViT:
     "Load a GroupViT from a folder, a weights file or a hub id (see the table above); `overrides` change config fields."
     s = str(path_or_id)
+    check_weights(s)                                          # a missing path or a folder without config.json
     p, from_hub = Path(os.path.expanduser(s)), False
-    if not p.exists():
-        if _is_hub_id(s): p, from_hub = _download(s), True
-        else: raise FileNotFoundError(f"no checkpoint at '{s}': no such file or folder (not read as a hub id, which looks like "
-                                      "nvidia/groupvit-gcc-yfcc); check the path.")
+    if not p.exists(): p, from_hub = _download(s), True       # a hub id
     zero_shot = {}
     if p.is_dir():
-        if not (p/'config.json').exists(): raise FileNotFoundError(f"{p} is a folder without config.json: not a saved GroupViT.")
         cfg = _read_json(p/'config.json', 'a GroupViT config')
         if cfg.get('format') == 'groupvit_nb':
             if not isinstance(cfg.get('config'), dict): raise ValueError(f"{p/'config.json'} has no 'config' object: not a saved GroupViT.")

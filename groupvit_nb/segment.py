@@ -16,7 +16,8 @@ import torch.nn.functional as F
 from PIL import Image, ImageOps
 from .core import GroupViT, resolve_precision
 from .patch import all_finite
-from .cli import segment_parser, OneLineParser, at_least, finite, _fail  # the options, importable without torch (notebook 00_cli)
+from .cli import (segment_parser, OneLineParser, at_least, finite, _fail, check_inputs, check_out_folder, check_weights,
+                             get_templates, EARLY_CHECKS, check_segment_args, parse_class_list, output_stems)  # the options and their early checks, importable without torch (00_cli)
 from .text import check_class_names  # notebook 03
 from .pretrained import BG_MODES, warn_unknown_classes  # notebook 03a: background rules; what a model knows
 
@@ -25,7 +26,7 @@ __all__ = ['PAMR_DEFAULTS', 'ZERO_SHOT_DEFAULTS', 'upright', 'load_image', 'norm
            'as_image_tensors', 'patch_group_maps', 'group_class_scores', 'add_background', 'window_scores',
            'window_starts', 'slide_scores', 'target_size', 'resize_bilinear', 'pamr', 'resize_short_side',
            'model_background', 'zero_shot_settings', 'segment', 'palette', 'overlay', 'show_segmentation', 'group_maps',
-           'show_groups', 'SegmentationHead', 'export_segmenter', 'save_label_map', 'output_stems', 'main']
+           'show_groups', 'SegmentationHead', 'export_segmenter', 'save_label_map', 'main']
 
 # %% ../nbs/07_segment.ipynb #255fbec7
 from .data import to_rgb, IMAGENET_MEAN, IMAGENET_STD, MAX_PIXELS  # shared with training
@@ -521,22 +522,6 @@ def save_label_map(labels, path):
     else: im = Image.fromarray(lab.astype(np.uint16))
     im.save(path)
 
-# %% ../nbs/07_segment.ipynb #e3b9631d
-def output_stems(paths) -> list[str]:
-    "One output name per input file: its stem, or `stem_1`, `stem_2`, … for repeats (never another input's stem)."
-    stems = [Path(p).stem for p in paths]
-    reserved, taken, res = {s.lower() for s in stems}, set(), []
-    for s in stems:
-        name, i = s, 0
-        while name.lower() in taken or (i and name.lower() in reserved):
-            i += 1; name = f'{s}_{i}'
-        taken.add(name.lower()); res.append(name)
-    return res
-
-# %% ../nbs/07_segment.ipynb #d55e6938
-def _parse_classes(s:str) -> list[str]:
-    return check_class_names([c for c in s.split(',')] if s.strip() else [])
-
 # %% ../nbs/07_segment.ipynb #c5bc8688
 def _device(name:str) -> torch.device:
     "`--device` → torch.device, or ValueError if it is not a device or not present on this machine."
@@ -555,30 +540,15 @@ def _device(name:str) -> torch.device:
 # %% ../nbs/07_segment.ipynb #ba64f842
 def main(argv=None):
     "Console script `groupvit_segment`."
-    args = segment_parser().parse_args(argv)
     prog = 'groupvit_segment'
+    try: args = check_segment_args(argv)                     # what needs no model, as the command asked before importing torch
+    except (ValueError, TypeError, OSError) as e: _fail(prog, ' '.join(str(e).split()))
+    names, out, stems = parse_class_list(args.classes), Path(args.out), output_stems(args.images)
     if args.max_pixels is None: args.max_pixels = MAX_PIXELS
-    try: names = _parse_classes(args.classes)
-    except (ValueError, TypeError) as e: _fail(prog, f"--classes: {e}")
     try: device = _device(args.device)
     except ValueError as e: _fail(prog, str(e))
     try: precision = resolve_precision(args.precision, device)
     except ValueError as e: _fail(prog, f"--{e}")                      # "--precision fp16 needs a CUDA GPU ..."
-    missing = [f for f in args.images if not Path(f).is_file()]
-    if missing: _fail(prog, f"image file(s) not found: {', '.join(missing)}.")
-    if not args.weights:
-        _fail(prog, "--weights is required: pass an HF-format folder (groupvit_demo writes one to groupvit_demo/model), "
-                    "an NVlabs .pth checkpoint or a hub id such as nvidia/groupvit-gcc-yfcc.")
-    out = Path(args.out)
-    stems = output_stems(args.images)
-    targets = [out / 'classes.json'] + [out / f'{s}_{k}.png' for s in stems for k in ('labels', 'overlay')]
-    existing = [t.name for t in targets if t.exists()]
-    if existing and not args.overwrite:
-        _fail(prog, f"--out '{out}' already holds {', '.join(existing[:3])}{' …' if len(existing) > 3 else ''} "
-                    "from an earlier run; choose another --out or pass --overwrite.")
-    base = next(p for p in (out, *out.absolute().parents) if p.exists())
-    if not base.is_dir() or not os.access(base, os.W_OK):
-        _fail(prog, f"cannot write to --out '{out}': '{base}' is not a writable folder.")
     try:
         for f in args.images: load_image(f, args.max_pixels)          # every image readable, before the model loads
     except (ValueError, TypeError) as e: _fail(prog, str(e))

@@ -69,6 +69,9 @@ def test_bad_images_and_weights(weights, images, tmp_path):
     r = run(images / 'tiny.png', '--classes', 'dog', '--weights', weights, '--out', tmp_path, '--short-side', 0)
     assert r.returncode == 2 and 'smaller than one 8x8 patch' in r.stderr
     r = run(images / 'photo.png', '--classes', 'dog', '--weights', tmp_path / 'no_such_model', '--out', tmp_path)
+    assert r.returncode == 2 and '--weights: no checkpoint at' in r.stderr      # refused before torch is imported
+    (tmp_path / 'broken.pth').write_bytes(b'not a checkpoint')
+    r = run(images / 'photo.png', '--classes', 'dog', '--weights', tmp_path / 'broken.pth', '--out', tmp_path)
     assert r.returncode == 1 and 'cannot load --weights' in r.stderr
 
 def test_same_file_names_get_unique_outputs_and_nothing_is_overwritten(weights, tmp_path):
