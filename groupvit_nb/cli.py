@@ -664,11 +664,13 @@ def segment_parser():
     p.add_argument('--templates', default=None,
                    help="prompt templates: full, subset, simple or identity (default: the model's own, else simple)")
     add_bg_mode_and_refine(p)
-    p.add_argument('--mode', choices=('slide', 'whole'), default='slide',
-                   help='slide: overlapping windows, as the official evaluation; whole: the image at once (default: slide)')
-    p.add_argument('--short-side', type=at_least(0), default=448, help='resize the short side to this; 0 keeps the size (default: 448)')
-    p.add_argument('--window', type=at_least(1), default=448, help='sliding-window size in pixels (default: 448)')
-    p.add_argument('--stride', type=at_least(1), default=224, help='sliding-window stride in pixels (default: 224)')
+    p.add_argument('--mode', choices=('slide', 'whole'), default=None,
+                   help="slide: overlapping windows, as the official evaluation; whole: the image at once "
+                        "(default: the model's own, else slide)")
+    p.add_argument('--short-side', type=at_least(0), default=None,
+                   help="resize the short side to this; 0 keeps the size (default: the model's own, else 448)")
+    p.add_argument('--window', type=at_least(1), default=None, help="sliding-window size in pixels (default: the model's own, else 448)")
+    p.add_argument('--stride', type=at_least(1), default=None, help="sliding-window stride in pixels (default: the model's own, else 224)")
     p.add_argument('--max-pixels', type=at_least(1), default=None,
                    help='refuse images with more pixels than this (default: 67108864 = 8192², as in training)')
     p.add_argument('--device', type=device_name, default='auto', help='auto (a GPU if there is one), cpu, cuda, cuda:N or mps (default: auto)')
@@ -722,10 +724,10 @@ def eval_parser():
     p.add_argument('--root', required=True, help='dataset folder in its standard layout (see the eval docs)')
     p.add_argument('--weights', help='model: HF-format folder, NVlabs .pth or hub id (required)')
     p.add_argument('--split', help='split file relative to --root (default: the official val split)')
-    p.add_argument('--mode', choices=('slide', 'whole'), help='sliding windows or the whole image at once (default: slide)')
-    p.add_argument('--short-side', type=int, help='resize the short side to this, 0 keeps the size (default: 448)')
-    p.add_argument('--window', type=int, help='sliding-window size in pixels (default: 448)')
-    p.add_argument('--stride', type=int, help='sliding-window stride in pixels (default: 224)')
+    p.add_argument('--mode', choices=('slide', 'whole'), help="sliding windows or the whole image at once (default: the model's, else slide)")
+    p.add_argument('--short-side', type=int, help="resize the short side to this, 0 keeps the size (default: the model's, else 448)")
+    p.add_argument('--window', type=int, help="sliding-window size in pixels (default: the model's, else 448)")
+    p.add_argument('--stride', type=int, help="sliding-window stride in pixels (default: the model's, else 224)")
     p.add_argument('--bg-thresh', type=float, help="background threshold in [0, 1] (default: the model's, else 0.95 on voc "
                                                    "and coco_object, 0.35 on context)")
     add_bg_mode_and_refine(p)

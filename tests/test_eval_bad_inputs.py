@@ -77,7 +77,7 @@ def test_bad_option_stops_before_loading(tmp_path, capsys, opts, says):
 
 
 @pytest.mark.parametrize('opts, says', [
-    (['--stride', 500], '--stride 500 is larger than the window (448 pixels)'),
+    (['--stride', 500], 'stride 500 is larger than window 448'),
 ], ids=lambda v: ' '.join(map(str, v)) if isinstance(v, list) else None)
 def test_option_checked_against_the_model_stops_before_evaluating(tmp_path, capsys, weights, opts, says):
     code, err = run_eval(capsys, '--dataset', 'voc', '--root', write_voc(tmp_path / 'voc'), '--weights', weights, *opts)
