@@ -21,7 +21,7 @@ def miou(model, ds, bg_mode, bg_thresh, refine=None):
     metric = SegmentationMetric(['background', *names])
     for i in range(len(ds)):
         s = ds.sample(i)
-        lab = segment(model, Image.fromarray(s['image']), names, mode='whole', short_side=None, bg_mode=bg_mode,
+        lab = segment(model, Image.fromarray(s['image']), names, mode='whole', short_side=0, bg_mode=bg_mode,
                       bg_thresh=bg_thresh, refine=refine)
         metric.update(lab, torch.from_numpy(s['mask'])[None])
     return metric.compute()['miou']

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 from .core import GroupViT
-from .cli import app_parser, OneLineParser, at_least, console_script  # the options, importable without torch (defined below, exported to cli)
+from .cli import app_parser, OneLineParser, at_least, console_script, check_weights, EARLY_CHECKS, check_app_args  # the options, importable without torch (defined below, exported to cli)
 from .text import check_class_names
 from .segment import (segment, load_image, show_segmentation, show_groups,
                                  zero_shot_settings, _fail)
@@ -23,8 +23,8 @@ from .text import class_embeddings
 from .pretrained import warn_unknown_classes  # notebook 03a: classes the model never met in training
 
 # %% auto #0
-__all__ = ['DEMO_CLASSES', 'parse_classes', 'synonym_embeddings', 'load_model', 'inference_settings', 'model_card', 'class_areas',
-           'FieldError', 'predict', 'example_image', 'page_request', 'page_preview', 'page_card', 'build_app', 'main']
+__all__ = ['DEMO_CLASSES', 'parse_classes', 'synonym_embeddings', 'load_model', 'model_card', 'class_areas', 'FieldError',
+           'predict', 'example_image', 'page_request', 'page_preview', 'page_card', 'build_app', 'main']
 
 # %% ../nbs/12_app.ipynb #bb7a2179
 def parse_classes(text:str) -> list[list[str]]:
@@ -58,12 +58,6 @@ def _load(src:str) -> GroupViT:
 def load_model(weights:str|None=None) -> GroupViT:
     "The model of `weights` (a folder, .pth or hub id; empty: the shipped demo model), in eval mode on the CPU; kept once loaded."
     return _load(str(weights).strip() if weights else '')
-
-# %% ../nbs/12_app.ipynb #9cfc23b9
-def inference_settings(model:GroupViT) -> dict:
-    "`segment` settings for the page: official (448, slide) for models trained at 224+ pixels, else their own size, whole."
-    size = model.cfg.img_size
-    return dict(short_side=448, mode='slide') if size >= 224 else dict(short_side=size, mode='whole')
 
 # %% ../nbs/12_app.ipynb #b0e8ef8b
 def model_card(model:GroupViT, weights:str|None=None) -> str:
@@ -118,21 +112,20 @@ def predict(model:GroupViT, image, classes:str, bg_thresh:float|None=None, refin
         raise FieldError('image', "no picture: upload one (PNG, JPEG, …) or pick the example below.")
     img = _field('image', load_image, image)
     parsed = _field('classes', parse_classes, classes)
-    bg, templates, bg_mode = _field('background threshold', zero_shot_settings, model, bg_thresh)
+    z = _field('background threshold', lambda: zero_shot_settings(model, bg_thresh=bg_thresh))  # once per request: given > model's > official
     names = [c[0] for c in parsed]
     with warnings.catch_warnings(record=True) as caught:                # for the page, not the server's console
         warnings.simplefilter('always')
         warn_unknown_classes(model, parsed)
-    text = synonym_embeddings(model, parsed, templates)
-    labels = segment(model, img, names, bg_thresh=bg, templates=templates, text_emb=text, refine=refine, bg_mode=bg_mode,
-                     **inference_settings(model))[0].numpy()
-    res = dict(labels=labels, names=names, areas=class_areas(labels, names), bg_thresh=bg, bg_mode=bg_mode,
+    text = synonym_embeddings(model, parsed, z['templates'])
+    labels = segment(model, img, names, text_emb=text, refine=refine, **z)[0].numpy()
+    res = dict(labels=labels, names=names, areas=class_areas(labels, names), bg_thresh=z['bg_thresh'], bg_mode=z['bg_mode'],
                warning=str(caught[0].message) if caught else None)
     if pictures:
         fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
         show_segmentation(img, labels, names, ax=ax); fig.tight_layout()
         res['overlay'] = _figure_image(fig)
-        res['groups'] = _figure_image(show_groups(model, img, short_side=inference_settings(model)['short_side']))
+        res['groups'] = _figure_image(show_groups(model, img, short_side=z['short_side'] or None))
     return res
 
 # %% ../nbs/12_app.ipynb #0f2bf260
@@ -253,11 +246,9 @@ def build_app(weights:str|None=None, out_dir=None):
 # %% ../nbs/12_app.ipynb #fa4f4a90
 def main(argv=None):
     "Console script `groupvit_app`: load the weights, then serve the page until interrupted."
-    args = app_parser().parse_args(argv)
     prog = 'groupvit_app'
-    if not 1 <= args.port <= 65535: _fail(prog, f"--port must be between 1 and 65535, got {args.port}.")
-    try: import gradio
-    except ImportError: _fail(prog, 'the web page needs Gradio: pip install "groupvit_nb[app]" (or pip install gradio).')
+    try: args = check_app_args(argv)                 # also asked before torch was imported, by the command
+    except (ValueError, OSError) as e: _fail(prog, str(e))
     try: load_model(args.weights)
     except Exception as e: _fail(prog, f"cannot load --weights '{args.weights}': {' '.join(str(e).split())}", 1)
     os.environ.setdefault('GRADIO_ANALYTICS_ENABLED', 'False')

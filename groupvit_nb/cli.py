@@ -12,7 +12,7 @@ import argparse, importlib, os, sys, warnings
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['QUIET', 'demo_main', 'segment_main', 'eval_main', 'train_main', 'quiet_warnings', 'keep_freed_memory', 'launch', 'OneLineParser', 'at_least', 'finite', 'console_script', 'PRESET_SIZES', 'FREEZE_PARTS', 'DATA_FORMATS', 'train_parser', 'parse_train_args', 'device_name', 'add_bg_mode_and_refine', 'segment_parser', 'EVAL_DATASETS', 'eval_parser', 'demo_parser', 'app_main', 'app_parser']
+__all__ = ['QUIET', 'EARLY_CHECKS', 'demo_main', 'segment_main', 'eval_main', 'train_main', 'quiet_warnings', 'keep_freed_memory', 'launch', 'OneLineParser', 'at_least', 'finite', 'check_inputs', 'check_out_folder', 'check_out_file', 'console_script', 'TEMPLATES', 'get_templates', 'check_class_names', 'WEIGHT_SUFFIXES', 'check_weights', 'CHECKPOINT', 'ADAMW_IMPLS', 'PRESET_SIZES', 'FREEZE_PARTS', 'AFFINITY_CHOICES', 'DATA_FORMATS', 'PRESET_PATCH', 'RUN_FILES', 'LOCK_FILE', 'train_parser', 'parse_train_args', 'TrainConfig', 'previous_run', 'expand_braces', 'check_data', 'check_train_args', 'output_stems', 'device_name', 'add_bg_mode_and_refine', 'segment_parser', 'parse_class_list', 'check_segment_args', 'EVAL_DATASETS', 'eval_parser', 'check_eval_args', 'demo_parser', 'check_demo_args', 'app_main', 'app_parser', 'check_app_args']
 
 # %% ../nbs/00_cli.ipynb #26c7273b
 QUIET = (r'`torch\.jit\.script` is deprecated',)  # third-party messages that say nothing about a run
@@ -33,6 +33,10 @@ def keep_freed_memory(max_block:int=32 << 20) -> bool:
     M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
     return bool(libc.mallopt(M_MMAP_THRESHOLD, max_block)) and bool(libc.mallopt(M_TRIM_THRESHOLD, 1 << 30))
 
+# %% ../nbs/00_cli.ipynb #ec000001
+EARLY_CHECKS = {}  # command module → check(argv): parse argv, refuse what needs no model with one sentence (ValueError, TypeError or OSError)
+
+
 # %% ../nbs/00_cli.ipynb #ab5014a3
 def launch(prog:str, module:str, parser, argv=None):
     "Run command `prog`: parse `argv` with `parser` (a function, or its name here), then `groupvit_nb.<module>.main(argv)`."
@@ -40,6 +44,9 @@ def launch(prog:str, module:str, parser, argv=None):
     if isinstance(parser, str):                   # a parser not (or no longer) exported here is found in its module
         parser = globals().get(parser) or getattr(importlib.import_module(f'groupvit_nb.{module}'), parser)
     parser().parse_args(argv)                     # --help and usage errors end here, before any heavy import
+    if module in EARLY_CHECKS:                    # so does every check that needs no model (0.1 s, not seconds)
+        try: EARLY_CHECKS[module](argv)
+        except (ValueError, TypeError, OSError) as e: _fail(prog, ' '.join(str(e).split()))
     quiet_warnings()
     keep_freed_memory()
     warnings.formatwarning = lambda msg, cat, *a, **k: f"{prog}: warning: {msg}\n"  # one line, no source path
@@ -84,6 +91,42 @@ def finite(s) -> float:
     return v
 
 
+# %% ../nbs/00_cli.ipynb #ec000003
+def check_inputs(paths, what:str, kind:str='file'):
+    "Refuse input `paths` that do not exist or are not a `kind` ('file' or 'folder'), naming them all in one sentence."
+    paths = [Path(p) for p in ([paths] if isinstance(paths, (str, Path)) else paths)]
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing: raise ValueError(f"{what} not found: {', '.join(missing)}.")
+    wrong = [str(p) for p in paths if not (p.is_dir() if kind == 'folder' else p.is_file())]
+    if wrong: raise ValueError(f"{what} must be {'folders' if kind == 'folder' else 'files'}: {', '.join(wrong)} "
+                               f"{'is' if len(wrong) == 1 else 'are'} {'a file' if kind == 'folder' else 'a folder'}.")
+
+
+# %% ../nbs/00_cli.ipynb #ec000006
+def check_out_folder(out, what:str='--out'):
+    "Refuse an output folder that is a file or lies in a folder this user cannot write to; nothing is created."
+    out = Path(out)
+    base = next(p for p in (out, *out.absolute().parents) if p.exists())
+    if not base.is_dir() or not os.access(base, os.W_OK):
+        raise ValueError(f"cannot write to {what} '{out}': '{base}' is not a writable folder.")
+
+
+# %% ../nbs/00_cli.ipynb #ec000009
+def check_out_file(out, what:str='--out'):
+    "Refuse an output file that is a folder or cannot be written; nothing is left behind."
+    out = Path(out)
+    if out.is_dir(): raise ValueError(f"{what} '{out}' is a folder; give a file name such as {out / 'results.json'}.")
+    base = next(p for p in out.absolute().parents if p.exists())
+    if not base.is_dir() or not os.access(base, os.W_OK):
+        raise ValueError(f"cannot write {what} '{out}': '{base}' is not a writable folder.")
+    if base != out.absolute().parent: return                # its folder is made when the results are written
+    existed = out.exists()
+    try:
+        with open(out, 'a'): pass
+        if not existed: out.unlink()
+    except OSError as e: raise ValueError(f"cannot write {what} '{out}': {e.strerror or e}.") from None
+
+
 # %% ../nbs/00_cli.ipynb #987c7149
 def console_script(module:str):
     "The function behind console script `groupvit_<module>`: `launch` with that module's parser and `main`."
@@ -97,9 +140,99 @@ demo_main, segment_main = console_script('demo'), console_script('segment')
 eval_main, train_main = console_script('eval'), console_script('train')
 
 
+# %% ../nbs/03_text.ipynb #f0d96ebe
+TEMPLATES = {
+    'full': ['a bad photo of a {}.', 'a photo of many {}.', 'a sculpture of a {}.', 'a photo of the hard to see {}.',
+             'a low resolution photo of the {}.', 'a rendering of a {}.', 'graffiti of a {}.', 'a bad photo of the {}.',
+             'a cropped photo of the {}.', 'a tattoo of a {}.', 'the embroidered {}.', 'a photo of a hard to see {}.',
+             'a bright photo of a {}.', 'a photo of a clean {}.', 'a photo of a dirty {}.', 'a dark photo of the {}.',
+             'a drawing of a {}.', 'a photo of my {}.', 'the plastic {}.', 'a photo of the cool {}.',
+             'a close-up photo of a {}.', 'a black and white photo of the {}.', 'a painting of the {}.',
+             'a painting of a {}.', 'a pixelated photo of the {}.', 'a sculpture of the {}.', 'a bright photo of the {}.',
+             'a cropped photo of a {}.', 'a plastic {}.', 'a photo of the dirty {}.', 'a jpeg corrupted photo of a {}.',
+             'a blurry photo of the {}.', 'a photo of the {}.', 'a good photo of the {}.', 'a rendering of the {}.',
+             'a {} in a video game.', 'a photo of one {}.', 'a doodle of a {}.', 'a close-up photo of the {}.',
+             'a photo of a {}.', 'the origami {}.', 'the {} in a video game.', 'a sketch of a {}.', 'a doodle of the {}.',
+             'a origami {}.', 'a low resolution photo of a {}.', 'the toy {}.', 'a rendition of the {}.',
+             'a photo of the clean {}.', 'a photo of a large {}.', 'a rendition of a {}.', 'a photo of a nice {}.',
+             'a photo of a weird {}.', 'a blurry photo of a {}.', 'a cartoon {}.', 'art of a {}.', 'a sketch of the {}.',
+             'a embroidered {}.', 'a pixelated photo of a {}.', 'itap of the {}.', 'a jpeg corrupted photo of the {}.',
+             'a good photo of a {}.', 'a plushie {}.', 'a photo of the nice {}.', 'a photo of the small {}.',
+             'a photo of the weird {}.', 'the cartoon {}.', 'art of the {}.', 'a drawing of the {}.',
+             'a photo of the large {}.', 'a black and white photo of a {}.', 'the plushie {}.', 'a dark photo of a {}.',
+             'itap of a {}.', 'graffiti of the {}.', 'a toy {}.', 'itap of my {}.', 'a photo of a cool {}.',
+             'a photo of a small {}.', 'a tattoo of the {}.'],
+    'subset': ['itap of a {}.', 'a bad photo of a {}.', 'a origami {}.', 'a photo of the large {}.',
+               'a {} in a video game.', 'art of the {}.', 'a photo of the small {}.'],
+    'simple': ['a photo of a {}.'],
+    'identity': ['{}'],
+}
+
+# %% ../nbs/03_text.ipynb #14b3445d
+def get_templates(templates='full') -> list:
+    "A template set by name (`TEMPLATES`' keys) or a list of sentences, each with exactly one `{}`."
+    if isinstance(templates, str):
+        if templates not in TEMPLATES: raise ValueError(f"Unknown template set {templates!r}: use one of {list(TEMPLATES)} or a list of sentences.")
+        return TEMPLATES[templates]
+    if not isinstance(templates, (list, tuple)) or not templates:
+        raise TypeError(f"templates must be a name from {list(TEMPLATES)} or a non-empty list of str, got {templates!r}.")
+    for t in templates:
+        if not isinstance(t, str) or t.count('{}') != 1 or t.replace('{}', '').count('{') or t.replace('{}', '').count('}'):
+            raise ValueError(f"Each template must be a str with exactly one '{{}}' where the name goes (and no other braces), got {t!r}.")
+    return list(templates)
+
+# %% ../nbs/03_text.ipynb #bcf03cb9
+def check_class_names(class_names) -> list[str]:
+    "The class names as a list of stripped strings; one-sentence errors for a string, an empty list, blanks or duplicates."
+    if isinstance(class_names, str):
+        raise TypeError(f"class_names must be a list of strings such as ['dog', 'grass'], got the string {class_names!r}; "
+                        "split it first, e.g. names.split(',').")
+    try: names = list(class_names)
+    except TypeError: raise TypeError(f"class_names must be a list of strings, got {type(class_names).__name__}.") from None
+    if not names: raise ValueError("class_names is empty; give at least one class name, e.g. ['dog'].")
+    for i, n in enumerate(names):
+        if not isinstance(n, str): raise TypeError(f"class_names[{i}] is a {type(n).__name__}; every class name must be a string.")
+    names = [n.strip() for n in names]
+    if any(not n for n in names): raise ValueError("class_names contains an empty name; remove it.")
+    seen, dups = set(), []
+    for n in names:                      # CLIP's tokenizer lower-cases: 'Dog' and 'dog' are one prompt
+        if n.lower() in seen and n not in dups: dups.append(n)
+        seen.add(n.lower())
+    if dups: raise ValueError(f"class_names lists {dups} more than once; each class must appear once.")
+    return names
+
+# %% ../nbs/03a_pretrained.ipynb #bbe893ae
+WEIGHT_SUFFIXES = ('.pth', '.pt', '.bin', '.safetensors', '.ckpt', '.json')
+
+# %% ../nbs/03a_pretrained.ipynb #e0ba25c6
+def _is_hub_id(s:str) -> bool:
+    "`owner/name` as the hub writes it, that cannot be meant as a local path."
+    if not re.fullmatch(r'[\w-][\w.-]*/[\w.-]+', s) or s.lower().endswith(WEIGHT_SUFFIXES): return False
+    return not Path(s.split('/')[0]).exists()
+
+# %% ../nbs/03a_pretrained.ipynb #cw000001
+def check_weights(s:str) -> None:
+    "Refuse a weights path that is neither a file or a folder with `config.json`, nor a hub id: `load_pretrained`'s first sentences, read from nothing but the file system."
+    p = Path(os.path.expanduser(str(s)))
+    if not p.exists() and not _is_hub_id(str(s)):
+        raise FileNotFoundError(f"no checkpoint at '{s}': no such file or folder (not read as a hub id, which looks like "
+                                "nvidia/groupvit-gcc-yfcc); check the path.")
+    if p.is_dir() and not (p/'config.json').exists():
+        raise FileNotFoundError(f"{p} is a folder without config.json: not a saved GroupViT.")
+
+# %% ../nbs/06_train.ipynb #tc000001
+CHECKPOINT = 'last.pth'  # OUT/checkpoints/CHECKPOINT: the latest checkpoint of a run (in cli: the early checks look for it)
+
+
+# %% ../nbs/06_train.ipynb #tc000002
+ADAMW_IMPLS = ('fused', 'foreach', 'for-loop')  # in cli: TrainConfig checks --adamw before torch is imported
+
+
 # %% ../nbs/06_train.ipynb #4619622d
 PRESET_SIZES = {'s16': 224, 'tiny': 64}
 FREEZE_PARTS = ('text', 'text_head', 'image', 'image_head', 'patch_embed', 'scales')  # = train.PARTS, checked below
+AFFINITY_CHOICES = dict(affinity_differ_reach=('neighbours', 'image', 'flat'), affinity_same_reach=('neighbours', 'image'),
+                        affinity_rims=('pairs', 'free', 'join'))  # = losses.DIFFER_REACH, SAME_REACH, RIMS, checked below
 
 
 
@@ -257,6 +390,248 @@ def parse_train_args(argv=None) -> argparse.Namespace:
         p.error("--data is required: 'synthetic', a table file (.csv/.tsv/.parquet) or webdataset shards.")
     return args
 
+
+# %% ../nbs/06_train.ipynb #8e66d7bf
+PRESET_PATCH = {'s16': 16, 'tiny': 8}
+
+def _flag(k): return '--' + k.replace('_', '-')
+
+
+# %% ../nbs/06_train.ipynb #8b12de3d
+def _need(ok, msg):
+    if not ok: raise ValueError(msg)
+
+
+# %% ../nbs/06_train.ipynb #722aa65a
+import math
+from dataclasses import dataclass, field, fields, asdict
+
+@dataclass
+class TrainConfig:
+    "The settings of a training run (defaults: the paper's recipe); checked when made: one `ValueError` naming the option."
+    # data
+    data: str|None = None
+    valid: str|None = None
+    n_train: int = 2048
+    n_valid: int = 256
+    epoch_length: int|None = None
+    synthetic: dict = field(default_factory=dict)
+    curriculum: dict = field(default_factory=dict)
+    curriculum_epochs: int = 0
+    num_workers: int|None = None
+    max_skip: float = 0.05
+    augment: str = 'randaugment'
+    crop_scale: float = 0.08
+    erase: float = 0.25
+    # model
+    preset: str = 's16'
+    arch: dict = field(default_factory=dict)
+    image_size: int|None = None
+    drop_path: float|None = None
+    init: str|None = None
+    freeze: str|None = None
+    # optimisation: AdamW, linear warm-up then cosine; learning rates None = the recipe's, scaled with the batch
+    batch: int = 4096
+    chunk: int|None = None
+    epochs: int = 30
+    warmup_epochs: float = 2
+    lr: float|None = None
+    warmup_lr: float|None = None
+    min_lr: float|None = None
+    wd: float = 0.05
+    grad_clip: float = 5.0
+    precision: str = 'auto'
+    device: str = 'auto'
+    compile: bool = False
+    checkpoint_activations: bool = False
+    adamw: str = 'fused'
+    # text and loss (eq. 6-8)
+    num_prompts: int = 3
+    templates: str = 'full'
+    context_length: int = 77
+    multi_label_weight: float = 1.0
+    segment_weight: float = 0.0
+    segment_own_prompts: bool = False
+    segment_exclusive: bool = False
+    segment_noun_weight: float = 0.0
+    segment_match: bool = False
+    affinity_weight: float = 0.0
+    affinity_differ: float = 0.25
+    affinity_differ_reach: str = 'neighbours'
+    affinity_same_reach: str = 'neighbours'
+    affinity_rims: str = 'pairs'
+    same_prompt_positive: bool = False
+    # the run
+    out: str = 'runs/groupvit'
+    save_every: int = 1000
+    resume: str|None = None
+    overwrite: bool = False
+    collapse_every: int = 100
+    seed: int = 0
+    minutes: float|None = None
+    no_progress: bool = False
+    config: str|None = None  # the YAML file the settings were read from, if any
+
+    @classmethod
+    def from_args(cls, args):
+        "From the `argparse.Namespace` of `parse_train_args` (or a `TrainConfig`, returned as it is)."
+        if isinstance(args, cls): return args
+        return cls(**{f.name: getattr(args, f.name) for f in fields(cls) if hasattr(args, f.name)})
+
+    def __post_init__(self): self.check()
+
+    def check(self):
+        "Refuse settings that cannot train with one `ValueError` sentence, before anything is built or written."
+        _check_values(self); _check_ranges(self); _check_combinations(self)
+
+
+# %% ../nbs/06_train.ipynb #bfde12f5
+def _check_values(self:TrainConfig):
+    _need(self.data, "--data is required: 'synthetic', a table file (.csv/.tsv/.parquet) or webdataset shards.")
+    for k in ('lr', 'warmup_lr', 'min_lr', 'wd', 'grad_clip', 'drop_path', 'warmup_epochs', 'crop_scale', 'erase',
+              'multi_label_weight', 'segment_weight', 'segment_noun_weight', 'affinity_weight', 'minutes', 'max_skip'):
+        v = getattr(self, k)
+        _need(v is None or math.isfinite(v), f"{_flag(k)} must be a finite number, got {v}.")
+    _need(self.lr is None or self.lr > 0, f"--lr must be positive, got {self.lr}.")
+    for k in ('warmup_lr', 'min_lr', 'wd', 'grad_clip', 'multi_label_weight', 'segment_weight', 'segment_noun_weight',
+              'affinity_weight'):
+        v = getattr(self, k)
+        _need(v is None or v >= 0, f"{_flag(k)} must be >= 0, got {v}.")
+    _need(self.affinity_differ >= 0.1, f"--affinity-differ must be at least 0.1 (the 'same' distance), got {self.affinity_differ}.")
+    if self.freeze is not None:
+        parts = [p.strip() for p in str(self.freeze).split(',') if p.strip()]
+        bad = [p for p in parts if p not in FREEZE_PARTS]
+        _need(parts and not bad, f"unknown part(s) {bad or parts!r} to freeze: choose from {', '.join(FREEZE_PARTS)}.")
+    for k, allowed in AFFINITY_CHOICES.items():
+        _need(getattr(self, k) in allowed, f"{_flag(k)} must be one of {allowed}, got {getattr(self, k)!r}.")
+
+
+# %% ../nbs/06_train.ipynb #95273f8f
+def _check_ranges(c:TrainConfig):
+    _need(c.drop_path is None or 0 <= c.drop_path < 1, f"--drop-path must be in [0, 1), got {c.drop_path}.")
+    _need(0 <= c.max_skip <= 1, f"--max-skip must be a fraction in [0, 1], got {c.max_skip}.")
+    _need(c.epochs >= 1, f"--epochs must be at least 1, got {c.epochs}.")
+    _need(c.batch >= 1, f"--batch must be at least 1, got {c.batch}.")
+    _need(0 <= c.warmup_epochs < c.epochs, f"--warmup-epochs {c.warmup_epochs} must be in [0, --epochs {c.epochs}).")
+    _need(1 <= c.context_length <= 77, f"--context-length must be between 1 and 77, got {c.context_length}.")
+    _need(0 < c.crop_scale <= 1, f"--crop-scale must be in (0, 1], got {c.crop_scale}.")
+    _need(0 <= c.erase <= 1, f"--erase must be a probability in [0, 1], got {c.erase}.")
+    _need(c.num_prompts >= 0, f"--num-prompts must be >= 0, got {c.num_prompts}.")
+    _need(c.save_every >= 0,
+          f"--save-every must be 0 (epoch ends only) or a positive number of steps, got {c.save_every}.")
+    _need(c.collapse_every >= 0,
+          f"--collapse-every must be 0 (off) or a positive number of steps, got {c.collapse_every}.")
+    _need(0 <= c.curriculum_epochs < c.epochs,
+          f"--curriculum-epochs {c.curriculum_epochs} must be in [0, --epochs {c.epochs}): the world of --synthetic needs an epoch.")
+    _need(c.epoch_length is None or c.epoch_length >= 1, f"--epoch-length must be at least 1, got {c.epoch_length}.")
+    _need(c.num_workers is None or c.num_workers >= 0, f"--num-workers must be >= 0, got {c.num_workers}.")
+    _need(c.chunk is None or c.chunk >= 1, f"--chunk must be a positive number of samples, got {c.chunk}.")
+    if c.data == 'synthetic': _need(c.n_train >= 1, f"--n-train must be at least 1, got {c.n_train}.")
+    if c.valid == 'synthetic' or (c.data == 'synthetic' and not c.valid):
+        _need(c.n_valid >= 1, f"--n-valid must be at least 1, got {c.n_valid}.")
+    _need(c.minutes is None or c.minutes > 0, f"--minutes must be positive, got {c.minutes}.")
+    _need(c.adamw in ADAMW_IMPLS, f"--adamw must be one of {', '.join(ADAMW_IMPLS)}, got {c.adamw}.")
+
+
+# %% ../nbs/06_train.ipynb #3f20c2d5
+def _check_combinations(c:TrainConfig):
+    _need(not (c.chunk and c.compile),
+          "--compile with --chunk is not supported: gradient caching calls the encoders directly.")
+    _need(not (c.chunk and c.segment_weight),
+          "--segment-weight with --chunk is not supported: gradient caching keeps no segments.")
+    _need(not c.segment_match or c.segment_exclusive, "--segment-match needs --segment-exclusive.")
+    _need(not (c.chunk and c.segment_noun_weight),
+          "--segment-noun-weight with --chunk is not supported: gradient caching keeps no segments.")
+    _need(not (c.chunk and c.affinity_weight),
+          "--affinity-weight with --chunk is not supported: gradient caching keeps no assignments.")
+    _need(not c.synthetic or 'synthetic' in (c.data, c.valid), "--synthetic options only apply to --data synthetic.")
+    _need(not (c.curriculum or c.curriculum_epochs) or c.data == 'synthetic', "--curriculum only applies to --data synthetic.")
+    _need(bool(c.curriculum) == bool(c.curriculum_epochs),
+          "--curriculum and --curriculum-epochs go together: the shapes of the first epochs, and how many epochs they last.")
+    if c.image_size is not None:
+        patch = c.arch.get('patch_size', PRESET_PATCH[c.preset])
+        _need(c.image_size >= 1 and (not isinstance(patch, int) or c.image_size % patch == 0),
+              f"--image-size must be a positive multiple of the patch size {patch}, got {c.image_size}.")
+    _need(not (c.resume and c.overwrite),
+          "--resume continues the run in --out and --overwrite replaces it: pass one of them.")
+    _need(not (c.precision == 'fp16' and c.device == 'cpu'), "--precision fp16 needs a CUDA GPU; use --precision bf16 or fp32 on a CPU.")
+
+
+# %% ../nbs/06_train.ipynb #338588ec
+RUN_FILES = ('config.yaml', 'run.json', 'steps.csv', 'epochs.csv', 'groups.csv', 'train.png', 'final.pth', 'vocabulary.json',
+             f'checkpoints/{CHECKPOINT}')
+LOCK_FILE = '.lock'
+
+# %% ../nbs/06_train.ipynb #072ac5e8
+def previous_run(folder) -> list:
+    "The files of an earlier run (`RUN_FILES`) that `folder` holds."
+    return [n for n in RUN_FILES if (Path(folder)/n).exists()]
+
+
+# %% ../nbs/06_train.ipynb #tc000006
+import re
+
+def expand_braces(spec:str) -> list[str]:
+    "The names a shard spec stands for: `{a..b}` ranges (zero-padded as written) and `{x,y}` lists expanded, `::` splitting specs."
+    if '::' in spec: return [u for part in spec.split('::') for u in expand_braces(part)]
+    m = re.search(r'\{(\d+)\.\.(\d+)\}|\{([^{}]*,[^{}]*)\}', spec)
+    if m is None: return [spec]
+    a, b, items = m.groups()
+    if items is None:
+        width = len(a) if len(a) == len(b) else 0
+        items = ','.join(str(i).zfill(width) for i in range(int(a), int(b) + 1))
+    return [u for it in items.split(',') for u in expand_braces(spec[:m.start()] + it + spec[m.end():])]
+
+
+# %% ../nbs/06_train.ipynb #tc000008
+def check_data(spec, what:str='data'):
+    "Refuse a `--data`/`--valid` that names no table file or misses shards ('synthetic' and `pipe:` commands pass)."
+    s = str(spec)
+    if s == 'synthetic' or s.startswith('pipe:'): return
+    if '.tar' in s:
+        urls = expand_braces(s)
+        missing = [u for u in urls if not u.startswith('pipe:') and '://' not in u and not Path(u).exists()]
+        if missing: raise FileNotFoundError(f"--{what}: {len(missing)} of {len(urls)} shard(s) do not exist, e.g. {missing[0]}.")
+    elif not Path(s).exists():
+        raise FileNotFoundError(f"--{what} '{s}' does not exist; pass 'synthetic', a .csv/.tsv/.parquet table or shards 'dir/{{00000..00009}}.tar'.")
+    elif Path(s).is_dir():
+        raise ValueError(f"--{what} '{s}' is a folder; pass the .csv/.tsv/.parquet table in it, or its shards 'dir/{{00000..00009}}.tar'.")
+
+
+# %% ../nbs/06_train.ipynb #tc000011
+def check_train_args(argv=None) -> argparse.Namespace:
+    "Parse `groupvit_train`'s `argv` and refuse, in one sentence, any setting or path that is wrong before torch is imported."
+    args = parse_train_args(argv)
+    c = TrainConfig.from_args(args)                      # every option's value, and their combinations
+    check_data(c.data, 'data')
+    if c.valid: check_data(c.valid, 'valid')
+    if c.init:
+        try: check_weights(c.init)
+        except FileNotFoundError as e: raise FileNotFoundError(f"--init: {e}") from None
+    if c.resume not in (None, 'auto') and not Path(c.resume).is_file():
+        raise FileNotFoundError(f"--resume {c.resume}: no such checkpoint.")
+    if os.environ.get('RANK', '0') != '0': return args       # one process of several: the first one claims --out
+    old = previous_run(c.out)
+    if old and not (c.resume or c.overwrite):
+        raise ValueError(f"--out {c.out} already holds a run ({', '.join(old)}): pass --resume to continue it, "
+                         "--overwrite to replace it, or choose another --out.")
+    check_out_folder(c.out)
+    return args
+
+EARLY_CHECKS['train'] = check_train_args
+
+# %% ../nbs/07_segment.ipynb #e3b9631d
+def output_stems(paths) -> list[str]:
+    "One output name per input file: its stem, or `stem_1`, `stem_2`, … for repeats (never another input's stem)."
+    stems = [Path(p).stem for p in paths]
+    reserved, taken, res = {s.lower() for s in stems}, set(), []
+    for s in stems:
+        name, i = s, 0
+        while name.lower() in taken or (i and name.lower() in reserved):
+            i += 1; name = f'{s}_{i}'
+        taken.add(name.lower()); res.append(name)
+    return res
+
 # %% ../nbs/07_segment.ipynb #a178a0c6
 def device_name(s:str) -> str:
     "An argparse type: auto, cpu, cuda, cuda:N or mps (whether it is present is checked when the command runs)."
@@ -289,11 +664,13 @@ def segment_parser():
     p.add_argument('--templates', default=None,
                    help="prompt templates: full, subset, simple or identity (default: the model's own, else simple)")
     add_bg_mode_and_refine(p)
-    p.add_argument('--mode', choices=('slide', 'whole'), default='slide',
-                   help='slide: overlapping windows, as the official evaluation; whole: the image at once (default: slide)')
-    p.add_argument('--short-side', type=at_least(0), default=448, help='resize the short side to this; 0 keeps the size (default: 448)')
-    p.add_argument('--window', type=at_least(1), default=448, help='sliding-window size in pixels (default: 448)')
-    p.add_argument('--stride', type=at_least(1), default=224, help='sliding-window stride in pixels (default: 224)')
+    p.add_argument('--mode', choices=('slide', 'whole'), default=None,
+                   help="slide: overlapping windows, as the official evaluation; whole: the image at once "
+                        "(default: the model's own, else slide)")
+    p.add_argument('--short-side', type=at_least(0), default=None,
+                   help="resize the short side to this; 0 keeps the size (default: the model's own, else 448)")
+    p.add_argument('--window', type=at_least(1), default=None, help="sliding-window size in pixels (default: the model's own, else 448)")
+    p.add_argument('--stride', type=at_least(1), default=None, help="sliding-window stride in pixels (default: the model's own, else 224)")
     p.add_argument('--max-pixels', type=at_least(1), default=None,
                    help='refuse images with more pixels than this (default: 67108864 = 8192², as in training)')
     p.add_argument('--device', type=device_name, default='auto', help='auto (a GPU if there is one), cpu, cuda, cuda:N or mps (default: auto)')
@@ -301,6 +678,38 @@ def segment_parser():
                    help='fp32; bf16 (autocast, CPU or GPU); fp16 (CUDA GPUs only); auto: bf16 where the hardware computes it '
                         'natively and its measured agreement with fp32 allows, else fp32 (default: fp32)')
     return p
+
+# %% ../nbs/07_segment.ipynb #sg000002
+def parse_class_list(s:str) -> list[str]:
+    "`--classes 'dog,grass'` → `['dog', 'grass']`, refused in one sentence as `check_class_names` refuses a list."
+    try: return check_class_names(s.split(',') if s.strip() else [])
+    except (ValueError, TypeError) as e: raise ValueError(f"--classes: {e}") from None
+
+
+# %% ../nbs/07_segment.ipynb #sg000003
+def check_segment_args(argv=None) -> argparse.Namespace:
+    "Parse `groupvit_segment`'s `argv` and refuse, in one sentence, anything wrong that needs no model."
+    args = segment_parser().parse_args(argv)
+    parse_class_list(args.classes)
+    if args.window is not None and args.stride is not None and args.stride > args.window:
+        raise ValueError(f"--stride {args.stride} is larger than --window {args.window}; the windows would leave gaps.")
+    if args.templates is not None: get_templates(args.templates)
+    check_inputs(args.images, 'image file(s)')
+    if not args.weights:
+        raise ValueError("--weights is required: pass an HF-format folder (groupvit_demo writes one to groupvit_demo/model), "
+                         "an NVlabs .pth checkpoint or a hub id such as nvidia/groupvit-gcc-yfcc.")
+    try: check_weights(args.weights)
+    except FileNotFoundError as e: raise FileNotFoundError(f"--weights: {e}") from None
+    out = Path(args.out)
+    targets = [out / 'classes.json'] + [out / f'{s}_{k}.png' for s in output_stems(args.images) for k in ('labels', 'overlay')]
+    existing = [t.name for t in targets if t.exists()]
+    if existing and not args.overwrite:
+        raise ValueError(f"--out '{out}' already holds {', '.join(existing[:3])}{' …' if len(existing) > 3 else ''} "
+                         "from an earlier run; choose another --out or pass --overwrite.")
+    check_out_folder(out)
+    return args
+
+EARLY_CHECKS['segment'] = check_segment_args
 
 # %% ../nbs/08_eval.ipynb #72494d4b
 EVAL_DATASETS = ('voc', 'context', 'context59', 'coco_object', 'voc20', 'coco_stuff', 'cityscapes', 'ade20k', 'imagenet')  # = SEG_DATASETS + imagenet, checked below
@@ -315,10 +724,10 @@ def eval_parser():
     p.add_argument('--root', required=True, help='dataset folder in its standard layout (see the eval docs)')
     p.add_argument('--weights', help='model: HF-format folder, NVlabs .pth or hub id (required)')
     p.add_argument('--split', help='split file relative to --root (default: the official val split)')
-    p.add_argument('--mode', choices=('slide', 'whole'), help='sliding windows or the whole image at once (default: slide)')
-    p.add_argument('--short-side', type=int, help='resize the short side to this, 0 keeps the size (default: 448)')
-    p.add_argument('--window', type=int, help='sliding-window size in pixels (default: 448)')
-    p.add_argument('--stride', type=int, help='sliding-window stride in pixels (default: 224)')
+    p.add_argument('--mode', choices=('slide', 'whole'), help="sliding windows or the whole image at once (default: the model's, else slide)")
+    p.add_argument('--short-side', type=int, help="resize the short side to this, 0 keeps the size (default: the model's, else 448)")
+    p.add_argument('--window', type=int, help="sliding-window size in pixels (default: the model's, else 448)")
+    p.add_argument('--stride', type=int, help="sliding-window stride in pixels (default: the model's, else 224)")
     p.add_argument('--bg-thresh', type=float, help="background threshold in [0, 1] (default: the model's, else 0.95 on voc "
                                                    "and coco_object, 0.35 on context)")
     add_bg_mode_and_refine(p)
@@ -334,6 +743,34 @@ def eval_parser():
     p.add_argument('--out', help='also write the results and settings as JSON to this file (default: none)')
     return p
 
+# %% ../nbs/08_eval.ipynb #ev000002
+def check_eval_args(argv=None) -> argparse.Namespace:
+    "Parse `groupvit_eval`'s `argv` and refuse, in one sentence, anything wrong that needs no model."
+    args = eval_parser().parse_args(argv)
+    for opt, v, lo in (('--short-side', args.short_side, 0), ('--window', args.window, 1), ('--stride', args.stride, 1),
+                       ('--max-images', args.max_images, 1), ('--batch-size', args.batch_size, 1)):
+        if v is not None and v < lo: raise ValueError(f"{opt} must be at least {lo}, got {v}.")
+    if args.window and args.stride and args.stride > args.window:
+        raise ValueError(f"--stride {args.stride} is larger than the window ({args.window} pixels); windows would leave gaps.")
+    low = -1 if args.bg_mode == 'logit' else 0                                    # a cosine, else a score
+    if args.bg_thresh is not None and not low <= args.bg_thresh <= 1:
+        raise ValueError(f"--bg-thresh must lie in [{low}, 1]{' with --bg-mode logit' if low else ''}, got {args.bg_thresh}.")
+    if args.templates is not None: get_templates(args.templates)
+    root = Path(args.root)
+    if not root.exists():
+        raise FileNotFoundError(f"image folder '{root}' does not exist; give a folder with one sub-folder per class." if args.dataset == 'imagenet'
+                                else f"dataset folder '{root}' does not exist; --root must be the {args.dataset} folder in its standard layout.")
+    if not root.is_dir(): raise ValueError(f"--root '{root}' is a file; give the dataset's folder.")
+    if not args.weights:
+        raise ValueError("--weights is required: pass a model folder (e.g. groupvit_demo's model/), an NVlabs .pth "
+                         "checkpoint or a hub id such as nvidia/groupvit-gcc-yfcc.")
+    try: check_weights(args.weights)
+    except FileNotFoundError as e: raise FileNotFoundError(f"--weights: {e}") from None
+    if args.out: check_out_file(args.out)
+    return args
+
+EARLY_CHECKS['eval'] = check_eval_args
+
 # %% ../nbs/10_demo.ipynb #206d708b
 def demo_parser() -> argparse.ArgumentParser:
     "Options of `groupvit_demo` (standard library only)."
@@ -346,6 +783,17 @@ def demo_parser() -> argparse.ArgumentParser:
     p.add_argument('--images', type=int, default=200, help='number of held-out test images (default 200)')
     p.add_argument('--no-progress', action='store_true', help='no progress bars')
     return p
+
+# %% ../nbs/10_demo.ipynb #dm000001
+def check_demo_args(argv=None) -> argparse.Namespace:
+    "Parse `groupvit_demo`'s `argv` and refuse bad values and an unwritable `--out` before torch is imported."
+    p = demo_parser(); a = p.parse_args(argv)
+    if a.minutes <= 0: p.error(f"--minutes must be positive, got {a.minutes}.")
+    if a.images < 6: p.error(f"--images must be at least 6 (the figures show 6), got {a.images}.")
+    check_out_folder(a.out)
+    return a
+
+EARLY_CHECKS['demo'] = check_demo_args
 
 # %% ../nbs/12_app.ipynb #439f46a2
 def app_parser():
@@ -360,3 +808,19 @@ def app_parser():
 
 # %% ../nbs/12_app.ipynb #9c5edac6
 app_main = console_script('app')
+
+
+# %% ../nbs/12_app.ipynb #ap000001
+def check_app_args(argv=None) -> argparse.Namespace:
+    "Parse `groupvit_app`'s `argv` and refuse a bad port, missing weights or a missing Gradio before torch is imported."
+    import importlib.util
+    args = app_parser().parse_args(argv)
+    if not 1 <= args.port <= 65535: raise ValueError(f"--port must be between 1 and 65535, got {args.port}.")
+    if args.weights:
+        try: check_weights(args.weights)
+        except FileNotFoundError as e: raise FileNotFoundError(f"--weights: {e}") from None
+    if importlib.util.find_spec('gradio') is None:
+        raise ValueError('the web page needs Gradio: pip install "groupvit_nb[app]" (or pip install gradio).')
+    return args
+
+EARLY_CHECKS['app'] = check_app_args

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from fastcore.basics import patch
 from .core import GroupViT, GroupViTConfig, evaluating
-from .cli import demo_parser, OneLineParser  # the options, importable without torch (00_cli)
+from .cli import demo_parser, OneLineParser, check_out_folder, EARLY_CHECKS, check_demo_args  # the options, importable without torch (00_cli)
 from PIL import Image
 from .data import SyntheticShapes
 from .segment import segment, window_scores, group_maps, patch_group_maps, overlay, palette, normalize_image
@@ -25,7 +25,7 @@ from .text import class_embeddings
 # %% auto #0
 __all__ = ['BG_GRIDS', 'demo_dir', 'demo_settings', 'demo_shapes', 'background_baseline', 'shapes_miou', 'tune_bg_thresh',
            'tune_background', 'oracle_labels', 'grouping_oracle_miou', 'draw_plain', 'PlainShapes', 'shape_probe',
-           'plot_segmentation', 'plot_groups', 'train_demo_model', 'run_demo', 'main']
+           'plot_segmentation', 'plot_groups', 'train_demo_model', 'demo_geometry', 'run_demo', 'main']
 
 # %% ../nbs/10_demo.ipynb #1022099b
 def demo_dir() -> Path:
@@ -219,7 +219,7 @@ def plot_segmentation(model:GroupViT, ds, idx=range(6), bg_thresh:float=0.5, tem
     from matplotlib.patches import Patch
     names = list(ds.class_names); idx = list(idx)
     x, y = next(_batches(_Subset(ds, idx), len(idx)))
-    pred = segment(model, x, names, mode='whole', short_side=None, bg_thresh=bg_thresh, templates=templates, bg_mode=bg_mode)
+    pred = segment(model, x, names, mode='whole', short_side=0, bg_thresh=bg_thresh, templates=templates, bg_mode=bg_mode)
     cols = len(idx)
     fig, axs = plt.subplots(3, cols, figsize=(1.7 * cols + 1.6, 5.4), squeeze=False)
     for j, i in enumerate(idx):
@@ -288,6 +288,12 @@ def train_demo_model(out, minutes:float|None=None, seed:int=0, progress:bool=Tru
     how_far = dict(steps=done, planned_steps=planned, fraction=round(done / planned, 3), minutes=round((time.time() - t0) / 60, 2))
     return GroupViT.from_pretrained(folder/'final.pth'), folder, how_far
 
+# %% ../nbs/10_demo.ipynb #dg000002
+def demo_geometry(size:int) -> dict:
+    "Inference geometry of a model trained on `size`-pixel images: short side and window `size`, stride half a window."
+    return dict(short_side=size, mode='slide', window=size, stride=size // 2)
+
+
 # %% ../nbs/10_demo.ipynb #0bb94ddf
 def run_demo(out='groupvit_demo', train:bool=False, minutes:float=10, seed:int=0, n_images:int=200,
              progress:bool=True, train_args=(), n_second:int=100) -> dict:
@@ -315,7 +321,7 @@ def run_demo(out='groupvit_demo', train:bool=False, minutes:float=10, seed:int=0
     plot_segmentation(model, test, range(6), bg_thresh, templates, out/'segmentation.png', bg_mode=bg_mode)
     plot_groups(model, test, range(4), out/'groups.png'); steps.update()
     plot_log(log_dir, out/'training.png')  # the training notebook's plot of steps.csv / epochs.csv
-    model.zero_shot = dict(bg_thresh=bg_thresh, templates=templates, bg_mode=bg_mode)  # segment / groupvit_segment use these
+    model.zero_shot = dict(bg_thresh=bg_thresh, templates=templates, bg_mode=bg_mode, **demo_geometry(test.h))  # segment / groupvit_segment use these
     model.save_pretrained(out/'model'); steps.update(); steps.close()
     metrics = dict(miou=res['miou'], iou=res['iou'], pixel_accuracy=res['acc'], bg_thresh=bg_thresh, bg_mode=bg_mode,
                    all_background=dict(miou=bg['miou'], iou=bg['iou']),
@@ -348,9 +354,8 @@ def _summary(m:dict, out) -> str:
 # %% ../nbs/10_demo.ipynb #c765e89c
 def main(argv=None):
     "Console script `groupvit_demo`."
-    p = demo_parser(); a = p.parse_args(argv)
-    if a.minutes <= 0: p.error(f"--minutes must be positive, got {a.minutes}.")
-    if a.images < 6: p.error(f"--images must be at least 6 (the figures show 6), got {a.images}.")
+    try: a = check_demo_args(argv)                   # also asked before torch was imported, by the command
+    except ValueError as e: print(f"groupvit_demo: error: {e}", file=sys.stderr); sys.exit(2)
     try: m = run_demo(a.out, a.train, a.minutes, a.seed, a.images, not a.no_progress)
     except (OSError, ValueError) as e: print(f"groupvit_demo: error: {e}", file=sys.stderr); sys.exit(2)
     print(_summary(m, a.out))

@@ -15,8 +15,9 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 from .core import GroupViT, resolve_precision
-from .cli import eval_parser, EVAL_DATASETS, OneLineParser, _fail  # options without torch (00_cli)
-from .segment import segment, load_image, model_background, IMAGENET_MEAN, IMAGENET_STD
+from .cli import (eval_parser, EVAL_DATASETS, OneLineParser, _fail, check_out_file, check_weights, get_templates,
+                             EARLY_CHECKS, check_eval_args)  # the options and their early checks, without torch (00_cli)
+from .segment import segment, load_image, zero_shot_settings, ZERO_SHOT_DEFAULTS, IMAGENET_MEAN, IMAGENET_STD
 from .pretrained import warn_unknown_classes  # notebook 03a: classes the model never met in training
 
 # %% auto #0
@@ -239,17 +240,13 @@ def evaluate_segmentation(predict, dataset:SegmentationDataset, max_images:int|N
 
 # %% ../nbs/08_eval.ipynb #4c3b27ea
 def protocol_settings(model, dataset_or_spec, **given) -> dict:
-    "The settings of a zero-shot run: each given value (not None), else `model.zero_shot`'s, else the protocol row's."
+    """`zero_shot_settings` (notebook 07) with the dataset's protocol row below the model's own: each given value (not
+    None), else `model.zero_shot`'s, else the row's; as `groupvit_eval` records them (`bg_mode` only if not the official rule)."""
     spec = getattr(dataset_or_spec, 'spec', dataset_or_spec)
-    own = getattr(model, 'zero_shot', None) or {}
-    row = dict(bg_thresh=spec.bg_thresh, templates=spec.templates, mode=spec.mode, short_side=spec.short_side,
-               window=spec.window, stride=spec.stride)
-    out = {k: (given[k] if given.get(k) is not None else own.get(k, v)) for k, v in row.items()}
-    mode, own_bg = model_background(model, given.get('bg_mode'))   # the model's threshold is for its own rule only
-    if given.get('bg_thresh') is None and own_bg is None:
-        if mode != 'threshold': raise ValueError(f"bg_mode {mode!r} needs a bg_thresh; the protocol's {spec.bg_thresh} is a threshold on probabilities.")
-        out['bg_thresh'] = spec.bg_thresh
-    return dict(out, background=spec.background, **({'bg_mode': mode} if mode != 'threshold' else {}))
+    s = zero_shot_settings(model, {k: getattr(spec, k) for k in ZERO_SHOT_DEFAULTS if hasattr(spec, k)}, **given)
+    if s['bg_mode'] == 'threshold': del s['bg_mode']
+    return dict(s, background=spec.background)
+
 
 # %% ../nbs/08_eval.ipynb #3beae254
 def zero_shot_predictor(model:GroupViT, dataset:SegmentationDataset, bg_thresh:float|None=None, templates=None,
@@ -262,8 +259,7 @@ def zero_shot_predictor(model:GroupViT, dataset:SegmentationDataset, bg_thresh:f
         warn_unknown_classes(model, list(dataset.class_names))
         from groupvit_nb.text import class_embeddings
         text_emb = class_embeddings(model, list(dataset.class_names), templates=s['templates'])
-    kw = dict(background=s['background'], bg_thresh=s['bg_thresh'], mode=s['mode'], short_side=s['short_side'] or None,
-              window=s['window'], stride=s['stride'], bg_mode=s.get('bg_mode', 'threshold'), **segment_kwargs)
+    kw = dict(s, bg_mode=s.get('bg_mode', 'threshold'), **segment_kwargs)      # resolved once: segment takes them as given
     predict = lambda img: segment(model, img, list(dataset.class_names), text_emb=text_emb, **kw)[0]
     predict.settings = s
     return predict
@@ -306,7 +302,7 @@ def zero_shot_classification(model:GroupViT, root, class_names=None, templates=N
     if text_emb is None:
         warn_unknown_classes(model, class_names, stacklevel=3)
         from groupvit_nb.text import class_embeddings
-        if templates is None: templates = (getattr(model, 'zero_shot', None) or {}).get('templates', CLASSIFICATION_PROTOCOL['templates'])
+        templates = zero_shot_settings(model, CLASSIFICATION_PROTOCOL, templates=templates)['templates']   # given > model's > subset
         text_emb = class_embeddings(model, class_names, templates=templates)
     param = next(model.parameters())
     text = F.normalize(text_emb.float(), dim=-1).to(param.device, param.dtype)
@@ -340,34 +336,10 @@ def check_device(name:str) -> str:
 
 # %% ../nbs/08_eval.ipynb #dd64920f
 def _check_args(args):
-    "Every option that can be wrong, checked before anything is loaded; one sentence for the first that is."
-    for opt, v, lo in (('--short-side', args.short_side, 0), ('--window', args.window, 1), ('--stride', args.stride, 1),
-                       ('--max-images', args.max_images, 1), ('--batch-size', args.batch_size, 1)):
-        if v is not None and v < lo: raise ValueError(f"{opt} must be at least {lo}, got {v}.")
-    spec = SEG_DATASETS.get(args.dataset)
-    window, stride = args.window or (spec and spec.window), args.stride or (spec and spec.stride)
-    if window and stride and stride > window:
-        raise ValueError(f"--stride {stride} is larger than the window ({window} pixels); windows would leave gaps.")
-    low = -1 if getattr(args, 'bg_mode', 'threshold') == 'logit' else 0          # a cosine, else a score
-    if args.bg_thresh is not None and not low <= args.bg_thresh <= 1:
-        raise ValueError(f"--bg-thresh must lie in [{low}, 1]{' with --bg-mode logit' if low else ''}, got {args.bg_thresh}.")
-    if args.templates is not None:
-        from groupvit_nb.text import get_templates
-        get_templates(args.templates)
+    "What needs torch, checked before anything is loaded: the device and the precision."
     try: resolve_precision(args.precision, check_device(args.device))
     except ValueError as e: raise ValueError(f"--{e}") from None                # "--precision fp16 needs a CUDA GPU ..."
-    if args.out: _check_writable(Path(args.out))
 
-# %% ../nbs/08_eval.ipynb #40191c2f
-def _check_writable(out:Path):
-    "Fail now, not after the evaluation, if `out` cannot be written (nothing is left behind)."
-    if out.is_dir(): raise ValueError(f"--out '{out}' is a folder; give a file name such as {out / 'results.json'}.")
-    existed = out.exists()
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with open(out, 'a'): pass
-        if not existed: out.unlink()
-    except OSError as e: raise ValueError(f"cannot write --out '{out}': {e.strerror or e}.") from None
 
 # %% ../nbs/08_eval.ipynb #c202e776
 def main(argv=None) -> None:
@@ -377,34 +349,36 @@ def main(argv=None) -> None:
 # %% ../nbs/08_eval.ipynb #d52c0c57
 def run_eval(argv=None) -> dict:
     "Parse `groupvit_eval` arguments, evaluate and return the results (printed, and written as JSON with `--out`)."
-    args = eval_parser().parse_args(argv)
     prog = 'groupvit_eval'
-    try: _check_args(args)
-    except (ValueError, TypeError) as e: _fail(prog, str(e))
+    try:
+        args = check_eval_args(argv)                    # what needs no model, as the command asked before importing torch
+        _check_args(args)
+    except (ValueError, TypeError, OSError) as e: _fail(prog, ' '.join(str(e).split()))
     try:
         if args.dataset == 'imagenet': data = image_folder(args.root)
         else: data = SegmentationDataset(args.root, args.dataset, args.split)
     except (FileNotFoundError, ValueError) as e: _fail(prog, str(e))
-    if not args.weights:
-        _fail(prog, "--weights is required: pass a model folder (e.g. groupvit_demo's model/), an NVlabs .pth "
-                    "checkpoint or a hub id such as nvidia/groupvit-gcc-yfcc.")
     try: model = GroupViT.from_pretrained(args.weights)
     except FileNotFoundError as e: _fail(prog, f"--weights: {e}")
     except Exception as e: _fail(prog, f"cannot load --weights '{args.weights}': {e}", 1)
     model = model.to(check_device(args.device)).eval()
     precision = resolve_precision(args.precision, check_device(args.device))
-    try:
+    try:                                                  # the settings, resolved once: option > model's > protocol
         if args.dataset == 'imagenet':
-            templates = args.templates or (getattr(model, 'zero_shot', None) or {}).get('templates', CLASSIFICATION_PROTOCOL['templates'])
-            res = zero_shot_classification(model, args.root, templates=templates, batch_size=args.batch_size,
-                                           max_images=args.max_images, precision=precision)
-            res['settings'] = dict(templates=templates, img_size=model.cfg.img_size, **({'precision': precision} if precision != 'fp32' else {}))
-            print(f"top-1 {100 * res['top1']:.2f}  top-5 {100 * res['top5']:.2f}  ({res['images']} images, {res['classes']} classes)")
+            templates = zero_shot_settings(model, CLASSIFICATION_PROTOCOL, templates=args.templates)['templates']
         else:
             pred = zero_shot_predictor(model, data, bg_thresh=args.bg_thresh, templates=args.templates, mode=args.mode,
                                        short_side=args.short_side, window=args.window, stride=args.stride,
                                        bg_mode=args.bg_mode, refine=None if args.refine == 'none' else args.refine,
                                        precision=precision)
+    except (ValueError, TypeError) as e: _fail(prog, str(e))
+    try:
+        if args.dataset == 'imagenet':
+            res = zero_shot_classification(model, args.root, templates=templates, batch_size=args.batch_size,
+                                           max_images=args.max_images, precision=precision)
+            res['settings'] = dict(templates=templates, img_size=model.cfg.img_size, **({'precision': precision} if precision != 'fp32' else {}))
+            print(f"top-1 {100 * res['top1']:.2f}  top-5 {100 * res['top5']:.2f}  ({res['images']} images, {res['classes']} classes)")
+        else:
             used = pred.settings.get('bg_mode', 'threshold')
             if (used, args.refine) != ('threshold', 'none'):                      # recorded when not the official rule
                 pred.settings.update(bg_mode=used, refine=args.refine)

@@ -11,9 +11,10 @@ import json, numbers, os, re, pickle, warnings, zipfile
 from pathlib import Path
 import torch
 from .core import GroupViT, GroupViTConfig
+from .cli import WEIGHT_SUFFIXES, _is_hub_id, check_weights  # plain Python (below), for the commands' early checks
 
 # %% auto #0
-__all__ = ['UNSEEN_FIELDS', 'ZERO_SHOT_KEYS', 'BG_MODES', 'WEIGHT_SUFFIXES', 'load_weights_file', 'load_state_dict_strict',
+__all__ = ['UNSEEN_FIELDS', 'ZERO_SHOT_KEYS', 'BG_MODES', 'INFERENCE_MODES', 'load_weights_file', 'load_state_dict_strict',
            'nvlabs_to_ours', 'ours_to_nvlabs', 'shape_fields', 'config_from_state_dict', 'check_plain_state_dict',
            'hf_name', 'ours_to_hf', 'hf_to_ours', 'hf_config_to_ours', 'ours_config_to_hf', 'check_zero_shot',
            'check_vocabulary', 'save_pretrained', 'export_hf', 'load_pretrained', 'UnknownClassWarning',
@@ -250,12 +251,13 @@ def _save_safetensors(sd, path):
 
 
 # %% ../nbs/03a_pretrained.ipynb #10eba556
-ZERO_SHOT_KEYS = ('bg_thresh', 'templates', 'bg_mode')
+ZERO_SHOT_KEYS = ('bg_thresh', 'templates', 'bg_mode', 'short_side', 'window', 'stride', 'mode')
 BG_MODES = ('threshold', 'logit', 'probability')   # how background is decided (notebook 07); 'threshold' is the official one
+INFERENCE_MODES = ('slide', 'whole')               # sliding windows (the official protocol) or the whole image at once
 
 # %% ../nbs/03a_pretrained.ipynb #2d8d2c1c
 def check_zero_shot(zero_shot, source:str='zero_shot') -> dict:
-    "Validate a zero-shot defaults dict: keys from `ZERO_SHOT_KEYS`, `bg_thresh` in [0, 1] ([-1, 1] for `bg_mode` 'logit'), `templates` a set name or sentences."
+    "Validate a zero-shot defaults dict: keys from `ZERO_SHOT_KEYS`, `bg_thresh` in [0, 1] ([-1, 1] for `bg_mode` 'logit'), `templates` a set name or sentences, the geometry whole pixels."
     if not isinstance(zero_shot, dict): raise TypeError(f"{source} must be a dict with keys from {ZERO_SHOT_KEYS}, got {type(zero_shot).__name__}.")
     unknown = sorted(set(zero_shot) - set(ZERO_SHOT_KEYS))
     if unknown: raise ValueError(f"{source} has unknown keys {unknown}; the zero-shot defaults are {list(ZERO_SHOT_KEYS)}.")
@@ -273,6 +275,15 @@ def check_zero_shot(zero_shot, source:str='zero_shot') -> dict:
         try: get_templates(out['templates'])
         except (TypeError, ValueError) as e: raise ValueError(f"{source}: {e}") from None
         if not isinstance(out['templates'], str): out['templates'] = list(out['templates'])
+    if out.get('mode', 'slide') not in INFERENCE_MODES:
+        raise ValueError(f"{source}: mode must be 'whole' or 'slide', got {out['mode']!r}.")
+    for k, low in (('short_side', 0), ('window', 1), ('stride', 1)):
+        v = out.get(k, low)
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < low:
+            raise ValueError(f"{source}: {k} must be a whole number of pixels, at least {low}, got {v!r}.")
+        if k in out: out[k] = int(v)
+    if out.get('stride', 0) > out.get('window', float('inf')):
+        raise ValueError(f"{source}: stride {out['stride']} is larger than window {out['window']}; the windows would leave gaps.")
     return out
 
 # %% ../nbs/03a_pretrained.ipynb #156810e8
@@ -383,27 +394,15 @@ def _download(repo_id:str) -> Path:
                       "check the id and your connection, or pass a local folder or .pth file.") from None
 
 
-# %% ../nbs/03a_pretrained.ipynb #bbe893ae
-WEIGHT_SUFFIXES = ('.pth', '.pt', '.bin', '.safetensors', '.ckpt', '.json')
-
-# %% ../nbs/03a_pretrained.ipynb #e0ba25c6
-def _is_hub_id(s:str) -> bool:
-    "`owner/name` as the hub writes it, that cannot be meant as a local path."
-    if not re.fullmatch(r'[\w-][\w.-]*/[\w.-]+', s) or s.lower().endswith(WEIGHT_SUFFIXES): return False
-    return not Path(s.split('/')[0]).exists()
-
 # %% ../nbs/03a_pretrained.ipynb #3a0aa072
 def load_pretrained(path_or_id, **overrides) -> GroupViT:
     "Load a GroupViT from a folder, a weights file or a hub id (see the table above); `overrides` change config fields."
     s = str(path_or_id)
+    check_weights(s)                                          # a missing path or a folder without config.json
     p, from_hub = Path(os.path.expanduser(s)), False
-    if not p.exists():
-        if _is_hub_id(s): p, from_hub = _download(s), True
-        else: raise FileNotFoundError(f"no checkpoint at '{s}': no such file or folder (not read as a hub id, which looks like "
-                                      "nvidia/groupvit-gcc-yfcc); check the path.")
+    if not p.exists(): p, from_hub = _download(s), True       # a hub id
     zero_shot = {}
     if p.is_dir():
-        if not (p/'config.json').exists(): raise FileNotFoundError(f"{p} is a folder without config.json: not a saved GroupViT.")
         cfg = _read_json(p/'config.json', 'a GroupViT config')
         if cfg.get('format') == 'groupvit_nb':
             if not isinstance(cfg.get('config'), dict): raise ValueError(f"{p/'config.json'} has no 'config' object: not a saved GroupViT.")

@@ -16,16 +16,17 @@ import torch.nn.functional as F
 from PIL import Image, ImageOps
 from .core import GroupViT, resolve_precision
 from .patch import all_finite
-from .cli import segment_parser, OneLineParser, at_least, finite, _fail  # the options, importable without torch (notebook 00_cli)
+from .cli import (segment_parser, OneLineParser, at_least, finite, _fail, check_inputs, check_out_folder, check_weights,
+                             get_templates, EARLY_CHECKS, check_segment_args, parse_class_list, output_stems)  # the options and their early checks, importable without torch (00_cli)
 from .text import check_class_names  # notebook 03
-from .pretrained import BG_MODES, warn_unknown_classes  # notebook 03a: background rules; what a model knows
+from .pretrained import BG_MODES, check_zero_shot, warn_unknown_classes  # notebook 03a: background rules, geometry; what a model knows
 
 # %% auto #0
 __all__ = ['PAMR_DEFAULTS', 'ZERO_SHOT_DEFAULTS', 'upright', 'load_image', 'normalize_image', 'denormalize_image',
            'as_image_tensors', 'patch_group_maps', 'group_class_scores', 'add_background', 'window_scores',
            'window_starts', 'slide_scores', 'target_size', 'resize_bilinear', 'pamr', 'resize_short_side',
            'model_background', 'zero_shot_settings', 'segment', 'palette', 'overlay', 'show_segmentation', 'group_maps',
-           'show_groups', 'SegmentationHead', 'export_segmenter', 'save_label_map', 'output_stems', 'main']
+           'show_groups', 'SegmentationHead', 'export_segmenter', 'save_label_map', 'main']
 
 # %% ../nbs/07_segment.ipynb #255fbec7
 from .data import to_rgb, IMAGENET_MEAN, IMAGENET_STD, MAX_PIXELS  # shared with training
@@ -281,7 +282,8 @@ def resize_short_side(x:torch.Tensor, short_side:int|None, max_long_side:int|Non
     "Resize `[B, 3, H, W]` bilinearly so the short side is `short_side` (long side capped at `max_long_side`)."
     return resize_bilinear(x, target_size(*x.shape[-2:], short_side, max_long_side))
 
-ZERO_SHOT_DEFAULTS = dict(bg_thresh=0.95, templates='simple', bg_mode='threshold')  # the official zero-shot settings
+ZERO_SHOT_DEFAULTS = dict(bg_thresh=0.95, templates='simple', bg_mode='threshold',    # the official zero-shot protocol
+                          short_side=448, mode='slide', window=448, stride=224)
 
 # %% ../nbs/07_segment.ipynb #cc2128b8
 def model_background(model, bg_mode:str|None=None) -> tuple:
@@ -291,18 +293,26 @@ def model_background(model, bg_mode:str|None=None) -> tuple:
     if mode not in BG_MODES: raise ValueError(f"bg_mode must be one of {BG_MODES}, got {mode!r}.")
     return mode, (own.get('bg_thresh') if own.get('bg_mode', 'threshold') == mode else None)
 
-def zero_shot_settings(model, bg_thresh:float|None=None, templates=None, bg_mode:str|None=None) -> tuple:
-    """`(bg_thresh, templates, bg_mode)`: each as given, else the model's own (`model.zero_shot`, saved with it), else the
-    official. The model's threshold is only taken for the model's own background rule: it means nothing for another."""
+def zero_shot_settings(model, protocol:dict|None=None, **given) -> dict:
+    """The settings of one zero-shot request (`ZERO_SHOT_DEFAULTS`' keys), resolved once: each as `given` (not None), else
+    the model's own (`model.zero_shot`, saved with it), else `protocol`'s (default: the official one). The model's
+    threshold is only taken for the model's own background rule: it means nothing for another."""
+    unknown = sorted(set(given) - set(ZERO_SHOT_DEFAULTS))
+    if unknown: raise TypeError(f"unknown zero-shot setting(s) {unknown}; the settings are {list(ZERO_SHOT_DEFAULTS)}.")
+    row = {k: (protocol or {}).get(k, v) for k, v in ZERO_SHOT_DEFAULTS.items()}
     own = getattr(model, 'zero_shot', None) or {}
-    mode, own_bg = model_background(model, bg_mode)
-    if bg_thresh is None and own_bg is None and mode != 'threshold':
-        raise ValueError(f"bg_mode {mode!r} needs a bg_thresh: the official 0.95 is a threshold on class probabilities.")
-    bg = next(v for v in (bg_thresh, own_bg, ZERO_SHOT_DEFAULTS['bg_thresh']) if v is not None)
-    tp = next(v for v in (templates, own.get('templates'), ZERO_SHOT_DEFAULTS['templates']) if v is not None)
-    if isinstance(bg, bool) or not isinstance(bg, (int, float)) or not math.isfinite(bg):
-        raise ValueError(f"bg_thresh must be a finite number (0.95 for the released weights), got {bg!r}.")
-    return float(bg), tp, mode
+    s = {k: next(v for v in (given.get(k), own.get(k), row[k]) if v is not None) for k in ZERO_SHOT_DEFAULTS}
+    s['bg_mode'], own_bg = model_background(model, given.get('bg_mode'))
+    if given.get('bg_thresh') is None:
+        if own_bg is None and s['bg_mode'] != 'threshold':
+            raise ValueError(f"bg_mode {s['bg_mode']!r} needs a bg_thresh: the official {row['bg_thresh']} is a threshold on class probabilities.")
+        s['bg_thresh'] = row['bg_thresh'] if own_bg is None else own_bg
+    if isinstance(s['bg_thresh'], bool) or not isinstance(s['bg_thresh'], (int, float)) or not math.isfinite(s['bg_thresh']):
+        raise ValueError(f"bg_thresh must be a finite number (0.95 for the released weights), got {s['bg_thresh']!r}.")
+    geometry = ('short_side', 'mode') + (('window', 'stride') if s['mode'] == 'slide' else ())
+    check_zero_shot({k: s[k] for k in geometry}, 'the inference geometry')     # whole pixels, a stride within its window
+    return dict(s, bg_thresh=float(s['bg_thresh']))
+
 
 # %% ../nbs/07_segment.ipynb #392c14e5
 def _input_images(images, max_pixels) -> list:
@@ -342,19 +352,19 @@ def _labels_at(s:torch.Tensor, size) -> torch.Tensor:
 
 # %% ../nbs/07_segment.ipynb #1f2197a2
 @torch.no_grad()
-def segment(model:GroupViT, images, class_names, background:bool=True, bg_thresh:float|None=None, mode:str='slide',
-            short_side:int|None=448, window:int=448, stride:int=224, top_k:int=5, templates=None,
+def segment(model:GroupViT, images, class_names, background:bool=True, bg_thresh:float|None=None, mode:str|None=None,
+            short_side:int|None=None, window:int|None=None, stride:int|None=None, top_k:int=5, templates=None,
             text_emb:torch.Tensor|None=None, return_scores:bool=False, batch_size:int=8, max_pixels:int|None=MAX_PIXELS,
             bg_mode:str|None=None, refine:str|None=None, precision:str='fp32'):
     "Zero-shot label maps (0 = background, i = `class_names[i-1]`) of PIL image(s), path(s) or a normalised batch."
     names = check_class_names(class_names)
     if text_emb is None: warn_unknown_classes(model, names, stacklevel=3)   # given embeddings: the caller checks
-    bg_thresh, templates, bg_mode = zero_shot_settings(model, bg_thresh, templates, bg_mode)
-    if mode not in ('whole', 'slide'): raise ValueError(f"mode must be 'whole' or 'slide', got {mode!r}.")
+    z = zero_shot_settings(model, bg_thresh=bg_thresh, templates=templates, bg_mode=bg_mode, mode=mode,
+                           short_side=short_side, window=window, stride=stride)           # argument > model's > official
+    bg_thresh, templates, bg_mode, mode, window, stride = (z[k] for k in ('bg_thresh', 'templates', 'bg_mode', 'mode', 'window', 'stride'))
+    short_side = z['short_side'] or None                                                      # 0: keep the size
     if refine not in (None, 'pamr'): raise ValueError(f"refine must be None (off, the official protocol) or 'pamr', got {refine!r}.")
     precision = resolve_precision(precision, next(model.parameters()).device)      # fp16 off CUDA: one sentence
-    if short_side is not None and (isinstance(short_side, bool) or not isinstance(short_side, int) or short_side < 0):
-        raise ValueError(f"short_side must be a positive number of pixels (or None to keep the size), got {short_side!r}.")
     if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
         raise ValueError(f"top_k must be a positive whole number of classes (the official value is 5), got {top_k!r}.")
     p = model.cfg.patch_size
@@ -499,7 +509,8 @@ def export_segmenter(model:GroupViT, class_names, size:tuple[int, int], batch_si
                      templates=None, top_k:int=5, bg_mode:str|None=None, background:bool=True):
     "`torch.export` program of image encoder + segmentation head at `size` `(H, W)`: images `[B, 3, H, W]` → scores."
     names = check_class_names(class_names)
-    bg_thresh, templates, bg_mode = zero_shot_settings(model, bg_thresh, templates, bg_mode)
+    z = zero_shot_settings(model, bg_thresh=bg_thresh, templates=templates, bg_mode=bg_mode)
+    bg_thresh, templates, bg_mode = z['bg_thresh'], z['templates'], z['bg_mode']
     H, W = size
     if min(H, W) < model.cfg.patch_size:
         raise ValueError(f"size {H}x{W} is smaller than one {model.cfg.patch_size}-pixel patch.")
@@ -521,22 +532,6 @@ def save_label_map(labels, path):
     else: im = Image.fromarray(lab.astype(np.uint16))
     im.save(path)
 
-# %% ../nbs/07_segment.ipynb #e3b9631d
-def output_stems(paths) -> list[str]:
-    "One output name per input file: its stem, or `stem_1`, `stem_2`, … for repeats (never another input's stem)."
-    stems = [Path(p).stem for p in paths]
-    reserved, taken, res = {s.lower() for s in stems}, set(), []
-    for s in stems:
-        name, i = s, 0
-        while name.lower() in taken or (i and name.lower() in reserved):
-            i += 1; name = f'{s}_{i}'
-        taken.add(name.lower()); res.append(name)
-    return res
-
-# %% ../nbs/07_segment.ipynb #d55e6938
-def _parse_classes(s:str) -> list[str]:
-    return check_class_names([c for c in s.split(',')] if s.strip() else [])
-
 # %% ../nbs/07_segment.ipynb #c5bc8688
 def _device(name:str) -> torch.device:
     "`--device` → torch.device, or ValueError if it is not a device or not present on this machine."
@@ -555,30 +550,15 @@ def _device(name:str) -> torch.device:
 # %% ../nbs/07_segment.ipynb #ba64f842
 def main(argv=None):
     "Console script `groupvit_segment`."
-    args = segment_parser().parse_args(argv)
     prog = 'groupvit_segment'
+    try: args = check_segment_args(argv)                     # what needs no model, as the command asked before importing torch
+    except (ValueError, TypeError, OSError) as e: _fail(prog, ' '.join(str(e).split()))
+    names, out, stems = parse_class_list(args.classes), Path(args.out), output_stems(args.images)
     if args.max_pixels is None: args.max_pixels = MAX_PIXELS
-    try: names = _parse_classes(args.classes)
-    except (ValueError, TypeError) as e: _fail(prog, f"--classes: {e}")
     try: device = _device(args.device)
     except ValueError as e: _fail(prog, str(e))
     try: precision = resolve_precision(args.precision, device)
     except ValueError as e: _fail(prog, f"--{e}")                      # "--precision fp16 needs a CUDA GPU ..."
-    missing = [f for f in args.images if not Path(f).is_file()]
-    if missing: _fail(prog, f"image file(s) not found: {', '.join(missing)}.")
-    if not args.weights:
-        _fail(prog, "--weights is required: pass an HF-format folder (groupvit_demo writes one to groupvit_demo/model), "
-                    "an NVlabs .pth checkpoint or a hub id such as nvidia/groupvit-gcc-yfcc.")
-    out = Path(args.out)
-    stems = output_stems(args.images)
-    targets = [out / 'classes.json'] + [out / f'{s}_{k}.png' for s in stems for k in ('labels', 'overlay')]
-    existing = [t.name for t in targets if t.exists()]
-    if existing and not args.overwrite:
-        _fail(prog, f"--out '{out}' already holds {', '.join(existing[:3])}{' …' if len(existing) > 3 else ''} "
-                    "from an earlier run; choose another --out or pass --overwrite.")
-    base = next(p for p in (out, *out.absolute().parents) if p.exists())
-    if not base.is_dir() or not os.access(base, os.W_OK):
-        _fail(prog, f"cannot write to --out '{out}': '{base}' is not a writable folder.")
     try:
         for f in args.images: load_image(f, args.max_pixels)          # every image readable, before the model loads
     except (ValueError, TypeError) as e: _fail(prog, str(e))
@@ -594,7 +574,7 @@ def main(argv=None):
         for f, stem in zip(tqdm(args.images, desc='segmenting', disable=None), stems):
             im = load_image(f, args.max_pixels)                         # one image in memory at a time
             lab = segment(model, im, names, background=not args.no_background, bg_thresh=args.bg_thresh, mode=args.mode,
-                          short_side=args.short_side or None, window=args.window, stride=args.stride,
+                          short_side=args.short_side, window=args.window, stride=args.stride,
                           templates=args.templates, max_pixels=args.max_pixels, precision=precision, bg_mode=args.bg_mode,
                           refine=None if args.refine == 'none' else args.refine)[0]
             if stem == stems[0]:                                  # written with the first label map

@@ -26,26 +26,27 @@ from fastai.callback.progress import ProgressCallback
 from fastai.distributed import DistributedTrainer
 from fastai.optimizer import OptimWrapper
 from .core import GroupViT, GroupViTConfig, groupvit_s16, groupvit_tiny, unwrap, evaluating, native_bf16  # unwrap: DDP/compile/GradCache → GroupViT
-from .cli import (PRESET_SIZES, FREEZE_PARTS, DATA_FORMATS, train_parser, parse_train_args, _HelpWithDefaults, OneLineParser, _fail, _mapping)  # the options, importable without torch (00_cli)
+from .cli import (PRESET_SIZES, FREEZE_PARTS, DATA_FORMATS, train_parser, parse_train_args, _HelpWithDefaults, OneLineParser, _fail, _mapping,
+                             TrainConfig, PRESET_PATCH, ADAMW_IMPLS, CHECKPOINT, RUN_FILES, LOCK_FILE, previous_run, check_data,
+                             check_train_args, _flag, _need, check_weights, check_out_folder, EARLY_CHECKS)  # the options and their checks, importable without torch (00_cli)
 from .losses import (GroupViTLoss, prompt_ids_from_tokens, gather_features, rank_and_world, LOGIT_SCALE_MAX, GradCache,
                                  DIFFER_REACH, SAME_REACH, RIMS)
 from accelerate.utils import DistributedDataParallelKwargs, set_seed
-from dataclasses import dataclass, field, fields, asdict
+from dataclasses import fields, asdict
 from fastcore.basics import patch
 from fastcore.foundation import L
 
 # %% auto #0
-__all__ = ['NO_DECAY_NAMES', 'CALLBACK_ORDER', 'STEP_FIELDS', 'CHECKPOINT', 'TEMP_PATTERN', 'ADAMW_IMPLS', 'COLLAPSE_ADVICE',
-           'FINETUNE_LR_SCALE', 'TRAINING_FIELDS', 'PARTS', 'PRESETS', 'PRESET_PATCH', 'RUN_FILES', 'LOCK_FILE',
-           'RUN_SETTINGS', 'no_weight_decay', 'param_groups', 'scaled_lrs', 'warmup_cosine', 'PairTraining', 'PairLoss',
-           'RetrievalTop1', 'StepLog', 'plot_log', 'DiskFull', 'atomic_save', 'load_checkpoint', 'remove_stale_temps',
-           'rng_state', 'set_rng_state', 'loader_state', 'set_loader_state', 'TrainingStopped', 'Checkpoint',
-           'GracefulStop', 'RankShard', 'init_distributed', 'ShardedTrainer', 'FiniteGuard', 'SkipGuard',
-           'CPUMixedPrecision', 'TimeBudget', 'adamw_kwargs', 'groupvit_learner', 'fit_groupvit',
-           'synthetic_dataloaders', 'PromptVocabulary', 'GradCacheCallback', 'assignment_stats', 'GroupCollapse',
-           'plot_group_stats', 'seed_everything', 'run_info', 'RunLog', 'finetune_lrs', 'load_init', 'freeze',
-           'FrozenBatchNormEval', 'TrainConfig', 'lock_folder', 'previous_run', 'run_settings', 'settings_differ',
-           'build_run', 'Curriculum', 'main']
+__all__ = ['NO_DECAY_NAMES', 'CALLBACK_ORDER', 'STEP_FIELDS', 'TEMP_PATTERN', 'COLLAPSE_ADVICE', 'FINETUNE_LR_SCALE',
+           'TRAINING_FIELDS', 'PARTS', 'PRESETS', 'RUN_SETTINGS', 'no_weight_decay', 'param_groups', 'scaled_lrs',
+           'warmup_cosine', 'PairTraining', 'PairLoss', 'RetrievalTop1', 'StepLog', 'plot_log', 'DiskFull',
+           'atomic_save', 'load_checkpoint', 'remove_stale_temps', 'rng_state', 'set_rng_state', 'loader_state',
+           'set_loader_state', 'TrainingStopped', 'Checkpoint', 'GracefulStop', 'RankShard', 'init_distributed',
+           'ShardedTrainer', 'FiniteGuard', 'SkipGuard', 'CPUMixedPrecision', 'TimeBudget', 'adamw_kwargs',
+           'groupvit_learner', 'fit_groupvit', 'synthetic_dataloaders', 'PromptVocabulary', 'GradCacheCallback',
+           'assignment_stats', 'GroupCollapse', 'plot_group_stats', 'seed_everything', 'run_info', 'RunLog',
+           'finetune_lrs', 'load_init', 'freeze', 'FrozenBatchNormEval', 'check_hardware', 'lock_folder',
+           'run_settings', 'settings_differ', 'build_run', 'Curriculum', 'main']
 
 # %% ../nbs/06_train.ipynb #6850d56b
 NO_DECAY_NAMES = ('pos_embed', 'positional_embedding', 'group_token', 'logit_scale')
@@ -268,9 +269,6 @@ def plot_log(folder, fname='train.png', dpi=90):
 
 
 # %% ../nbs/06_train.ipynb #1ce1166d
-CHECKPOINT = 'last.pth'
-
-
 class DiskFull(OSError):
     "The disk (or the quota) is full: nothing of `filename` was written, and the file it would have replaced is intact."
     def __str__(self): return f"no space left on the device to write {self.filename}; free some space and run again."
@@ -673,8 +671,6 @@ class TimeBudget(Callback):
 
 
 # %% ../nbs/06_train.ipynb #ad4m0002
-ADAMW_IMPLS = ('fused', 'foreach', 'for-loop')
-
 def adamw_kwargs(impl:str) -> dict:
     "The keyword of `torch.optim.AdamW` that selects implementation `impl` (one of `ADAMW_IMPLS`)."
     if impl not in ADAMW_IMPLS: raise ValueError(f"adamw must be one of {', '.join(ADAMW_IMPLS)}, got {impl!r}.")
@@ -1032,175 +1028,14 @@ class FrozenBatchNormEval(Callback):
 # %% ../nbs/06_train.ipynb #bdafa171
 PRESETS = {'s16': groupvit_s16, 'tiny': groupvit_tiny}
 
-# %% ../nbs/06_train.ipynb #8e66d7bf
-PRESET_PATCH = {'s16': 16, 'tiny': 8}
-
-def _flag(k): return '--' + k.replace('_', '-')
-
-
-# %% ../nbs/06_train.ipynb #8b12de3d
-def _need(ok, msg):
-    if not ok: raise ValueError(msg)
-
-
-# %% ../nbs/06_train.ipynb #722aa65a
-@dataclass
-class TrainConfig:
-    "The settings of a training run (defaults: the paper's recipe); checked when made: one `ValueError` naming the option."
-    # data
-    data: str|None = None
-    valid: str|None = None
-    n_train: int = 2048
-    n_valid: int = 256
-    epoch_length: int|None = None
-    synthetic: dict = field(default_factory=dict)
-    curriculum: dict = field(default_factory=dict)
-    curriculum_epochs: int = 0
-    num_workers: int|None = None
-    max_skip: float = 0.05
-    augment: str = 'randaugment'
-    crop_scale: float = 0.08
-    erase: float = 0.25
-    # model
-    preset: str = 's16'
-    arch: dict = field(default_factory=dict)
-    image_size: int|None = None
-    drop_path: float|None = None
-    init: str|None = None
-    freeze: str|None = None
-    # optimisation: AdamW, linear warm-up then cosine; learning rates None = the recipe's, scaled with the batch
-    batch: int = 4096
-    chunk: int|None = None
-    epochs: int = 30
-    warmup_epochs: float = 2
-    lr: float|None = None
-    warmup_lr: float|None = None
-    min_lr: float|None = None
-    wd: float = 0.05
-    grad_clip: float = 5.0
-    precision: str = 'auto'
-    device: str = 'auto'
-    compile: bool = False
-    checkpoint_activations: bool = False
-    adamw: str = 'fused'
-    # text and loss (eq. 6-8)
-    num_prompts: int = 3
-    templates: str = 'full'
-    context_length: int = 77
-    multi_label_weight: float = 1.0
-    segment_weight: float = 0.0
-    segment_own_prompts: bool = False
-    segment_exclusive: bool = False
-    segment_noun_weight: float = 0.0
-    segment_match: bool = False
-    affinity_weight: float = 0.0
-    affinity_differ: float = 0.25
-    affinity_differ_reach: str = 'neighbours'
-    affinity_same_reach: str = 'neighbours'
-    affinity_rims: str = 'pairs'
-    same_prompt_positive: bool = False
-    # the run
-    out: str = 'runs/groupvit'
-    save_every: int = 1000
-    resume: str|None = None
-    overwrite: bool = False
-    collapse_every: int = 100
-    seed: int = 0
-    minutes: float|None = None
-    no_progress: bool = False
-    config: str|None = None  # the YAML file the settings were read from, if any
-
-    @classmethod
-    def from_args(cls, args):
-        "From the `argparse.Namespace` of `parse_train_args` (or a `TrainConfig`, returned as it is)."
-        if isinstance(args, cls): return args
-        return cls(**{f.name: getattr(args, f.name) for f in fields(cls) if hasattr(args, f.name)})
-
-    def __post_init__(self): self.check()
-
-
-# %% ../nbs/06_train.ipynb #bfde12f5
-@patch
-def check(self:TrainConfig):
-    "Refuse settings that cannot train with one `ValueError` sentence, before anything is built or written."
-    _need(self.data, "--data is required: 'synthetic', a table file (.csv/.tsv/.parquet) or webdataset shards.")
-    for k in ('lr', 'warmup_lr', 'min_lr', 'wd', 'grad_clip', 'drop_path', 'warmup_epochs', 'crop_scale', 'erase',
-              'multi_label_weight', 'segment_weight', 'segment_noun_weight', 'affinity_weight', 'minutes', 'max_skip'):
-        v = getattr(self, k)
-        _need(v is None or math.isfinite(v), f"{_flag(k)} must be a finite number, got {v}.")
-    _need(self.lr is None or self.lr > 0, f"--lr must be positive, got {self.lr}.")
-    for k in ('warmup_lr', 'min_lr', 'wd', 'grad_clip', 'multi_label_weight', 'segment_weight', 'segment_noun_weight',
-              'affinity_weight'):
-        v = getattr(self, k)
-        _need(v is None or v >= 0, f"{_flag(k)} must be >= 0, got {v}.")
-    _need(self.affinity_differ >= 0.1, f"--affinity-differ must be at least 0.1 (the 'same' distance), got {self.affinity_differ}.")
-    _need(self.affinity_differ_reach in DIFFER_REACH,
-          f"--affinity-differ-reach must be one of {DIFFER_REACH}, got {self.affinity_differ_reach!r}.")
-    _need(self.affinity_same_reach in SAME_REACH,
-          f"--affinity-same-reach must be one of {SAME_REACH}, got {self.affinity_same_reach!r}.")
-    _need(self.affinity_rims in RIMS, f"--affinity-rims must be one of {RIMS}, got {self.affinity_rims!r}.")
-    _check_ranges(self)
-    _check_combinations(self)
-
-
-# %% ../nbs/06_train.ipynb #95273f8f
-def _check_ranges(c:TrainConfig):
-    _need(c.drop_path is None or 0 <= c.drop_path < 1, f"--drop-path must be in [0, 1), got {c.drop_path}.")
-    _need(0 <= c.max_skip <= 1, f"--max-skip must be a fraction in [0, 1], got {c.max_skip}.")
-    _need(c.epochs >= 1, f"--epochs must be at least 1, got {c.epochs}.")
-    _need(c.batch >= 1, f"--batch must be at least 1, got {c.batch}.")
-    _need(0 <= c.warmup_epochs < c.epochs, f"--warmup-epochs {c.warmup_epochs} must be in [0, --epochs {c.epochs}).")
-    _need(1 <= c.context_length <= 77, f"--context-length must be between 1 and 77, got {c.context_length}.")
-    _need(0 < c.crop_scale <= 1, f"--crop-scale must be in (0, 1], got {c.crop_scale}.")
-    _need(0 <= c.erase <= 1, f"--erase must be a probability in [0, 1], got {c.erase}.")
-    _need(c.num_prompts >= 0, f"--num-prompts must be >= 0, got {c.num_prompts}.")
-    _need(c.save_every >= 0,
-          f"--save-every must be 0 (epoch ends only) or a positive number of steps, got {c.save_every}.")
-    _need(c.collapse_every >= 0,
-          f"--collapse-every must be 0 (off) or a positive number of steps, got {c.collapse_every}.")
-    _need(0 <= c.curriculum_epochs < c.epochs,
-          f"--curriculum-epochs {c.curriculum_epochs} must be in [0, --epochs {c.epochs}): the world of --synthetic needs an epoch.")
-    _need(c.epoch_length is None or c.epoch_length >= 1, f"--epoch-length must be at least 1, got {c.epoch_length}.")
-    _need(c.num_workers is None or c.num_workers >= 0, f"--num-workers must be >= 0, got {c.num_workers}.")
-    _need(c.chunk is None or c.chunk >= 1, f"--chunk must be a positive number of samples, got {c.chunk}.")
-    if c.data == 'synthetic': _need(c.n_train >= 1, f"--n-train must be at least 1, got {c.n_train}.")
-    if c.valid == 'synthetic' or (c.data == 'synthetic' and not c.valid):
-        _need(c.n_valid >= 1, f"--n-valid must be at least 1, got {c.n_valid}.")
-    _need(c.minutes is None or c.minutes > 0, f"--minutes must be positive, got {c.minutes}.")
-    _need(c.adamw in ADAMW_IMPLS, f"--adamw must be one of {', '.join(ADAMW_IMPLS)}, got {c.adamw}.")
-
-
-# %% ../nbs/06_train.ipynb #3f20c2d5
-def _check_combinations(c:TrainConfig):
-    _need(not (c.chunk and c.compile),
-          "--compile with --chunk is not supported: gradient caching calls the encoders directly.")
-    _need(not (c.chunk and c.segment_weight),
-          "--segment-weight with --chunk is not supported: gradient caching keeps no segments.")
-    _need(not c.segment_match or c.segment_exclusive, "--segment-match needs --segment-exclusive.")
-    _need(not (c.chunk and c.segment_noun_weight),
-          "--segment-noun-weight with --chunk is not supported: gradient caching keeps no segments.")
-    _need(not (c.chunk and c.affinity_weight),
-          "--affinity-weight with --chunk is not supported: gradient caching keeps no assignments.")
-    _need(not c.synthetic or 'synthetic' in (c.data, c.valid), "--synthetic options only apply to --data synthetic.")
-    _need(not (c.curriculum or c.curriculum_epochs) or c.data == 'synthetic', "--curriculum only applies to --data synthetic.")
-    _need(bool(c.curriculum) == bool(c.curriculum_epochs),
-          "--curriculum and --curriculum-epochs go together: the shapes of the first epochs, and how many epochs they last.")
-    if c.image_size is not None:
-        patch = c.arch.get('patch_size', PRESET_PATCH[c.preset])
-        _need(c.image_size >= 1 and (not isinstance(patch, int) or c.image_size % patch == 0),
-              f"--image-size must be a positive multiple of the patch size {patch}, got {c.image_size}.")
-    _need(not (c.resume and c.overwrite),
-          "--resume continues the run in --out and --overwrite replaces it: pass one of them.")
+# %% ../nbs/06_train.ipynb #tc000004
+def check_hardware(c:TrainConfig):
+    "Refuse `--device cuda` and `--precision fp16` where no CUDA GPU is visible."
     if c.device == 'cuda' and not torch.cuda.is_available():
         raise ValueError("--device cuda: no CUDA GPU is visible on this machine; use --device cpu (or leave --device auto).")
-    if c.precision == 'fp16' and (c.device == 'cpu' or not torch.cuda.is_available()):
+    if c.precision == 'fp16' and not torch.cuda.is_available():
         raise ValueError("--precision fp16 needs a CUDA GPU; use --precision bf16 or fp32 on a CPU.")
 
-
-# %% ../nbs/06_train.ipynb #338588ec
-RUN_FILES = ('config.yaml', 'run.json', 'steps.csv', 'epochs.csv', 'groups.csv', 'train.png', 'final.pth', 'vocabulary.json',
-             f'checkpoints/{CHECKPOINT}')
-LOCK_FILE = '.lock'
 
 # %% ../nbs/06_train.ipynb #d849fd2a
 def lock_folder(folder):
@@ -1223,12 +1058,6 @@ def lock_folder(folder):
     f.write(str(os.getpid()))
     f.flush()
     return f
-
-# %% ../nbs/06_train.ipynb #072ac5e8
-def previous_run(folder) -> list:
-    "The files of an earlier run (`RUN_FILES`) that `folder` holds."
-    return [n for n in RUN_FILES if (Path(folder)/n).exists()]
-
 
 # %% ../nbs/06_train.ipynb #bc4599fd
 RUN_SETTINGS = ('data', 'valid', 'n_train', 'n_valid', 'epoch_length', 'preset', 'arch', 'synthetic', 'curriculum',
@@ -1265,7 +1094,7 @@ def settings_differ(saved:dict, now:dict) -> list:
 # %% ../nbs/06_train.ipynb #021f20db
 def _source(spec, what, args, size, split):
     "A data source for `--data`/`--valid`, or a one-line error."
-    from groupvit_nb.data import SyntheticShapes, WebShards, as_source, expand_urls, _is_local
+    from groupvit_nb.data import SyntheticShapes, WebShards, as_source
     if spec == 'synthetic':
         n = args.n_train if split == 'train' else args.n_valid  # >= 1: TrainConfig checked it
         first = split == 'train' and args.curriculum_epochs  # the curriculum's shapes come first
@@ -1273,12 +1102,7 @@ def _source(spec, what, args, size, split):
         except TypeError as e:
             raise ValueError(f"--synthetic{' or --curriculum' if first else ''}: {e}; see help(SyntheticShapes).") from None
     s = str(spec)
-    if '.tar' in s and not s.startswith('pipe:'):
-        urls = expand_urls(s)
-        missing = [u for u in urls if _is_local(u) and not Path(u).exists()]
-        if missing: raise FileNotFoundError(f"--{what}: {len(missing)} of {len(urls)} shard(s) do not exist, e.g. {missing[0]}.")
-    elif not s.startswith('pipe:') and not Path(s).exists():
-        raise FileNotFoundError(f"--{what} '{s}' does not exist; pass 'synthetic', a .csv/.tsv/.parquet table or shards 'dir/{{00000..00009}}.tar'.")
+    check_data(s, what)                                    # the paths (groupvit_train asked before importing torch)
     src = as_source(s)
     n = src.count() if isinstance(src, WebShards) else len(src)
     if n == 0: raise ValueError(f"--{what} '{s}' holds no image–caption pairs.")
@@ -1292,9 +1116,10 @@ def build_run(args, stop:GracefulStop|None=None):
     and removes stale temp files. `stop`: a `GracefulStop` that the checkpoints act on. `args`: a `TrainConfig` or the
     `parse_train_args` namespace (which gets the learning rates used written back); `learn.config` is the `TrainConfig`."""
     ns, args = args, TrainConfig.from_args(args)  # every setting checked
+    check_hardware(args)
     rank, world, device = init_distributed(args.device)
     out = Path(args.out)
-    lock, made = None, not out.exists()
+    lock, made = None, [p for p in (out.absolute(), *out.absolute().parents) if not p.exists()]  # folders the claim creates
     if rank == 0:
         lock = lock_folder(out)
         try:
@@ -1319,12 +1144,14 @@ def build_run(args, stop:GracefulStop|None=None):
 
 # %% ../nbs/06_train.ipynb #28184002
 def _release(lock, out, made):
-    "Undo the claim of `out` after a failed start: unlock it, and remove it if this run created it and left nothing else."
+    "Undo the claim of `out` after a failed start: unlock it, and remove the folders it created (`made`, deepest first) while empty."
     if lock is None: return
     lock.close()
     if made and [p.name for p in out.iterdir()] == [LOCK_FILE]:
         (out/LOCK_FILE).unlink()
-        out.rmdir()
+        for d in made:
+            if any(d.iterdir()): break
+            d.rmdir()
 
 
 # %% ../nbs/06_train.ipynb #f88a9bd7
@@ -1507,7 +1334,8 @@ def _os_error(e:OSError) -> str:
 # %% ../nbs/06_train.ipynb #00e63f47
 def main(argv=None):
     "Console script `groupvit_train`: exit 0 when trained, 2 for bad input, 1 when training failed, 128 + N after signal N."
-    args = parse_train_args(argv)
+    try: args = check_train_args(argv)                   # what needs no torch, as groupvit_train asked before importing it
+    except (ValueError, OSError) as e: _fail('groupvit_train', str(e))
     stop = GracefulStop()
     try: learn, start_epoch, rank = build_run(args, stop)
     except _BAD_INPUT as e:

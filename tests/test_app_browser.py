@@ -69,7 +69,7 @@ def _picture(path:Path) -> Path:
 
 @pytest.mark.parametrize('refine', [False, True], ids=['official', 'pamr'])
 def test_segment_in_browser(app_url, browser, tmp_path, refine):
-    from groupvit_nb.app import load_model, inference_settings, synonym_embeddings, parse_classes
+    from groupvit_nb.app import load_model, synonym_embeddings, parse_classes
     from groupvit_nb.segment import segment, load_image, zero_shot_settings
     pic = _picture(tmp_path / 'shapes.png')
     page = browser.new_page(viewport={'width': 1400, 'height': 1100})
@@ -89,11 +89,10 @@ def test_segment_in_browser(app_url, browser, tmp_path, refine):
     labels = np.load(io.BytesIO(body))
     # the reference: segment() on the same file, with the same class embeddings (square = mean of square and box)
     model = load_model()
-    bg, templates, bg_mode = zero_shot_settings(model)
+    z = zero_shot_settings(model)                                        # the model's own settings, geometry included
     parsed = parse_classes(CLASSES)
-    ref = segment(model, load_image(pic), [c[0] for c in parsed], bg_thresh=bg, templates=templates, bg_mode=bg_mode,
-                  text_emb=synonym_embeddings(model, parsed, templates), refine='pamr' if refine else None,
-                  **inference_settings(model))[0].numpy()
+    ref = segment(model, load_image(pic), [c[0] for c in parsed], text_emb=synonym_embeddings(model, parsed, z['templates']),
+                  refine='pamr' if refine else None, **z)[0].numpy()
     assert labels.shape == ref.shape == (144, 144)
     assert (labels == ref).all(), f'{(labels != ref).sum()} pixels differ'
     assert len(np.unique(labels)) > 1                                    # something was found, not all background

@@ -42,7 +42,7 @@ def test_writes_overlay_and_label_map_matching_segment(weights, images, tmp_path
         assert (out / f'{stem}_overlay.png').stat().st_size > 0
         lab = np.array(Image.open(out / f'{stem}_labels.png'))
         assert lab.shape == (50, 70) and lab.max() <= len(CLASSES)
-        ref = segment(model, images / f'{stem}.{ext}', CLASSES, mode='whole', short_side=None)[0]
+        ref = segment(model, images / f'{stem}.{ext}', CLASSES, mode='whole', short_side=0)[0]
         np.testing.assert_array_equal(lab, ref.numpy())
 
 def test_threshold_zero_gives_no_background_in_slide_mode(weights, images, tmp_path):
@@ -69,6 +69,9 @@ def test_bad_images_and_weights(weights, images, tmp_path):
     r = run(images / 'tiny.png', '--classes', 'dog', '--weights', weights, '--out', tmp_path, '--short-side', 0)
     assert r.returncode == 2 and 'smaller than one 8x8 patch' in r.stderr
     r = run(images / 'photo.png', '--classes', 'dog', '--weights', tmp_path / 'no_such_model', '--out', tmp_path)
+    assert r.returncode == 2 and '--weights: no checkpoint at' in r.stderr      # refused before torch is imported
+    (tmp_path / 'broken.pth').write_bytes(b'not a checkpoint')
+    r = run(images / 'photo.png', '--classes', 'dog', '--weights', tmp_path / 'broken.pth', '--out', tmp_path)
     assert r.returncode == 1 and 'cannot load --weights' in r.stderr
 
 def test_same_file_names_get_unique_outputs_and_nothing_is_overwritten(weights, tmp_path):
@@ -87,7 +90,7 @@ def test_same_file_names_get_unique_outputs_and_nothing_is_overwritten(weights, 
     model = GroupViT.from_pretrained(weights)
     for p, stem in zip(paths, ('x', 'x_2', 'x_1')):
         lab = np.array(Image.open(out / f'{stem}_labels.png'))
-        ref = segment(model, p, ['dog', 'grass'], mode='whole', short_side=None)[0]
+        ref = segment(model, p, ['dog', 'grass'], mode='whole', short_side=0)[0]
         np.testing.assert_array_equal(lab, ref.numpy())
     before = {f.name: f.read_bytes() for f in out.iterdir()}
     assert len(before) == 7                                           # classes.json + 2 per image
@@ -110,7 +113,7 @@ def test_exif_orientation_gives_labels_of_the_displayed_size(weights, tmp_path):
     assert lab.shape == (72, 40)                                        # as shown: 40 wide, 72 high
     from groupvit_nb.data import load_image as training_load
     shown = training_load(tmp_path / 'turned.jpg')
-    ref = segment(GroupViT.from_pretrained(weights), shown, ['dog', 'grass'], mode='whole', short_side=None)[0]
+    ref = segment(GroupViT.from_pretrained(weights), shown, ['dog', 'grass'], mode='whole', short_side=0)[0]
     np.testing.assert_array_equal(lab, ref.numpy())
 
 
@@ -131,7 +134,7 @@ def test_the_model_folder_carries_its_zero_shot_settings(weights, images, tmp_pa
     r = run(*common, '--out', tmp_path / 'given', '--bg-thresh', 2)          # θ > 1: background wherever not the best segment
     assert r.returncode == 0, r.stderr
     lab = np.array(Image.open(tmp_path / 'given' / 'scene_labels.png'))
-    ref = segment(GroupViT.from_pretrained(weights), tmp_path / 'scene.png', ['dog', 'grass'], mode='whole', short_side=None,
+    ref = segment(GroupViT.from_pretrained(weights), tmp_path / 'scene.png', ['dog', 'grass'], mode='whole', short_side=0,
                   bg_thresh=2.0)[0]
     np.testing.assert_array_equal(lab, ref.numpy())
     assert (lab == 0).any()
@@ -143,7 +146,7 @@ def test_precision_bf16_runs_and_fp16_needs_a_gpu(weights, images, tmp_path):
             '--mode', 'whole', '--short-side', 0, '--precision', 'bf16', '--device', 'cpu')
     assert r.returncode == 0, r.stderr
     lab = np.array(Image.open(tmp_path / 'b' / 'photo_labels.png'))
-    ref = segment(GroupViT.from_pretrained(weights), images / 'photo.png', CLASSES, mode='whole', short_side=None,
+    ref = segment(GroupViT.from_pretrained(weights), images / 'photo.png', CLASSES, mode='whole', short_side=0,
                   precision='bf16')[0]
     np.testing.assert_array_equal(lab, ref.numpy())
     r = run(images / 'photo.png', '--classes', 'dog', '--weights', weights, '--out', tmp_path / 'h',
@@ -164,7 +167,7 @@ def test_bg_mode_and_refine_reach_segment(tmp_path):
     model, labs = GroupViT.from_pretrained(demo_dir()), {}
     for sub, refine in (('plain', None), ('pamr', 'pamr')):
         labs[sub] = np.array(Image.open(tmp_path / sub / 'shapes_labels.png'))
-        ref = segment(model, tmp_path / 'shapes.png', names, mode='whole', short_side=None, bg_mode='logit', bg_thresh=0.3,
+        ref = segment(model, tmp_path / 'shapes.png', names, mode='whole', short_side=0, bg_mode='logit', bg_thresh=0.3,
                       refine=refine)[0]
         np.testing.assert_array_equal(labs[sub], ref.numpy())
     assert len(np.unique(labs['plain'])) > 1 and (labs['plain'] != labs['pamr']).any()
@@ -188,3 +191,19 @@ def test_a_class_the_model_never_met_is_named_in_one_warning_line(tmp_path):
     model.save_pretrained(tmp_path / 'released', zero_shot=model.zero_shot)
     r = run(tmp_path / 'shapes.png', '--classes', 'cat,circle', '--weights', tmp_path / 'released', '--out', tmp_path / 'c')
     assert r.returncode == 0 and 'never trained' not in r.stderr, r.stderr
+
+
+def test_the_model_folder_carries_its_geometry(weights, images, tmp_path):
+    "With no geometry flag, groupvit_segment uses the model's short side, mode, window and stride; a flag wins over them."
+    folder = tmp_path / 'model'
+    shutil.copytree(weights, folder)
+    (folder / 'zero_shot.json').write_text(json.dumps(dict(short_side=32, mode='slide', window=32, stride=16)))
+    model = GroupViT.from_pretrained(folder)
+    r = run(images / 'photo.png', '--classes', 'dog,grass', '--weights', folder, '--out', tmp_path / 'own')
+    assert r.returncode == 0, r.stderr
+    own = segment(model, images / 'photo.png', ['dog', 'grass'], short_side=32, mode='slide', window=32, stride=16)[0]
+    np.testing.assert_array_equal(np.array(Image.open(tmp_path / 'own' / 'photo_labels.png')), own.numpy())
+    r = run(images / 'photo.png', '--classes', 'dog,grass', '--weights', folder, '--out', tmp_path / 'whole', '--mode', 'whole')
+    assert r.returncode == 0, r.stderr
+    whole = segment(model, images / 'photo.png', ['dog', 'grass'], short_side=32, mode='whole')[0]
+    np.testing.assert_array_equal(np.array(Image.open(tmp_path / 'whole' / 'photo_labels.png')), whole.numpy())

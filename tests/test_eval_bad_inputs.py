@@ -60,7 +60,7 @@ def test_broken_dataset_file_is_named(tmp_path, capsys, weights, damage, says):
     (['--short-side', -5], '--short-side must be at least 0, got -5.'),
     (['--window', 0], '--window must be at least 1'),
     (['--stride', 0], '--stride must be at least 1'),
-    (['--stride', 500], '--stride 500 is larger than the window (448 pixels)'),
+    (['--window', 448, '--stride', 500], '--stride 500 is larger than the window (448 pixels)'),
     (['--max-images', 0], '--max-images must be at least 1'),
     (['--batch-size', 0], '--batch-size must be at least 1'),
     (['--bg-thresh', 1.5], '--bg-thresh must lie in [0, 1], got 1.5.'),
@@ -71,13 +71,23 @@ def test_broken_dataset_file_is_named(tmp_path, capsys, weights, damage, says):
 ], ids=lambda v: ' '.join(map(str, v)) if isinstance(v, list) else None)
 def test_bad_option_stops_before_loading(tmp_path, capsys, opts, says):
     root = write_voc(tmp_path / 'voc')
-    code, err = run_eval(capsys, '--dataset', 'voc', '--root', root, '--weights', tmp_path / 'never_read', *opts)
-    assert code == 2 and says in err, err        # the missing --weights was never looked at
+    (tmp_path / 'never_read.pth').write_bytes(b'')       # weights that exist (a missing path is refused at once, too)
+    code, err = run_eval(capsys, '--dataset', 'voc', '--root', root, '--weights', tmp_path / 'never_read.pth', *opts)
+    assert code == 2 and says in err, err        # the weights were never read
+
+
+@pytest.mark.parametrize('opts, says', [
+    (['--stride', 500], 'stride 500 is larger than window 448'),
+], ids=lambda v: ' '.join(map(str, v)) if isinstance(v, list) else None)
+def test_option_checked_against_the_model_stops_before_evaluating(tmp_path, capsys, weights, opts, says):
+    code, err = run_eval(capsys, '--dataset', 'voc', '--root', write_voc(tmp_path / 'voc'), '--weights', weights, *opts)
+    assert code == 2 and says in err, err
 
 
 def test_cuda_without_a_gpu(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
-    code, err = run_eval(capsys, '--dataset', 'voc', '--root', write_voc(tmp_path / 'voc'), '--weights', 'x', '--device', 'cuda')
+    (tmp_path / 'w.pth').write_bytes(b'')
+    code, err = run_eval(capsys, '--dataset', 'voc', '--root', write_voc(tmp_path / 'voc'), '--weights', tmp_path / 'w.pth', '--device', 'cuda')
     assert code == 2 and 'no CUDA GPU is visible' in err and 'use --device cpu' in err
 
 

@@ -69,6 +69,18 @@ def test_model_zero_shot_then_options(tmp_path, seen):
     assert seen['templates'] == 'full'
 
 
+@pytest.mark.parametrize('name', ['voc', 'context59'])
+def test_the_model_geometry_is_used_for_any_dataset(tmp_path, seen, name):
+    "`groupvit_eval --dataset D --root F --weights M`, no other flag: the geometry M carries, the rest from D's protocol."
+    torch.manual_seed(0)
+    geo = dict(short_side=48, mode='slide', window=48, stride=24)
+    folder = groupvit_tiny().save_pretrained(tmp_path / 'model', zero_shot=geo)
+    res = run(tmp_path, '--dataset', name, '--root', fake(tmp_path / name, name), '--weights', folder)
+    assert res['settings'] == {**OFFICIAL.get(name, OFFICIAL['voc']), **geo, 'background': name != 'context59'} == seen['settings']
+    res = run(tmp_path, '--dataset', name, '--root', tmp_path / name, '--weights', folder, '--window', 32, '--stride', 16)
+    assert (res['settings']['window'], res['settings']['stride'], res['settings']['short_side']) == (32, 16, 48)
+
+
 def test_context59_never_predicts_background(tmp_path, seen, weights):
     res = run(tmp_path, '--dataset', 'context59', '--root', fake(tmp_path / 'c59', 'context59'), '--weights', weights)
     assert res['settings']['background'] is False and seen['classes'] == 59

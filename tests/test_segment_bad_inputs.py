@@ -56,7 +56,7 @@ SEGMENT_CASES = [  # (id, keyword arguments for segment besides model/class name
 def test_segment_refuses(tiny, text_emb, make, error, message):
     kw = make(text_emb)
     with pytest.raises(error, match=None) as e:
-        segment(tiny, kw.pop('images'), NAMES, **{'mode': 'whole', 'short_side': None, **kw})
+        segment(tiny, kw.pop('images'), NAMES, **{'mode': 'whole', 'short_side': 0, **kw})
     assert message in str(e.value) and '\n' not in str(e.value)
 
 
@@ -70,15 +70,15 @@ def test_nan_weights_raise_instead_of_labelling_every_pixel(text_emb):
     broken = groupvit_tiny().eval()
     with torch.no_grad(): broken.img_projector.linear_out.bias.fill_(float('nan'))
     with pytest.raises(RuntimeError, match='NaN or infinite scores for image 0'):
-        segment(broken, _image(), NAMES, mode='whole', short_side=None, text_emb=text_emb)
+        segment(broken, _image(), NAMES, mode='whole', short_side=0, text_emb=text_emb)
 
 
 def test_float64_images_are_converted(tiny, text_emb):
     x = _image()
     with torch.no_grad():
         torch.testing.assert_close(tiny.encode_image(x.double()), tiny.encode_image(x), atol=1e-4, rtol=1e-4)
-    a, sa = segment(tiny, x.double(), NAMES, mode='whole', short_side=None, text_emb=text_emb, return_scores=True)
-    b, sb = segment(tiny, x, NAMES, mode='whole', short_side=None, text_emb=text_emb, return_scores=True)
+    a, sa = segment(tiny, x.double(), NAMES, mode='whole', short_side=0, text_emb=text_emb, return_scores=True)
+    b, sb = segment(tiny, x, NAMES, mode='whole', short_side=0, text_emb=text_emb, return_scores=True)
     torch.testing.assert_close(sa, sb, atol=1e-4, rtol=1e-4)
 
 
@@ -93,14 +93,15 @@ def test_encode_text_names_out_of_vocabulary_ids(tiny, tokens, message):
 
 def test_model_settings_are_used_unless_overridden(tiny, text_emb):
     x = _image()
-    kw = dict(mode='whole', short_side=None, text_emb=text_emb)
+    kw = dict(mode='whole', short_side=0, text_emb=text_emb)
     tiny.zero_shot = {'bg_thresh': 2.0}                       # θ > 1: only the best segment stays foreground
     try:
         own = segment(tiny, x, NAMES, **kw)
         assert torch.equal(own, segment(tiny, x, NAMES, bg_thresh=2.0, **kw)) and (own == 0).any()
         assert (segment(tiny, x, NAMES, bg_thresh=0.0, **kw) != 0).all()   # the argument wins
     finally: del tiny.zero_shot
-    assert zero_shot_settings(tiny) == (0.95, 'simple', 'threshold')
+    assert zero_shot_settings(tiny) == dict(bg_thresh=0.95, templates='simple', bg_mode='threshold', short_side=448, mode='slide',
+                                            window=448, stride=224)
 
 
 # ---- the command line ----

@@ -90,6 +90,7 @@ def test_a_folder_in_use_is_refused(tmp_path, capsys):
 def test_resume_with_other_settings_is_refused(done, capsys):
     err = _fails(TINY + ['--out', str(done), '--resume', '--n-train', '24', '--seed', '4'], capsys, 2)
     assert '--n-train 16 there, 24 now' in err and '--seed 0 there, 4 now' in err
+    (done / 'x.csv').write_text('image,caption\n')         # a table that exists: the checkpoint's settings are what differ
     err = _fails(TINY + ['--out', str(done), '--resume', '--data', str(done / 'x.csv')], capsys, 2)
     assert "--data synthetic there," in err and 'x.csv now' in err
     # settings that do not change the result may change, and a finished run resumes to the same end
