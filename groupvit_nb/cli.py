@@ -774,13 +774,15 @@ EARLY_CHECKS['eval'] = check_eval_args
 # %% ../nbs/10_demo.ipynb #206d708b
 def demo_parser() -> argparse.ArgumentParser:
     "Options of `groupvit_demo` (standard library only)."
-    p = OneLineParser(prog='groupvit_demo', description='Segmentation from text alone: the shipped small GroupViT '
-                                'segments held-out synthetic shapes zero-shot, given only the class names.')
+    p = OneLineParser(prog='groupvit_demo', description='Segmentation from text alone: a small GroupViT shipped with the '
+                                'package segments held-out scenes zero-shot, given only the class names.')
+    p.add_argument('--world', choices=('shapes', 'voc'), default='shapes',
+                   help="'shapes': six geometric shapes; 'voc': PASCAL VOC's classes drawn as emoji (notebook 09) (default: shapes)")
     p.add_argument('--out', default='groupvit_demo', help='output folder (default: ./groupvit_demo)')
-    p.add_argument('--train', action='store_true', help='train a new model from scratch first, with the shipped configuration')
+    p.add_argument('--train', action='store_true', help='train a new shapes model from scratch first, with the shipped configuration')
     p.add_argument('--minutes', type=float, default=10, help='training time budget with --train (default 10)')
     p.add_argument('--seed', type=int, default=0, help='seed of the test images, the untrained baseline and --train')
-    p.add_argument('--images', type=int, default=200, help='number of held-out test images (default 200)')
+    p.add_argument('--images', type=int, default=200, help='number of held-out test images (per artist with --world voc; default 200)')
     p.add_argument('--no-progress', action='store_true', help='no progress bars')
     return p
 
@@ -790,6 +792,9 @@ def check_demo_args(argv=None) -> argparse.Namespace:
     p = demo_parser(); a = p.parse_args(argv)
     if a.minutes <= 0: p.error(f"--minutes must be positive, got {a.minutes}.")
     if a.images < 6: p.error(f"--images must be at least 6 (the figures show 6), got {a.images}.")
+    if a.world == 'voc' and a.train:
+        p.error("--train trains the shapes world; the VOC-world model is trained from its shards with "
+                "`python -m groupvit_nb.world` and `groupvit_train` (see the README).")
     check_out_folder(a.out)
     return a
 

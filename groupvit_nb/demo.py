@@ -7,7 +7,7 @@ Docs: https://groupvit-nb.github.io/groupvit_nb/demo.html.md"""
 
 # %% ../nbs/10_demo.ipynb #f8ac8cd5
 from __future__ import annotations
-import argparse, csv, json, math, sys, time
+import argparse, contextlib, csv, io, json, math, sys, time
 from pathlib import Path
 import numpy as np
 import torch
@@ -25,7 +25,8 @@ from .text import class_embeddings
 # %% auto #0
 __all__ = ['BG_GRIDS', 'demo_dir', 'demo_settings', 'demo_shapes', 'background_baseline', 'shapes_miou', 'tune_bg_thresh',
            'tune_background', 'oracle_labels', 'grouping_oracle_miou', 'draw_plain', 'PlainShapes', 'shape_probe',
-           'plot_segmentation', 'plot_groups', 'train_demo_model', 'demo_geometry', 'run_demo', 'main']
+           'plot_segmentation', 'plot_groups', 'train_demo_model', 'demo_geometry', 'run_demo', 'main', 'voc_demo_dir',
+           'world_folders', 'eval_folder', 'voc_colours', 'plot_voc_segmentation', 'plot_voc_groups', 'run_voc_demo']
 
 # %% ../nbs/10_demo.ipynb #1022099b
 def demo_dir() -> Path:
@@ -356,6 +357,114 @@ def main(argv=None):
     "Console script `groupvit_demo`."
     try: a = check_demo_args(argv)                   # also asked before torch was imported, by the command
     except ValueError as e: print(f"groupvit_demo: error: {e}", file=sys.stderr); sys.exit(2)
-    try: m = run_demo(a.out, a.train, a.minutes, a.seed, a.images, not a.no_progress)
+    try:
+        if a.world == 'voc': m = run_voc_demo(a.out, a.images, not a.no_progress)
+        else: m = run_demo(a.out, a.train, a.minutes, a.seed, a.images, not a.no_progress)
     except (OSError, ValueError) as e: print(f"groupvit_demo: error: {e}", file=sys.stderr); sys.exit(2)
-    print(_summary(m, a.out))
+    print(_voc_summary(m, a.out) if a.world == 'voc' else _summary(m, a.out))
+
+# %% ../nbs/10_demo.ipynb #b92455b5
+def voc_demo_dir() -> Path:
+    "The folder of the shipped VOC-world model inside the installed package."
+    d = demo_dir()/'voc'
+    if not (d/'model.safetensors').exists():
+        raise FileNotFoundError(f"the VOC-world model is missing from {d}; reinstall groupvit_nb (pip install -e .).")
+    return d
+
+# %% ../nbs/10_demo.ipynb #981b3dfd
+def world_folders(out, n:int=200, settings:dict|None=None, progress:bool=True) -> dict:
+    "Write the test scenes of the VOC world (its training artists, then each held-out artist) as VOC folders in `out` → {name: folder}."
+    from groupvit_nb.eval import VOC_CLASSES
+    from groupvit_nb.world import EmojiWorld, write_voc
+    s = settings or json.loads((voc_demo_dir()/'world.json').read_text())
+    out, folders = Path(out), {}
+    for name, artists in [('test', s['train_artists'])] + [(f'test_{a}', [a]) for a in s['test_artists']]:
+        w = EmojiWorld(n, s['size'], 'test', s['seed'], artists)
+        folders[name] = write_voc(w, out/name, VOC_CLASSES, progress=progress)
+    return folders
+
+# %% ../nbs/10_demo.ipynb #6444133d
+def eval_folder(weights, root, out=None) -> dict:
+    "`groupvit_eval --dataset voc --root root --weights weights [--out out]`, nothing else given → its results."
+    from groupvit_nb.eval import run_eval
+    argv = ['--dataset', 'voc', '--root', str(root), '--weights', str(weights)] + (['--out', str(out)] if out else [])
+    with contextlib.redirect_stdout(io.StringIO()): return run_eval(argv)
+
+# %% ../nbs/10_demo.ipynb #03eacbfc
+def voc_colours(n:int) -> np.ndarray:
+    "PASCAL VOC's colours of labels 0..n-1 as floats in 0..1 (for matplotlib)."
+    from groupvit_nb.world import voc_palette
+    return voc_palette()[:n] / 255
+
+# %% ../nbs/10_demo.ipynb #0700c231
+def plot_voc_segmentation(model:GroupViT, root, idx=range(6), path=None, dpi=110):
+    "Rows of image | ground truth | zero-shot prediction (model's own settings) of VOC folder `root`, in VOC's colours, with a legend."
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+    from groupvit_nb.eval import SegmentationDataset, zero_shot_predictor
+    ds = SegmentationDataset(root, 'voc'); predict = zero_shot_predictor(model, ds)
+    idx, names = list(idx), list(ds.classes)
+    pal, shown = voc_colours(256), set()
+    fig, axs = plt.subplots(3, len(idx), figsize=(1.8 * len(idx) + 1.8, 5.6), squeeze=False)
+    for j, i in enumerate(idx):
+        img, lab = ds[i]; pred = predict(img)
+        shown |= set(lab.unique().tolist()) | set(pred.unique().tolist())
+        axs[0, j].imshow(img)
+        for r, m in ((1, lab), (2, pred)): axs[r, j].imshow(pal[m.numpy()], interpolation='nearest')
+    for ax in axs.flat: ax.set_axis_off()
+    for r, t in enumerate(('image', 'ground truth\n(never seen)', 'prediction\n(from class names)')):
+        axs[r, 0].text(-0.08, 0.5, t, transform=axs[r, 0].transAxes, ha='right', va='center', fontsize=9)
+    fig.legend(handles=[Patch(color=pal[c], label='rim (ignored)' if c == 255 else names[c]) for c in sorted(shown)],
+               loc='center right', fontsize=8, frameon=False)
+    fig.subplots_adjust(left=0.12, right=0.84, wspace=0.05, hspace=0.08)
+    if path: fig.savefig(path, dpi=dpi, bbox_inches='tight'); plt.close(fig)
+    return fig
+
+# %% ../nbs/10_demo.ipynb #47728d9b
+def plot_voc_groups(model:GroupViT, root, idx=range(4), path=None, dpi=110):
+    "Images of VOC folder `root` with the model's groups (a colour per group), at the model's own inference size."
+    import matplotlib.pyplot as plt
+    from groupvit_nb.eval import SegmentationDataset
+    ds, idx = SegmentationDataset(root, 'voc'), list(idx)
+    short = (getattr(model, 'zero_shot', None) or {}).get('short_side') or model.cfg.img_size
+    fig, axs = plt.subplots(2, len(idx), figsize=(1.9 * len(idx), 3.9), squeeze=False)
+    for j, i in enumerate(idx):
+        img, _ = ds[i]
+        m = group_maps(model, img, short_side=short)[-1]
+        im = np.asarray(img.resize(m.shape[::-1], Image.BILINEAR))
+        axs[0, j].imshow(img); axs[1, j].imshow(overlay(im, m + 1, 0.7, background=False), interpolation='nearest')
+    for ax in axs.flat: ax.set_axis_off()
+    axs[1, 0].set_title(f'{model.cfg.num_output_groups[-1]} groups', fontsize=8, loc='left')
+    fig.tight_layout()
+    if path: fig.savefig(path, dpi=dpi, bbox_inches='tight'); plt.close(fig)
+    return fig
+
+# %% ../nbs/10_demo.ipynb #7d08208e
+def run_voc_demo(out='groupvit_demo', n_images:int=200, progress:bool=True) -> dict:
+    "Evaluate the shipped VOC-world model with `groupvit_eval` on fresh VOC folders of its test scenes; write metrics and figures into `out`."
+    t0 = time.time(); out = Path(out).resolve(); out.mkdir(parents=True, exist_ok=True)
+    weights, ship = voc_demo_dir(), json.loads((voc_demo_dir()/'eval.json').read_text())
+    model = GroupViT.from_pretrained(weights).eval()
+    folders = world_folders(out/'world', n_images, progress=progress)
+    res = {name: eval_folder(weights, f) for name, f in folders.items()}
+    plot_voc_segmentation(model, folders['test'], range(6), out/'segmentation.png')
+    plot_voc_groups(model, folders['test'], range(6), out/'groups.png')
+    model.save_pretrained(out/'model')
+    pick = lambda r: dict(miou=r['miou'], iou=r['iou'], images=r['images'])
+    metrics = dict(world='voc', model='shipped', own=pick(res['test']),
+                   held_out={k[len('test_'):]: pick(v) for k, v in res.items() if k != 'test'},
+                   settings=res['test']['settings'], open_vocabulary=ship.get('open_vocabulary'),
+                   training=ship.get('training'), seconds=round(time.time() - t0, 1))
+    (out/'metrics.json').write_text(json.dumps(metrics, indent=2))
+    return metrics
+
+# %% ../nbs/10_demo.ipynb #aeba9c36
+def _voc_summary(m:dict, out) -> str:
+    s = m['settings']
+    rule = f"{s.get('bg_mode', 'threshold')} rule at {s['bg_thresh']}, {s['mode']} at short side {s['short_side']}"
+    lines = [f"zero-shot segmentation of PASCAL VOC's classes in the emoji world ({m['own']['images']} test scenes per artist), "
+             f"from the class names only ({rule}, the model's own settings):",
+             f"  training artists' drawings: mIoU {m['own']['miou']:.3f}"]
+    lines += [f"  {a} (never seen in training): mIoU {r['miou']:.3f}" for a, r in m['held_out'].items()]
+    lines.append(f"wrote metrics.json, segmentation.png, groups.png, model/ and the VOC folders (world/) to {out} in {m['seconds']:.0f} s")
+    return '\n'.join(lines)

@@ -274,10 +274,10 @@ def _place(rng, sp:np.ndarray, h:int, w:int, cover:list, areas:list, tries:int=1
         if left > .6: break
     return best[1:]
 
-# %% ../nbs/09_world.ipynb #26411947
+# %% ../nbs/09_world.ipynb #f4ffe1e2
 @patch
 def scene(self:EmojiWorld, i:int) -> dict:
-    "Scene `i`: image uint8 [h,w,3], label uint8 [h,w] (0 background, j object j, 255 rim), objects, artist, caption, background."
+    "Scene `i`: image, label (0 background, j object j, 255 rim) and owner (the same without rim) [h,w] uint8, objects, artist, caption, background."
     if not 0 <= i < self.n: raise IndexError(f"scene {i} of a world of {self.n}.")
     rng = np.random.default_rng([self.seed, _SPLITS[self.split], i])
     h, w, artist = self._canvas(rng)
@@ -298,7 +298,7 @@ def scene(self:EmojiWorld, i:int) -> dict:
     owner = cover.argmax(0)
     label = np.where(cover.max(0) >= .75, owner, 255).astype(np.uint8)
     for j, o in enumerate(objs): o['visible'] = float((owner == j + 1).sum()) / max(o['area'], 1)
-    return dict(image=np.clip(img, 0, 255).round().astype(np.uint8), label=label, objects=objs, artist=artist,
+    return dict(image=np.clip(img, 0, 255).round().astype(np.uint8), label=label, owner=owner.astype(np.uint8), objects=objs, artist=artist,
                 caption=self.caption(rng, objs, bg), background=bg)
 
 # %% ../nbs/09_world.ipynb #74eae30e
@@ -378,14 +378,18 @@ def voc_palette() -> np.ndarray:
         p[i] = rgb
     return p
 
-# %% ../nbs/09_world.ipynb #3f194d47
+# %% ../nbs/09_world.ipynb #c4d3fcb2
 def class_labels(sc:dict, classes) -> np.ndarray:
-    "A scene's label map over `classes`: i for an object of `classes[i-1]`, 0 for background and every other object, 255 kept."
+    """A scene's label map over `classes`: i for an object of `classes[i-1]`, 0 for background and every other object,
+    255 on the rim between two different labels (a rim between background and an unlabelled object is background)."""
     classes = list(classes)
-    lut = np.zeros(256, np.uint8); lut[255] = 255
+    lut = np.zeros(256, np.uint8)
     for j, o in enumerate(sc['objects']):
         if o['noun'] in classes: lut[j + 1] = classes.index(o['noun']) + 1
-    return lut[sc['label']]
+    lab = lut[sc['owner']]
+    im = Image.fromarray(lab)
+    differs = np.asarray(im.filter(ImageFilter.MaxFilter(3))) != np.asarray(im.filter(ImageFilter.MinFilter(3)))
+    return np.where((sc['label'] == 255) & differs, 255, lab).astype(np.uint8)
 
 # %% ../nbs/09_world.ipynb #25c34a95
 def _jpeg(arr:np.ndarray, quality:int=95) -> bytes:
