@@ -2,8 +2,8 @@
 `SyntheticShapes` world, with plain cross-entropy: the demo's image encoder (`--model groupvit`) or a small CNN
 (`--model cnn`, four 3×3 conv layers and global average pooling). Prints test accuracy on 300 images every 50 steps.
 
-    python benchmarks/emergence/shape_calibration.py --model cnn --steps 600 --max-rotation 20 --textures plain
-    python benchmarks/emergence/shape_calibration.py --model groupvit --stem cnn --lr 3e-4 --warmup 50 --max-rotation 0 --textures plain
+    python experiments/emergence/shape_calibration.py --model cnn --steps 600 --max-rotation 20 --textures plain
+    python experiments/emergence/shape_calibration.py --model groupvit --stem cnn --lr 3e-4 --warmup 50 --max-rotation 0 --textures plain
 
 Contrastive training from captions can only be slower than this, so it bounds what a run of N steps can learn."""
 import argparse, time, warnings
@@ -24,7 +24,7 @@ p.add_argument('--warmup', type=int, default=0, help='steps of linear learning-r
 p.add_argument('--stem', choices=['linear', 'conv', 'cnn'], help="the encoder's patch_stem (default: the config's)")
 p.add_argument('--max-rotation', type=float, default=180., help='degrees from upright (180: any angle)')
 p.add_argument('--textures', default='plain,striped,dotted,checkered')
-p.add_argument('--config', default='benchmarks/emergence/round4/R1.yaml', help='world and architecture of a demo run')
+p.add_argument('--config', default='experiments/emergence/round4/R1.yaml', help='world and architecture of a demo run')
 a = p.parse_args()
 warnings.filterwarnings('ignore'); torch.set_num_threads(1); torch.manual_seed(0)
 cfg = yaml.safe_load(open(a.config))

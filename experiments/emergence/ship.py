@@ -1,6 +1,6 @@
 """Make a trained run the shipped demo model: groupvit_nb/demo/ gets its weights (float16), the recipe it was trained
 with (train.yaml), its logs, and eval.json / zero_shot.json with the background rule chosen on 100 validation images.
-Usage: python benchmarks/emergence/ship.py RUN_FOLDER RECIPE.yaml MINUTES "MACHINE" [THREADS]
+Usage: python experiments/emergence/ship.py RUN_FOLDER RECIPE.yaml MINUTES "MACHINE" [THREADS]
 (RUN_FOLDER written by `OMP_NUM_THREADS=THREADS groupvit_train --config RECIPE.yaml --seed S --out RUN_FOLDER`; MINUTES:
 its measured wall time; THREADS: the thread count it ran with, 1 by default)
 """

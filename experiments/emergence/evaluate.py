@@ -2,7 +2,7 @@
 100 validation images (`tune_background`; the official threshold rule alone is reported too), then zero-shot mIoU on
 200 test images of the run's own world and on 100 `PlainShapes` images (the second renderer), the shape probe and the
 grouping oracle; writes eval.json, segmentation.png and groups.png.
-Usage: python benchmarks/emergence/evaluate.py RUN_FOLDER [RUN_FOLDER ...]   (each written by groupvit_train)
+Usage: python experiments/emergence/evaluate.py RUN_FOLDER [RUN_FOLDER ...]   (each written by groupvit_train)
 """
 import json, sys, time
 from pathlib import Path
