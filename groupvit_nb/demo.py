@@ -26,7 +26,8 @@ from .text import class_embeddings
 __all__ = ['BG_GRIDS', 'demo_dir', 'demo_settings', 'demo_shapes', 'background_baseline', 'shapes_miou', 'tune_bg_thresh',
            'tune_background', 'oracle_labels', 'grouping_oracle_miou', 'draw_plain', 'PlainShapes', 'shape_probe',
            'plot_segmentation', 'plot_groups', 'train_demo_model', 'demo_geometry', 'run_demo', 'main', 'voc_demo_dir',
-           'world_folders', 'eval_folder', 'voc_colours', 'plot_voc_segmentation', 'plot_voc_groups', 'run_voc_demo']
+           'world_folders', 'eval_folder', 'open_vocabulary_miou', 'voc_colours', 'plot_voc_segmentation',
+           'plot_voc_groups', 'run_voc_demo']
 
 # %% ../nbs/10_demo.ipynb #1022099b
 def demo_dir() -> Path:
@@ -389,6 +390,16 @@ def eval_folder(weights, root, out=None) -> dict:
     from groupvit_nb.eval import run_eval
     argv = ['--dataset', 'voc', '--root', str(root), '--weights', str(weights)] + (['--out', str(out)] if out else [])
     with contextlib.redirect_stdout(io.StringIO()): return run_eval(argv)
+
+# %% ../nbs/10_demo.ipynb #0211bee2
+def open_vocabulary_miou(model:GroupViT, root, nouns=None) -> dict:
+    "Zero-shot mIoU (model's own settings) on the world's `open/` VOC-layout folder, labelled over `nouns` (`OPEN_NOUNS`)."
+    from groupvit_nb.eval import SegDatasetSpec, SegmentationDataset, evaluate_segmentation, zero_shot_predictor
+    from groupvit_nb.world import OPEN_NOUNS
+    spec = SegDatasetSpec(tuple(nouns or OPEN_NOUNS), 'JPEGImages', 'SegmentationClassOpen', 'ImageSets/Segmentation/val.txt',
+                          source="the VOC world's open/ folder (notebook 09)")
+    ds = SegmentationDataset(root, 'open', spec=spec)
+    return dict(evaluate_segmentation(zero_shot_predictor(model, ds), ds, progress=False), nouns=list(spec.classes))
 
 # %% ../nbs/10_demo.ipynb #03eacbfc
 def voc_colours(n:int) -> np.ndarray:

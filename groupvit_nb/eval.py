@@ -126,12 +126,12 @@ class DatasetFileError(ValueError):
 
 # %% ../nbs/08_eval.ipynb #4e5e6bf7
 class SegmentationDataset:
-    "A split of one of the `SEG_DATASETS` in its standard layout: items are (RGB PIL image, LongTensor[H, W])."
+    "A split of one of the `SEG_DATASETS` (or of a layout of your own, `spec`) in its standard layout: items are (RGB PIL image, LongTensor[H, W])."
     ignore_index = 255
-    def __init__(self, root, name:str='voc', split:str|None=None):
-        if name not in SEG_DATASETS:
+    def __init__(self, root, name:str='voc', split:str|None=None, spec:SegDatasetSpec|None=None):
+        if spec is None and name not in SEG_DATASETS:
             raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(SEG_DATASETS)}.")
-        self.name, self.spec, self.root = name, SEG_DATASETS[name], Path(root)
+        self.name, self.spec, self.root = name, spec or SEG_DATASETS[name], Path(root)
         s = self.spec
         if not self.root.is_dir():
             raise FileNotFoundError(f"dataset folder '{self.root}' does not exist; --root must hold {s.img_dir}/ and {s.ann_dir}/.")
