@@ -13,7 +13,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['all_finite', 'check_images', 'resize_pos_embed', 'PatchEmbed', 'ConvStem', 'CNNStem']
+__all__ = ['all_finite', 'check_images', 'resize_pos_embed', 'PatchEmbed', 'ConvStem', 'CNNStem', 'MAX_PIXELS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'to_rgb']
 
 # %% ../nbs/00_patch_embed.ipynb #af000002
 def all_finite(x:torch.Tensor) -> bool:
@@ -119,3 +119,35 @@ class CNNStem(nn.Sequential):
             stride = 2 if 1 <= i <= n else 1
             layers += [nn.Conv2d(c_in, c_out, 3, stride, 1), nn.BatchNorm2d(c_out), nn.GELU()]
         super().__init__(*layers)
+
+# %% ../nbs/05_data.ipynb #im000002
+import numpy as np
+from PIL import Image
+
+
+# %% ../nbs/05_data.ipynb #f8858189
+MAX_PIXELS = 8192 * 8192  # images above this are decoded reduced (JPEG) or skipped
+
+# %% ../nbs/05_data.ipynb #ebc44336
+def _white_matte(img):
+    "Composite an image with alpha over white (transparent pixels often hold junk colours)."
+    img = img.convert('RGBA')
+    out = Image.new('RGB', img.size, (255, 255, 255))
+    out.paste(img, mask=img.getchannel('A'))
+    return out
+
+# %% ../nbs/05_data.ipynb #bbaceb18
+def to_rgb(img:Image.Image)->Image.Image:
+    "Convert any PIL mode (L, 1, P, CMYK, RGBA, LA, 16-bit, 32-bit, float) to 8-bit RGB."
+    m = img.mode
+    if m == 'RGB': return img
+    if m in ('RGBA', 'LA', 'PA', 'RGBa', 'La') or (m == 'P' and 'transparency' in img.info): return _white_matte(img)
+    if m.startswith('I;16') or m in ('I', 'F'):
+        a = np.asarray(img).astype(np.float64)
+        if m == 'F': a = (a - a.min()) / max(a.max() - a.min(), 1e-12) * 255  # float: stretch to the range
+        elif m.startswith('I;16') or a.max() > 255: a = a / 257                  # 16-bit: 65535 → 255
+        return Image.fromarray(np.clip(a + 0.5, 0, 255).astype(np.uint8), 'L').convert('RGB')
+    return img.convert('RGB')
+
+# %% ../nbs/05_data.ipynb #0b4aae1c
+IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)

@@ -7,18 +7,18 @@ Docs: https://groupvit-nb.github.io/groupvit_nb/pretrained.html.md"""
 
 # %% ../nbs/03a_pretrained.ipynb #4c5bbe20
 from __future__ import annotations
-import json, numbers, os, re, pickle, warnings, zipfile
+import contextlib, json, numbers, os, re, pickle, warnings, zipfile
 from pathlib import Path
 import torch
 from .core import GroupViT, GroupViTConfig
 from .cli import WEIGHT_SUFFIXES, _is_hub_id, check_weights  # plain Python (below), for the commands' early checks
 
 # %% auto #0
-__all__ = ['UNSEEN_FIELDS', 'ZERO_SHOT_KEYS', 'BG_MODES', 'INFERENCE_MODES', 'load_weights_file', 'load_state_dict_strict',
-           'nvlabs_to_ours', 'ours_to_nvlabs', 'shape_fields', 'config_from_state_dict', 'check_plain_state_dict',
-           'hf_name', 'ours_to_hf', 'hf_to_ours', 'hf_config_to_ours', 'ours_config_to_hf', 'check_zero_shot',
-           'check_vocabulary', 'save_pretrained', 'export_hf', 'load_pretrained', 'UnknownClassWarning',
-           'unknown_classes', 'unknown_classes_message', 'warn_unknown_classes']
+__all__ = ['UNSEEN_FIELDS', 'ZERO_SHOT_KEYS', 'BG_MODES', 'INFERENCE_MODES', 'INIT_FUNCTIONS', 'load_weights_file',
+           'load_state_dict_strict', 'nvlabs_to_ours', 'ours_to_nvlabs', 'shape_fields', 'config_from_state_dict',
+           'check_plain_state_dict', 'hf_name', 'ours_to_hf', 'hf_to_ours', 'hf_config_to_ours', 'ours_config_to_hf',
+           'check_zero_shot', 'check_vocabulary', 'save_pretrained', 'export_hf', 'skip_init', 'load_pretrained',
+           'UnknownClassWarning', 'unknown_classes', 'unknown_classes_message', 'warn_unknown_classes']
 
 # %% ../nbs/03a_pretrained.ipynb #45c916c3
 def load_weights_file(path) -> dict:
@@ -355,9 +355,24 @@ def _config(f:Path, make):
     except (TypeError, ValueError, KeyError) as e: raise ValueError(f"{f} does not describe a valid GroupViT: {e}") from None
 
 
+# %% ../nbs/03a_pretrained.ipynb #si000002
+INIT_FUNCTIONS = ('uniform_', 'normal_', 'trunc_normal_', 'constant_', 'ones_', 'zeros_', 'eye_', 'kaiming_uniform_',
+                  'kaiming_normal_', 'xavier_uniform_', 'xavier_normal_', 'orthogonal_')
+
+@contextlib.contextmanager
+def skip_init():
+    "Build modules without drawing initial weights (`torch.nn.init`'s functions do nothing inside): for weights about to be loaded."
+    saved = {n: getattr(torch.nn.init, n) for n in INIT_FUNCTIONS}
+    for n in INIT_FUNCTIONS: setattr(torch.nn.init, n, lambda tensor, *args, **kwargs: tensor)
+    try: yield
+    finally:
+        for n, f in saved.items(): setattr(torch.nn.init, n, f)
+
+
 # %% ../nbs/03a_pretrained.ipynb #f225991a
 def _load_hf_folder(path:Path, hf_cfg:dict, **overrides) -> GroupViT:
-    model = GroupViT(_config(path/'config.json', lambda: hf_config_to_ours(hf_cfg, **overrides)))
+    cfg = _config(path/'config.json', lambda: hf_config_to_ours(hf_cfg, **overrides))
+    with skip_init(): model = GroupViT(cfg)                 # every tensor is loaded below
     files = [path/'model.safetensors', path/'pytorch_model.bin']
     f = next((f for f in files if f.exists()), None)
     if f is None: raise FileNotFoundError(f"{path} has a config.json but neither model.safetensors nor pytorch_model.bin.")
@@ -379,7 +394,8 @@ def _load_file(path:Path, **overrides) -> GroupViT:
     else:
         check_plain_state_dict(sd, overrides, str(path))
         cfg = config_from_state_dict(sd, **overrides)
-    model = load_state_dict_strict(GroupViT(cfg), sd, f"checkpoint {path}")
+    with skip_init(): model = GroupViT(cfg)                 # every tensor is loaded next
+    model = load_state_dict_strict(model, sd, f"checkpoint {path}")
     model.zero_shot = check_zero_shot(obj['zero_shot'], f"{path}: 'zero_shot'") if 'zero_shot' in obj else {}
     model.vocabulary = check_vocabulary(obj.get('vocabulary'), f"{path}: 'vocabulary'")
     return model
@@ -406,7 +422,8 @@ def load_pretrained(path_or_id, **overrides) -> GroupViT:
         cfg = _read_json(p/'config.json', 'a GroupViT config')
         if cfg.get('format') == 'groupvit_nb':
             if not isinstance(cfg.get('config'), dict): raise ValueError(f"{p/'config.json'} has no 'config' object: not a saved GroupViT.")
-            model = GroupViT(_config(p/'config.json', lambda: GroupViTConfig.from_dict({**cfg['config'], **overrides})))
+            c = _config(p/'config.json', lambda: GroupViTConfig.from_dict({**cfg['config'], **overrides}))
+            with skip_init(): model = GroupViT(c)           # every tensor is loaded next
             model = load_state_dict_strict(model, load_weights_file(p/'model.safetensors'), f"checkpoint {p}")
         elif cfg.get('model_type') == 'groupvit': model = _load_hf_folder(p, cfg, **overrides)
         else: raise ValueError(f"{p}/config.json is neither a groupvit_nb nor a transformers GroupViT config "

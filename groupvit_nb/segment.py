@@ -22,14 +22,15 @@ from .text import check_class_names  # notebook 03
 from .pretrained import BG_MODES, check_zero_shot, warn_unknown_classes  # notebook 03a: background rules, geometry; what a model knows
 
 # %% auto #0
-__all__ = ['PAMR_DEFAULTS', 'ZERO_SHOT_DEFAULTS', 'upright', 'load_image', 'normalize_image', 'denormalize_image',
+__all__ = ['PAMR_DEFAULTS', 'ZERO_SHOT_DEFAULTS', 'TAB20', 'upright', 'load_image', 'normalize_image', 'denormalize_image',
            'as_image_tensors', 'patch_group_maps', 'group_class_scores', 'add_background', 'window_scores',
            'window_starts', 'slide_scores', 'target_size', 'resize_bilinear', 'pamr', 'resize_short_side',
-           'model_background', 'zero_shot_settings', 'segment', 'palette', 'overlay', 'show_segmentation', 'group_maps',
-           'show_groups', 'SegmentationHead', 'export_segmenter', 'save_label_map', 'main']
+           'model_background', 'zero_shot_settings', 'segment', 'palette', 'overlay', 'show_segmentation',
+           'overlay_picture', 'group_maps', 'show_groups', 'SegmentationHead', 'export_segmenter', 'save_label_map',
+           'main']
 
 # %% ../nbs/07_segment.ipynb #255fbec7
-from .data import to_rgb, IMAGENET_MEAN, IMAGENET_STD, MAX_PIXELS  # shared with training
+from .patch import to_rgb, IMAGENET_MEAN, IMAGENET_STD, MAX_PIXELS  # shared with training (notebook 05), without its imports
 
 def upright(img:Image.Image) -> Image.Image:
     "The image as viewers show it: its EXIF orientation applied (`ImageOps.exif_transpose`, as in training)."
@@ -401,14 +402,18 @@ def segment(model:GroupViT, images, class_names, background:bool=True, bg_thresh
     return (labels, scores) if return_scores else labels
 
 # %% ../nbs/07_segment.ipynb #652ac588
+TAB20 = ('#1f77b4', '#aec7e8', '#ff7f0e', '#ffbb78', '#2ca02c', '#98df8a', '#d62728', '#ff9896', '#9467bd', '#c5b0d5',
+         '#8c564b', '#c49c94', '#e377c2', '#f7b6d2', '#7f7f7f', '#c7c7c7', '#bcbd22', '#dbdb8d', '#17becf', '#9edae5')  # matplotlib's tab20
+
 def palette(n:int) -> np.ndarray:
-    "`n` distinct RGB colours `[n, 3]` uint8; colour 0 is black (background)."
-    import matplotlib
-    base = [matplotlib.colormaps['tab20'](i)[:3] for i in range(20)]
+    "`n` distinct RGB colours `[n, 3]` uint8; colour 0 is black (background). No matplotlib needed."
+    import colorsys
+    base = [tuple(int(h[i:i + 2], 16) / 255 for i in (1, 3, 5)) for h in TAB20]
     cols = [(0., 0., 0.)] + [base[(2 * i) % 20 + (2 * i) // 20 % 2] for i in range(min(n - 1, 20))]
     golden = 0.618033988749895
-    cols += [matplotlib.colors.hsv_to_rgb(((i * golden) % 1, 0.65 + 0.35 * (i % 2), 0.95)) for i in range(max(n - 21, 0))]
+    cols += [colorsys.hsv_to_rgb((i * golden) % 1, 0.65 + 0.35 * (i % 2), 0.95) for i in range(max(n - 21, 0))]
     return (np.array(cols[:n]) * 255).round().astype(np.uint8).reshape(n, 3)
+
 
 # %% ../nbs/07_segment.ipynb #03cde9d9
 def _image_array(image) -> np.ndarray:
@@ -452,6 +457,33 @@ def show_segmentation(image, labels, class_names, ax=None, alpha:float=0.5, lege
         ax.legend(handles=[swatch(i) for i in present], fontsize=7, loc='upper left',
                   bbox_to_anchor=(1.01, 1), frameon=False)
     return ax
+
+# %% ../nbs/07_segment.ipynb #op000002
+def overlay_picture(image, labels, class_names, alpha:float=0.5) -> Image.Image:
+    "The image with coloured labels, each class's name at its region's centre and a legend on the right, drawn with Pillow."
+    from PIL import ImageDraw, ImageFont
+    names, lab = ['background', *class_names], np.asarray(labels.cpu() if isinstance(labels, torch.Tensor) else labels).astype(np.int64)
+    pic, (h, w) = Image.fromarray(overlay(image, lab, alpha)), lab.shape
+    size, present = max(11, round(min(h, w) / 24)), [int(i) for i in np.unique(lab)]
+    font, cols, pad = ImageFont.load_default(size), palette(max(present) + 1), max(2, size // 2)
+    d = ImageDraw.Draw(pic)
+    for i in present[1:] if present[0] == 0 else present:            # each class's name at its region's centre
+        ys, xs = np.nonzero(lab == i)
+        at = (float(xs.mean()), float(ys.mean()))
+        l, t, r, b = d.textbbox(at, names[i], font=font, anchor='mm')
+        d.rectangle((l - 2, t - 2, r + 2, b + 2), fill=(40, 40, 40)); d.text(at, names[i], font=font, fill='white', anchor='mm')
+    label = lambda i: 'background (not tinted)' if i == 0 else names[i]
+    width = pad * 3 + size + max(round(d.textlength(label(i), font=font)) for i in present)
+    out = Image.new('RGB', (w + width, max(h, pad + len(present) * (size + pad))), 'white')
+    out.paste(pic, (0, 0))
+    d = ImageDraw.Draw(out)
+    for k, i in enumerate(present):                                  # the legend: a swatch and a name per class shown
+        y = pad + k * (size + pad)
+        d.rectangle((w + pad, y, w + pad + size, y + size), fill='white' if i == 0 else tuple(int(c) for c in cols[i]),
+                    outline=(128, 128, 128) if i == 0 else None)
+        d.text((w + 2 * pad + size, y + size / 2), label(i), font=font, fill='black', anchor='lm')
+    return out
+
 
 # %% ../nbs/07_segment.ipynb #93f34dd4
 @torch.no_grad()
@@ -567,23 +599,23 @@ def main(argv=None):
     model = model.to(device).eval()
     try: out.mkdir(parents=True, exist_ok=True)                           # created once the model has loaded
     except OSError as e: _fail(prog, f"cannot create output folder '{out}': {e.strerror}.")
+    try:                                             # once for all images: the settings (option > model's own > official),
+        z = zero_shot_settings(model, bg_thresh=args.bg_thresh, templates=args.templates, bg_mode=args.bg_mode,
+                               mode=args.mode, short_side=args.short_side, window=args.window, stride=args.stride)
+        warn_unknown_classes(model, names)             # the classes it never met, and their embeddings (no cache to check)
+        from groupvit_nb.text import class_embeddings
+        text = class_embeddings(model, names, templates=z['templates'], cache=False)
+    except (ValueError, TypeError) as e: _fail(prog, str(e))
     from tqdm.auto import tqdm
-    import matplotlib; matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
     try:
         for f, stem in zip(tqdm(args.images, desc='segmenting', disable=None), stems):
             im = load_image(f, args.max_pixels)                         # one image in memory at a time
-            lab = segment(model, im, names, background=not args.no_background, bg_thresh=args.bg_thresh, mode=args.mode,
-                          short_side=args.short_side, window=args.window, stride=args.stride,
-                          templates=args.templates, max_pixels=args.max_pixels, precision=precision, bg_mode=args.bg_mode,
-                          refine=None if args.refine == 'none' else args.refine)[0]
+            lab = segment(model, im, names, background=not args.no_background, text_emb=text, max_pixels=args.max_pixels,
+                          precision=precision, refine=None if args.refine == 'none' else args.refine, **z)[0]
             if stem == stems[0]:                                  # written with the first label map
                 (out / 'classes.json').write_text(json.dumps({'0': 'background', **{str(i + 1): n for i, n in enumerate(names)}}, indent=1))
             save_label_map(lab, out / f'{stem}_labels.png')
-            w, h = im.size
-            fig, ax = plt.subplots(figsize=(6 * w / max(w, h) + 1.5, 6 * h / max(w, h)))
-            show_segmentation(im, lab, names, ax=ax)
-            fig.savefig(out / f'{stem}_overlay.png', dpi=100, bbox_inches='tight'); plt.close(fig)
+            overlay_picture(im, lab, names).save(out / f'{stem}_overlay.png')      # Pillow: no matplotlib to import
             print(f"{f} -> {stem}_labels.png: " + ', '.join(
                 f"{(['background'] + names)[i]} {float((lab == i).float().mean()):.0%}" for i in lab.unique().tolist()))
     except (ValueError, TypeError) as e: _fail(prog, str(e))                 # the input: exit 2
