@@ -12,7 +12,7 @@ import argparse, importlib, os, sys, warnings
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['QUIET', 'EARLY_CHECKS', 'demo_main', 'segment_main', 'eval_main', 'train_main', 'quiet_warnings', 'keep_freed_memory', 'launch', 'OneLineParser', 'at_least', 'finite', 'check_inputs', 'check_out_folder', 'check_out_file', 'console_script', 'TEMPLATES', 'get_templates', 'check_class_names', 'WEIGHT_SUFFIXES', 'check_weights', 'CHECKPOINT', 'ADAMW_IMPLS', 'PRESET_SIZES', 'FREEZE_PARTS', 'AFFINITY_CHOICES', 'DATA_FORMATS', 'PRESET_PATCH', 'RUN_FILES', 'LOCK_FILE', 'train_parser', 'parse_train_args', 'TrainConfig', 'previous_run', 'expand_braces', 'check_data', 'check_train_args', 'output_stems', 'device_name', 'add_bg_mode_and_refine', 'segment_parser', 'parse_class_list', 'check_segment_args', 'EVAL_DATASETS', 'eval_parser', 'check_eval_args', 'demo_parser', 'check_demo_args', 'app_main', 'app_parser', 'check_app_args']
+__all__ = ['QUIET', 'EARLY_CHECKS', 'LOCK_FILE', 'demo_main', 'segment_main', 'eval_main', 'train_main', 'quiet_warnings', 'keep_freed_memory', 'launch', 'OneLineParser', 'at_least', 'finite', 'Once', 'claim_folder', 'release_folder', 'check_inputs', 'check_out_folder', 'check_out_file', 'console_script', 'TEMPLATES', 'get_templates', 'check_class_names', 'WEIGHT_SUFFIXES', 'check_weights', 'CHECKPOINT', 'ADAMW_IMPLS', 'PRESET_SIZES', 'FREEZE_PARTS', 'AFFINITY_CHOICES', 'DATA_FORMATS', 'PRESET_PATCH', 'RUN_FILES', 'train_parser', 'parse_train_args', 'TrainConfig', 'previous_run', 'expand_braces', 'check_data', 'check_train_args', 'output_stems', 'device_name', 'add_bg_mode_and_refine', 'segment_parser', 'bg_thresh_range', 'parse_class_list', 'check_segment_args', 'EVAL_DATASETS', 'eval_parser', 'check_eval_args', 'demo_parser', 'check_demo_args', 'app_main', 'app_parser', 'check_app_args']
 
 # %% ../nbs/00_cli.ipynb #26c7273b
 QUIET = (r'`torch\.jit\.script` is deprecated',)  # third-party messages that say nothing about a run
@@ -62,10 +62,11 @@ def launch(prog:str, module:str, parser, argv=None):
 
 # %% ../nbs/00_cli.ipynb #edda241d
 def _fail(prog:str, msg:str, code:int=2, prefix:str='error: '):
-    "End command `prog` with one line on stderr, `prog: error: msg`, and exit status `code` (2: bad input, 1: a failure)."
-    print(f"{prog}: {prefix}{msg}", file=sys.stderr)
+    """End command `prog` with one line on stderr, `prog: error: msg`, and exit status `code` (2: bad input, 1: a failure).
+    Under a launcher (torchrun, accelerate) every process reads the same input, so bad input (status 2) is reported by
+    rank 0 alone and the other processes exit quietly with the same status; a failure (1) is reported by each."""
+    if code != 2 or os.environ.get('RANK', '0') in ('', '0'): print(f"{prog}: {prefix}{msg}", file=sys.stderr)
     sys.exit(code)
-
 
 # %% ../nbs/00_cli.ipynb #9b3e06f8
 class OneLineParser(argparse.ArgumentParser):
@@ -90,6 +91,43 @@ def finite(s) -> float:
     if v != v or v in (float('inf'), float('-inf')): raise argparse.ArgumentTypeError(f"must be a finite number, got {s}")
     return v
 
+
+# %% ../nbs/00_cli.ipynb #97748e87
+class Once(argparse.Action):
+    "An argparse action for an option that may be given once: a second value is refused, not silently kept."
+    def __call__(self, parser, namespace, values, option_string=None):
+        seen = namespace.__dict__.setdefault('_given_once', set())
+        if self.dest in seen:
+            parser.error(f"{option_string} was given twice; give all its values in one {option_string}")
+        seen.add(self.dest)
+        setattr(namespace, self.dest, values)
+
+# %% ../nbs/00_cli.ipynb #149cd24e
+LOCK_FILE = '.lock'
+
+def claim_folder(folder, what:str='run'):
+    """Lock `folder/LOCK_FILE` exclusively (creating the folder) → the open lock file (close it to release), or a
+    `ValueError` that names the process holding it (`what`: which kind of run it is). The lock goes with the process."""
+    try: import fcntl
+    except ImportError: return None                                    # no flock on this system: no lock
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    f = open(folder/LOCK_FILE, 'a+')
+    try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        f.seek(0); pid = f.read().strip(); f.close()
+        raise ValueError(f"{folder} is in use by another {what}{f' (process {pid})' if pid else ''}; "
+                         "wait for it to end, or choose another output folder.") from None
+    f.seek(0); f.truncate(); f.write(str(os.getpid())); f.flush()
+    return f
+
+def release_folder(lock, folder, made:bool=False):
+    "Give up a claimed `folder`: remove the lock file, and the folder itself if this run `made` it and left it empty."
+    if lock is None: return
+    folder = Path(folder)
+    (folder/LOCK_FILE).unlink(missing_ok=True)
+    lock.close()
+    if made and folder.is_dir() and not any(folder.iterdir()): folder.rmdir()
 
 # %% ../nbs/00_cli.ipynb #ec000003
 def check_inputs(paths, what:str, kind:str='file'):
@@ -386,10 +424,13 @@ def parse_train_args(argv=None) -> argparse.Namespace:
             if isinstance(v, bool) or not isinstance(v, (int, float)) or (a.type is int and not isinstance(v, int)):
                 p.error(f"--{a.dest.replace('_', '-')} must be {'an integer' if a.type is int else 'a number'}, got {v!r}.")
             setattr(args, a.dest, a.type(v))
+        if a.type is None and a.nargs != 0 and v is not None and not isinstance(v, str) and a.dest != 'templates':  # a path or a name
+            if a.nargs == '?' and isinstance(v, bool): setattr(args, a.dest, a.const if v else None); continue  # resume: true
+            p.error(f"--{a.dest.replace('_', '-')} must be text (a path or a name), got {v!r}"
+                    + (": 'synthetic', a table file (.csv/.tsv/.parquet) or webdataset shards." if a.dest in ('data', 'valid') else "."))
     if not args.data:
         p.error("--data is required: 'synthetic', a table file (.csv/.tsv/.parquet) or webdataset shards.")
     return args
-
 
 # %% ../nbs/06_train.ipynb #8e66d7bf
 PRESET_PATCH = {'s16': 16, 'tiny': 8}
@@ -560,7 +601,6 @@ def _check_combinations(c:TrainConfig):
 # %% ../nbs/06_train.ipynb #338588ec
 RUN_FILES = ('config.yaml', 'run.json', 'steps.csv', 'epochs.csv', 'groups.csv', 'train.png', 'final.pth', 'vocabulary.json',
              f'checkpoints/{CHECKPOINT}')
-LOCK_FILE = '.lock'
 
 # %% ../nbs/06_train.ipynb #072ac5e8
 def previous_run(folder) -> list:
@@ -654,7 +694,7 @@ def segment_parser():
                                 'writes <name>_overlay.png and <name>_labels.png per image (label 0 = background, '
                                 'i = i-th class) and classes.json.')
     p.add_argument('images', nargs='+', help='image files (JPEG, PNG, ...)')
-    p.add_argument('--classes', required=True, help='comma-separated class names, e.g. "dog,grass,sky"')
+    p.add_argument('--classes', required=True, action=Once, help='comma-separated class names, e.g. "dog,grass,sky"')
     p.add_argument('--weights', help='model (required): HF-format folder (e.g. groupvit_demo/model), NVlabs .pth or hub id')
     p.add_argument('--out', required=True, help='output folder (created if missing)')
     p.add_argument('--overwrite', action='store_true', help='replace outputs of an earlier run in --out')
@@ -678,6 +718,11 @@ def segment_parser():
                    help='fp32; bf16 (autocast, CPU or GPU); fp16 (CUDA GPUs only); auto: bf16 where the hardware computes it '
                         'natively and its measured agreement with fp32 allows, else fp32 (default: fp32)')
     return p
+
+# %% ../nbs/07_segment.ipynb #5efa13df
+def bg_thresh_range(bg_mode:str) -> tuple[float, float]:
+    "The values a background threshold can take under rule `bg_mode`: a cosine for 'logit', else a score (`segment` and the commands check it)."
+    return (-1., 1.) if bg_mode == 'logit' else (0., 1.)
 
 # %% ../nbs/07_segment.ipynb #sg000002
 def parse_class_list(s:str) -> list[str]:
@@ -752,9 +797,9 @@ def check_eval_args(argv=None) -> argparse.Namespace:
         if v is not None and v < lo: raise ValueError(f"{opt} must be at least {lo}, got {v}.")
     if args.window and args.stride and args.stride > args.window:
         raise ValueError(f"--stride {args.stride} is larger than the window ({args.window} pixels); windows would leave gaps.")
-    low = -1 if args.bg_mode == 'logit' else 0                                    # a cosine, else a score
-    if args.bg_thresh is not None and not low <= args.bg_thresh <= 1:
-        raise ValueError(f"--bg-thresh must lie in [{low}, 1]{' with --bg-mode logit' if low else ''}, got {args.bg_thresh}.")
+    low, high = bg_thresh_range(args.bg_mode or 'threshold')                      # the rule segment() applies (07)
+    if args.bg_thresh is not None and not low <= args.bg_thresh <= high:
+        raise ValueError(f"--bg-thresh must lie in [{low:g}, {high:g}]{' with --bg-mode logit' if low else ''}, got {args.bg_thresh}.")
     if args.templates is not None: get_templates(args.templates)
     root = Path(args.root)
     if not root.exists():

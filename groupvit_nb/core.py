@@ -64,6 +64,10 @@ class GroupViTConfig:
     use_checkpoint: bool = False
 
     def __post_init__(self):
+        for k in ('depths', 'num_group_tokens', 'num_output_groups'):     # one whole number per stage (not a string)
+            v = getattr(self, k)
+            if not isinstance(v, (list, tuple)) or not all(hasattr(x, '__index__') and not isinstance(x, bool) for x in v):
+                raise ValueError(f"{k} must be a list of whole numbers, one per stage, got {v!r}.")
         self.depths, self.num_group_tokens, self.num_output_groups = map(tuple, (self.depths, self.num_group_tokens, self.num_output_groups))
         n = len(self.depths)
         if len(self.num_group_tokens) != n or len(self.num_output_groups) != n - 1:
@@ -336,9 +340,11 @@ class GroupViT(nn.Module):
 @patch
 def encode_image(self:GroupViT, images:torch.Tensor, precision:str='fp32') -> torch.Tensor:
     "Normalised images `[B, 3, H, W]` (H, W multiples of the patch) → projected embeddings `[B, D]` (`precision`: see below)."
+    if not isinstance(images, torch.Tensor):
+        raise TypeError(f"images must be a torch.Tensor [B, 3, H, W], got {type(images).__name__}; stack a list with "
+                        "torch.stack, or use groupvit_nb.segment for PIL images and paths.")
     with autocast_to(precision, images.device) as p: x = self.img_encoder(images)
     return self.img_projector(x if p == 'fp32' else x.float())
-
 
 # %% ../nbs/02_core.ipynb #122716cb
 @patch

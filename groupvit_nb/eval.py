@@ -337,9 +337,9 @@ def check_device(name:str) -> str:
 # %% ../nbs/08_eval.ipynb #dd64920f
 def _check_args(args):
     "What needs torch, checked before anything is loaded: the device and the precision."
-    try: resolve_precision(args.precision, check_device(args.device))
+    device = check_device(args.device)                                          # its own sentence, "--device ..."
+    try: resolve_precision(args.precision, device)
     except ValueError as e: raise ValueError(f"--{e}") from None                # "--precision fp16 needs a CUDA GPU ..."
-
 
 # %% ../nbs/08_eval.ipynb #c202e776
 def main(argv=None) -> None:

@@ -7,7 +7,7 @@ Docs: https://groupvit-nb.github.io/groupvit_nb/pretrained.html.md"""
 
 # %% ../nbs/03a_pretrained.ipynb #4c5bbe20
 from __future__ import annotations
-import contextlib, json, numbers, os, re, pickle, warnings, zipfile
+import contextlib, hashlib, json, numbers, os, re, pickle, warnings, zipfile
 from pathlib import Path
 import torch
 from .core import GroupViT, GroupViTConfig
@@ -17,8 +17,9 @@ from .cli import WEIGHT_SUFFIXES, _is_hub_id, check_weights  # plain Python (bel
 __all__ = ['UNSEEN_FIELDS', 'ZERO_SHOT_KEYS', 'BG_MODES', 'INFERENCE_MODES', 'INIT_FUNCTIONS', 'load_weights_file',
            'load_state_dict_strict', 'nvlabs_to_ours', 'ours_to_nvlabs', 'shape_fields', 'config_from_state_dict',
            'check_plain_state_dict', 'hf_name', 'ours_to_hf', 'hf_to_ours', 'hf_config_to_ours', 'ours_config_to_hf',
-           'check_zero_shot', 'check_vocabulary', 'save_pretrained', 'export_hf', 'skip_init', 'load_pretrained',
-           'UnknownClassWarning', 'unknown_classes', 'unknown_classes_message', 'warn_unknown_classes']
+           'file_sha256', 'check_sha256', 'check_zero_shot', 'check_vocabulary', 'save_pretrained', 'export_hf',
+           'skip_init', 'load_pretrained', 'UnknownClassWarning', 'unknown_classes', 'unknown_classes_message',
+           'warn_unknown_classes']
 
 # %% ../nbs/03a_pretrained.ipynb #45c916c3
 def load_weights_file(path) -> dict:
@@ -104,10 +105,13 @@ def shape_fields(sd:dict) -> dict:
                    proj_hidden=sd['img_projector.linear_out.weight'].shape[1] if hidden else 4096,
                    proj_layers=1 + len(hidden))
     except KeyError as e:
+        if 'text_encoder.token_embedding.weight' in sd and any(k.startswith('img_encoder.patch_embed.') for k in sd):
+            raise ValueError("a bare state dict of a GroupViT that is not the released architecture: its patch stem (no "
+                             f"tensor {e}) cannot be read from the tensors; load the folder save_pretrained wrote, or a "
+                             "checkpoint with its 'config' (groupvit_train's final.pth).") from None
         raise ValueError(f"not a GroupViT checkpoint: tensor {e} is missing (expected NVlabs keys such as "
                          "'img_encoder.patch_embed.proj.weight' and 'text_encoder.token_embedding.weight').") from None
     return cfg
-
 
 # %% ../nbs/03a_pretrained.ipynb #33fa862f
 def config_from_state_dict(sd:dict, **overrides) -> GroupViTConfig:
@@ -120,14 +124,17 @@ def config_from_state_dict(sd:dict, **overrides) -> GroupViTConfig:
 UNSEEN_FIELDS = ('num_heads', 'text_heads', 'center_assign', 'assign_cosine_scale', 'assign_iters', 'group_residual')   # visible in no tensor
 
 # %% ../nbs/03a_pretrained.ipynb #8e7c4869
-def check_plain_state_dict(sd:dict, overrides:dict, source:str):
-    "Refuse a bare state dict that is not the released architecture unless the `UNSEEN_FIELDS` are in `overrides`."
+def check_plain_state_dict(sd:dict, overrides:dict, source:str, released_names:bool=True):
+    """Refuse a bare state dict unless the `UNSEEN_FIELDS` are in `overrides`, or it is the released architecture in the
+    released files' names (`released_names`: NVlabs'): only then are the fields it cannot show known to be the released ones."""
     shapes, released = shape_fields(sd), GroupViTConfig()
     differ = [f for f, v in shapes.items() if f not in overrides and (tuple(v) if isinstance(v, (list, tuple)) else v) != getattr(released, f)]
     missing = [f for f in UNSEEN_FIELDS if f not in overrides]
-    if differ and missing:
+    if (differ or not released_names) and missing:
         shown = ', '.join(f"{f}={shapes[f]!r}" for f in differ[:4]) + (', ...' if len(differ) > 4 else '')
-        raise ValueError(f"{source} is a bare state dict of a GroupViT that is not the released architecture ({shown}), and its "
+        what = (f"of a GroupViT that is not the released architecture ({shown})" if differ else
+                "in this project's names, not a released file (a model of the released shapes may have other head counts)")
+        raise ValueError(f"{source} is a bare state dict {what}, and its "
                          f"{', '.join(missing)} cannot be read from the tensors: load the folder save_pretrained wrote or a "
                          f"checkpoint with its 'config', or pass them, e.g. GroupViT.from_pretrained(path, "
                          + ', '.join(f"{f}=..." for f in missing) + ").")
@@ -250,6 +257,21 @@ def _save_safetensors(sd, path):
     save_file({k: v.detach().contiguous().cpu() for k, v in sd.items()}, str(path))
 
 
+# %% ../nbs/03a_pretrained.ipynb #6e175a28
+def file_sha256(path) -> str:
+    "The SHA-256 of a file's bytes, as hex (read in 16 MB blocks)."
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 24), b''): h.update(block)
+    return h.hexdigest()
+
+def check_sha256(folder:Path, cfg:dict):
+    "Raise a ValueError naming the file whose bytes are not those `config.json` recorded (`cfg['sha256']`) when it was saved."
+    for name, want in (cfg.get('sha256') or {}).items():
+        if file_sha256(folder/name) != want:
+            raise ValueError(f"{folder/name} is damaged: its SHA-256 is not the one {folder/'config.json'} recorded when it "
+                             "was saved; copy or download the model again.")
+
 # %% ../nbs/03a_pretrained.ipynb #10eba556
 ZERO_SHOT_KEYS = ('bg_thresh', 'templates', 'bg_mode', 'short_side', 'window', 'stride', 'mode')
 BG_MODES = ('threshold', 'logit', 'probability')   # how background is decided (notebook 07); 'threshold' is the official one
@@ -315,12 +337,13 @@ def _write_vocabulary(model, path:Path, vocabulary):
 # %% ../nbs/03a_pretrained.ipynb #6f8a9636
 def save_pretrained(model:GroupViT, path, dtype:torch.dtype|None=None, zero_shot:dict|None=None,
                     vocabulary:dict|None=None) -> Path:
-    "Write `config.json` + `model.safetensors` (+ `zero_shot.json`, `vocabulary.json`) into the folder `path`; `dtype=torch.float16` halves the file."
+    "Write `config.json` + `model.safetensors` (+ `zero_shot.json`, `vocabulary.json`) into the folder `path` (config.json records the weights' SHA-256); `dtype=torch.float16` halves the file."
     path = Path(path); path.mkdir(parents=True, exist_ok=True)
-    (path/'config.json').write_text(json.dumps(dict(format='groupvit_nb', config=model.cfg.to_dict()), indent=2))
     sd = model.state_dict()
     if dtype is not None: sd = {k: v.to(dtype) if v.is_floating_point() else v for k, v in sd.items()}
     _save_safetensors(sd, path/'model.safetensors')
+    (path/'config.json').write_text(json.dumps(dict(format='groupvit_nb', config=model.cfg.to_dict(),
+                                                    sha256={'model.safetensors': file_sha256(path/'model.safetensors')}), indent=2))
     _write_zero_shot(model, path, zero_shot)
     _write_vocabulary(model, path, vocabulary)
     return path
@@ -389,10 +412,11 @@ def _load_file(path:Path, **overrides) -> GroupViT:
     sd = obj.get('model', obj.get('state_dict', obj))
     if not isinstance(sd, dict) or not all(isinstance(v, torch.Tensor) for v in sd.values()):
         raise ValueError(f"{path} has no state dict of tensors (looked under 'model', 'state_dict' and the top level).")
+    released_names = 'img_encoder.pos_embed' in _strip_prefix(sd)      # NVlabs' own name: a released file's layout
     sd = nvlabs_to_ours(sd)
     if cfg: cfg = _config(path, lambda: GroupViTConfig.from_dict({**cfg, **overrides}))
     else:
-        check_plain_state_dict(sd, overrides, str(path))
+        check_plain_state_dict(sd, overrides, str(path), released_names)
         cfg = config_from_state_dict(sd, **overrides)
     with skip_init(): model = GroupViT(cfg)                 # every tensor is loaded next
     model = load_state_dict_strict(model, sd, f"checkpoint {path}")
@@ -424,6 +448,7 @@ def load_pretrained(path_or_id, **overrides) -> GroupViT:
             if not isinstance(cfg.get('config'), dict): raise ValueError(f"{p/'config.json'} has no 'config' object: not a saved GroupViT.")
             c = _config(p/'config.json', lambda: GroupViTConfig.from_dict({**cfg['config'], **overrides}))
             with skip_init(): model = GroupViT(c)           # every tensor is loaded next
+            check_sha256(p, cfg)                                          # damaged bytes would load, and answer wrongly
             model = load_state_dict_strict(model, load_weights_file(p/'model.safetensors'), f"checkpoint {p}")
         elif cfg.get('model_type') == 'groupvit': model = _load_hf_folder(p, cfg, **overrides)
         else: raise ValueError(f"{p}/config.json is neither a groupvit_nb nor a transformers GroupViT config "

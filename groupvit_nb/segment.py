@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from PIL import Image, ImageOps
 from .core import GroupViT, resolve_precision
 from .patch import all_finite
-from .cli import (segment_parser, OneLineParser, at_least, finite, _fail, check_inputs, check_out_folder, check_weights,
+from .cli import (segment_parser, OneLineParser, Once, at_least, finite, _fail, claim_folder, release_folder, bg_thresh_range, check_inputs, check_out_folder, check_weights,
                              get_templates, EARLY_CHECKS, check_segment_args, parse_class_list, output_stems)  # the options and their early checks, importable without torch (00_cli)
 from .text import check_class_names  # notebook 03
 from .pretrained import BG_MODES, check_zero_shot, warn_unknown_classes  # notebook 03a: background rules, geometry; what a model knows
@@ -310,10 +310,12 @@ def zero_shot_settings(model, protocol:dict|None=None, **given) -> dict:
         s['bg_thresh'] = row['bg_thresh'] if own_bg is None else own_bg
     if isinstance(s['bg_thresh'], bool) or not isinstance(s['bg_thresh'], (int, float)) or not math.isfinite(s['bg_thresh']):
         raise ValueError(f"bg_thresh must be a finite number (0.95 for the released weights), got {s['bg_thresh']!r}.")
+    low, high = bg_thresh_range(s['bg_mode'])
+    if not low <= s['bg_thresh'] <= high:                     # beyond them every pixel, or none, would be background
+        raise ValueError(f"bg_thresh must lie in [{low:g}, {high:g}] with the {s['bg_mode']} rule, got {s['bg_thresh']:g}.")
     geometry = ('short_side', 'mode') + (('window', 'stride') if s['mode'] == 'slide' else ())
     check_zero_shot({k: s[k] for k in geometry}, 'the inference geometry')     # whole pixels, a stride within its window
     return dict(s, bg_thresh=float(s['bg_thresh']))
-
 
 # %% ../nbs/07_segment.ipynb #392c14e5
 def _input_images(images, max_pixels) -> list:
@@ -366,6 +368,8 @@ def segment(model:GroupViT, images, class_names, background:bool=True, bg_thresh
     short_side = z['short_side'] or None                                                      # 0: keep the size
     if refine not in (None, 'pamr'): raise ValueError(f"refine must be None (off, the official protocol) or 'pamr', got {refine!r}.")
     precision = resolve_precision(precision, next(model.parameters()).device)      # fp16 off CUDA: one sentence
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive whole number of windows, got {batch_size!r}.")
     if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
         raise ValueError(f"top_k must be a positive whole number of classes (the official value is 5), got {top_k!r}.")
     p = model.cfg.patch_size
@@ -382,6 +386,9 @@ def segment(model:GroupViT, images, class_names, background:bool=True, bg_thresh
     model.eval()
     try:
         text = _text_embeddings(model, names, templates, text_emb).to(param.device, param.dtype)
+        if text.shape[1] != model.cfg.proj_dim:
+            raise ValueError(f"text_emb has {text.shape[1]} columns but this model's embeddings have {model.cfg.proj_dim}; "
+                             "make them with class_embeddings(model, class_names).")
         kw = dict(background=background, bg_thresh=bg_thresh, top_k=top_k, bg_mode=bg_mode, precision=precision)
         labels, scores = [], []
         for i, im in enumerate(inputs):
@@ -417,9 +424,34 @@ def palette(n:int) -> np.ndarray:
 
 # %% ../nbs/07_segment.ipynb #03cde9d9
 def _image_array(image) -> np.ndarray:
+    "An image as uint8 `[H, W, 3]`: a path or PIL image as it is (its size was checked where it was loaded), a tensor denormalised."
     if isinstance(image, torch.Tensor): return denormalize_image(image[0] if image.ndim == 4 else image)
     if isinstance(image, np.ndarray): return image
-    return np.asarray(load_image(image))
+    return np.asarray(load_image(image, max_pixels=None))
+
+# %% ../nbs/07_segment.ipynb #aa7182d2
+def _fit(H:int, W:int, max_side:int|None) -> tuple[int, int]:
+    "`(h, w)`: `(H, W)` scaled down, aspect kept, so that the long side is at most `max_side` (None: as it is)."
+    if not max_side or max(H, W) <= max_side: return H, W
+    s = max_side / max(H, W)
+    return max(1, round(H * s)), max(1, round(W * s))
+
+def _drawn_image(image, max_side:int|None=None, size=None) -> np.ndarray:
+    "uint8 `[h, w, 3]` of `image` at `size` `(h, w)`, or with its long side at most `max_side` pixels (bilinear)."
+    img = load_image(image, max_pixels=None) if isinstance(image, (str, Path, Image.Image)) else Image.fromarray(_image_array(image))
+    W, H = img.size
+    h, w = size or _fit(H, W, max_side)
+    return np.asarray(img if (w, h) == (W, H) else img.resize((w, h), Image.BILINEAR, reducing_gap=2.0))
+
+def _for_display(image, labels, max_side:int|None):
+    """The image (uint8 `[h, w, 3]`) and labels (int64 `[h, w]`) at most `max_side` pixels on the long side: a picture
+    is drawn at about its size on screen, so that it never costs more memory than the segmentation it shows."""
+    lab = np.asarray(labels.cpu() if isinstance(labels, torch.Tensor) else labels)
+    H, W = lab.shape
+    h, w = _fit(H, W, max_side)
+    if (h, w) != (H, W):                                              # the label at each drawn pixel's centre
+        lab = lab[((np.arange(h) + 0.5) * H / h).astype(np.int64)][:, ((np.arange(w) + 0.5) * W / w).astype(np.int64)]
+    return _drawn_image(image, size=(h, w)), lab.astype(np.int64)
 
 # %% ../nbs/07_segment.ipynb #b1a30a2b
 def overlay(image, labels, alpha:float=0.5, background:bool=True) -> np.ndarray:
@@ -434,14 +466,14 @@ def overlay(image, labels, alpha:float=0.5, background:bool=True) -> np.ndarray:
 
 # %% ../nbs/07_segment.ipynb #22c00d7a
 def show_segmentation(image, labels, class_names, ax=None, alpha:float=0.5, legend:bool=True, annotate:bool=True,
-                      title:str|None=None, figsize=(4, 4)):
+                      title:str|None=None, figsize=(4, 4), max_side:int|None=1024):
     "Draw the image with coloured labels, the class name at each region's centre and a legend of the classes shown."
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
     names = ['background'] + list(class_names)
-    lab = np.asarray(labels.cpu() if isinstance(labels, torch.Tensor) else labels).astype(np.int64)
+    img, lab = _for_display(image, labels, max_side)                   # drawn at most `max_side` pixels wide
     if ax is None: _, ax = plt.subplots(figsize=figsize)
-    ax.imshow(overlay(image, lab, alpha)); ax.set_axis_off()
+    ax.imshow(overlay(img, lab, alpha)); ax.set_axis_off()
     if title: ax.set_title(title, fontsize=9)
     present = [int(i) for i in np.unique(lab)]
     cols = palette(max(present) + 1) / 255
@@ -510,9 +542,10 @@ def group_maps(model:GroupViT, image, short_side:int|None=None) -> list[torch.Te
     return res
 
 # %% ../nbs/07_segment.ipynb #1520114a
-def show_groups(model:GroupViT, image, short_side:int|None=None, alpha:float=0.6, figsize=(9, 3)):
+def show_groups(model:GroupViT, image, short_side:int|None=None, alpha:float=0.6, figsize=(9, 3), max_side:int|None=1024):
     "The image and its groups after each stage, one coloured map per stage (e.g. 64 parts, then 8 objects)."
     import matplotlib.pyplot as plt
+    if isinstance(image, (str, Path, Image.Image)): image = Image.fromarray(_drawn_image(image, max_side))  # at most `max_side` wide
     maps = group_maps(model, image, short_side)
     img = _image_array(as_image_tensors(image)[0])
     fig, axs = plt.subplots(1, 1 + len(maps), figsize=figsize)
@@ -543,9 +576,14 @@ def export_segmenter(model:GroupViT, class_names, size:tuple[int, int], batch_si
     names = check_class_names(class_names)
     z = zero_shot_settings(model, bg_thresh=bg_thresh, templates=templates, bg_mode=bg_mode)
     bg_thresh, templates, bg_mode = z['bg_thresh'], z['templates'], z['bg_mode']
+    if isinstance(size, int) and not isinstance(size, bool): size = (size, size)          # a square
+    p = model.cfg.patch_size
+    if (not isinstance(size, (tuple, list)) or len(size) != 2
+            or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 and s % p == 0 for s in size)):
+        raise ValueError(f"size must be (H, W), two whole multiples of the {p}-pixel patch (or one for a square), got {size!r}.")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive whole number of images, got {batch_size!r}.")
     H, W = size
-    if min(H, W) < model.cfg.patch_size:
-        raise ValueError(f"size {H}x{W} is smaller than one {model.cfg.patch_size}-pixel patch.")
     was_training = model.training
     model.eval()
     try:
@@ -579,13 +617,10 @@ def _device(name:str) -> torch.device:
         raise ValueError(f"--device {name}: Apple's MPS is not available on this machine; use --device cpu (or auto).")
     return dev
 
-# %% ../nbs/07_segment.ipynb #ba64f842
-def main(argv=None):
-    "Console script `groupvit_segment`."
-    prog = 'groupvit_segment'
-    try: args = check_segment_args(argv)                     # what needs no model, as the command asked before importing torch
-    except (ValueError, TypeError, OSError) as e: _fail(prog, ' '.join(str(e).split()))
-    names, out, stems = parse_class_list(args.classes), Path(args.out), output_stems(args.images)
+# %% ../nbs/07_segment.ipynb #ac233420
+def _segment_into(args, out:Path, prog:str):
+    "`groupvit_segment` once its arguments are checked and `--out` is claimed: load the model, segment, write."
+    names, stems = parse_class_list(args.classes), output_stems(args.images)
     if args.max_pixels is None: args.max_pixels = MAX_PIXELS
     try: device = _device(args.device)
     except ValueError as e: _fail(prog, str(e))
@@ -597,8 +632,6 @@ def main(argv=None):
     try: model = GroupViT.from_pretrained(args.weights)
     except Exception as e: _fail(prog, f"cannot load --weights '{args.weights}': {e}", 1)
     model = model.to(device).eval()
-    try: out.mkdir(parents=True, exist_ok=True)                           # created once the model has loaded
-    except OSError as e: _fail(prog, f"cannot create output folder '{out}': {e.strerror}.")
     try:                                             # once for all images: the settings (option > model's own > official),
         z = zero_shot_settings(model, bg_thresh=args.bg_thresh, templates=args.templates, bg_mode=args.bg_mode,
                                mode=args.mode, short_side=args.short_side, window=args.window, stride=args.stride)
@@ -615,9 +648,26 @@ def main(argv=None):
             if stem == stems[0]:                                  # written with the first label map
                 (out / 'classes.json').write_text(json.dumps({'0': 'background', **{str(i + 1): n for i, n in enumerate(names)}}, indent=1))
             save_label_map(lab, out / f'{stem}_labels.png')
-            overlay_picture(im, lab, names).save(out / f'{stem}_overlay.png')      # Pillow: no matplotlib to import
+            overlay_picture(*_for_display(im, lab, 1024), names).save(out / f'{stem}_overlay.png')   # Pillow, at display size
             print(f"{f} -> {stem}_labels.png: " + ', '.join(
                 f"{(['background'] + names)[i]} {float((lab == i).float().mean()):.0%}" for i in lab.unique().tolist()))
     except (ValueError, TypeError) as e: _fail(prog, str(e))                 # the input: exit 2
     except (RuntimeError, OSError) as e: _fail(prog, str(e), 1)              # running it: exit 1
     print(f"wrote {len(stems)} overlay(s) and label map(s) to {out}")
+
+# %% ../nbs/07_segment.ipynb #ba64f842
+def main(argv=None):
+    "Console script `groupvit_segment`."
+    prog = 'groupvit_segment'
+    try: args = check_segment_args(argv)                     # what needs no model, as the command asked before importing torch
+    except (ValueError, TypeError, OSError) as e: _fail(prog, ' '.join(str(e).split()))
+    out = Path(args.out)
+    made = not out.exists()
+    try: lock = claim_folder(out, 'groupvit_segment run')              # one run writes into --out at a time
+    except ValueError as e: _fail(prog, str(e))
+    except OSError as e: _fail(prog, f"cannot create output folder '{out}': {e.strerror}.")
+    try:
+        try: check_segment_args(argv)                                   # again, now that --out is ours: a run that ended
+        except (ValueError, TypeError, OSError) as e: _fail(prog, ' '.join(str(e).split()))   # meanwhile left its outputs
+        _segment_into(args, out, prog)
+    finally: release_folder(lock, out, made)                            # a refused or failed run leaves no empty folder

@@ -116,8 +116,11 @@ class BPE:
 
     def decode(self, ids) -> str:
         "Text of token ids (start, end and padding dropped), words separated by single spaces."
-        words, cur = [], bytearray()
-        for i in (int(i) for i in ids):
+        ids, words, cur = [int(i) for i in ids], [], bytearray()
+        bad = [i for i in ids if not 0 <= i < len(self.decoder)]
+        if bad: raise ValueError(f"token id {bad[0]} is not in CLIP's vocabulary (ids 0 to {len(self.decoder) - 1}); "
+                                 "decode ids that tokenize made.")
+        for i in ids:
             if not 0 < i < self.sot: continue
             tok = self.decoder[i]
             end = tok.endswith('</w>')
@@ -125,7 +128,6 @@ class BPE:
             if end: words.append(cur.decode('utf-8', errors='replace')); cur = bytearray()
         if cur: words.append(cur.decode('utf-8', errors='replace'))
         return ' '.join(words)
-
 
 # %% ../nbs/03_text.ipynb #e4976b2f
 @functools.lru_cache(maxsize=None)

@@ -27,7 +27,7 @@ from fastai.distributed import DistributedTrainer
 from fastai.optimizer import OptimWrapper
 from .core import GroupViT, GroupViTConfig, groupvit_s16, groupvit_tiny, unwrap, evaluating, native_bf16  # unwrap: DDP/compile/GradCache → GroupViT
 from .cli import (PRESET_SIZES, FREEZE_PARTS, DATA_FORMATS, train_parser, parse_train_args, _HelpWithDefaults, OneLineParser, _fail, _mapping,
-                             TrainConfig, PRESET_PATCH, ADAMW_IMPLS, CHECKPOINT, RUN_FILES, LOCK_FILE, previous_run, check_data,
+                             TrainConfig, PRESET_PATCH, ADAMW_IMPLS, CHECKPOINT, RUN_FILES, LOCK_FILE, claim_folder, previous_run, check_data,
                              check_train_args, _flag, _need, check_weights, check_out_folder, EARLY_CHECKS)  # the options and their checks, importable without torch (00_cli)
 from .losses import (GroupViTLoss, prompt_ids_from_tokens, gather_features, rank_and_world, LOGIT_SCALE_MAX, GradCache,
                                  DIFFER_REACH, SAME_REACH, RIMS)
@@ -1039,25 +1039,9 @@ def check_hardware(c:TrainConfig):
 
 # %% ../nbs/06_train.ipynb #d849fd2a
 def lock_folder(folder):
-    """Lock `folder/LOCK_FILE` exclusively (creating the folder) → the open lock file (close it to release), or a
-    `ValueError` that names the process holding it. The lock goes with the process, however it ends."""
-    try: import fcntl
-    except ImportError: return None  # no flock on this system: no lock
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    f = open(folder/LOCK_FILE, 'a+')
-    try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        f.seek(0)
-        pid = f.read().strip()
-        f.close()
-        raise ValueError(f"{folder} is in use by another training run{f' (process {pid})' if pid else ''}; "
-                         "wait for it to end, or choose another output folder.") from None
-    f.seek(0)
-    f.truncate()
-    f.write(str(os.getpid()))
-    f.flush()
-    return f
+    """Claim `folder` for this training run (`claim_folder`, notebook 00_cli): the open lock file (close it to release),
+    or a `ValueError` that names the process holding it. The lock goes with the process, however it ends."""
+    return claim_folder(folder, 'training run')
 
 # %% ../nbs/06_train.ipynb #bc4599fd
 RUN_SETTINGS = ('data', 'valid', 'n_train', 'n_valid', 'epoch_length', 'preset', 'arch', 'synthetic', 'curriculum',

@@ -184,15 +184,18 @@ def test_failures_say_what_to_do_and_keep_the_last_result(server, browser, tmp_p
              ('#classes textarea', ' ', 'classes: the class list is empty'),
              ('#weights textarea, #weights input', str(tmp_path / 'nothing'), 'weights: cannot load'),
              ('#weights textarea, #weights input', str(tmp_path / 'broken'), 'the model failed while segmenting')]
+    def type_in(box, value):                                              # as a person does: type, then leave the box
+        box.fill(value); box.press('Tab'); expect(box).to_have_value(value)
+
     for sel, value, text in cases:
         box = page.locator(sel).first
         old = box.input_value()
-        box.fill(value)
+        type_in(box, value)
         page.locator('#segment').click()
         expect(message).to_contain_text(text, timeout=120_000)
         kept()
-        box.fill(old)
-    page.locator('#classes textarea').fill('cat, circle')                 # a class the demo model never met
+        type_in(box, old)
+    type_in(page.locator('#classes textarea'), 'cat, circle')             # a class the demo model never met
     page.locator('#segment').click()
     expect(message).to_contain_text("the model was never trained on 'cat'", timeout=120_000)
     page.screenshot(path=str(tmp_path / 'failures.png'), full_page=True)

@@ -131,11 +131,11 @@ def test_the_model_folder_carries_its_zero_shot_settings(weights, images, tmp_pa
     r = run(*common, '--out', tmp_path / 'own')
     assert r.returncode == 0, r.stderr
     assert np.array(Image.open(tmp_path / 'own' / 'scene_labels.png')).min() >= 1
-    r = run(*common, '--out', tmp_path / 'given', '--bg-thresh', 2)          # θ > 1: background wherever not the best segment
+    r = run(*common, '--out', tmp_path / 'given', '--bg-thresh', 1)          # θ = 1: background wherever not the best segment
     assert r.returncode == 0, r.stderr
     lab = np.array(Image.open(tmp_path / 'given' / 'scene_labels.png'))
     ref = segment(GroupViT.from_pretrained(weights), tmp_path / 'scene.png', ['dog', 'grass'], mode='whole', short_side=0,
-                  bg_thresh=2.0)[0]
+                  bg_thresh=1.0)[0]
     np.testing.assert_array_equal(lab, ref.numpy())
     assert (lab == 0).any()
 

@@ -74,6 +74,7 @@ def test_bad_option_stops_before_loading(tmp_path, capsys, opts, says):
     (tmp_path / 'never_read.pth').write_bytes(b'')       # weights that exist (a missing path is refused at once, too)
     code, err = run_eval(capsys, '--dataset', 'voc', '--root', root, '--weights', tmp_path / 'never_read.pth', *opts)
     assert code == 2 and says in err, err        # the weights were never read
+    assert '----' not in err, err                # a --device error was once printed as '----device'
 
 
 @pytest.mark.parametrize('opts, says', [
@@ -128,6 +129,7 @@ def test_loader_reports_missing_local_paths(typo):
     ('{"format": "groupvit_nb", "config": {"embed_dim": 100, "num_heads": 3}}', 'does not describe a valid GroupViT'),
     ('{"format": "groupvit_nb", "config": {"depth": 3}}', "unknown GroupViTConfig keys: ['depth']"),
     ('{"format": "groupvit_nb"}', "has no 'config' object"),
+    ('{"format": "groupvit_nb", "config": {"depths": "two"}}', "depths must be a list of whole numbers, one per stage, got 'two'"),
     ('{"model_type": "groupvit", "vision_config": {"hidden_act": "relu"}}', "not supported: vision hidden_act 'relu'"),
 ])
 def test_invalid_config_json_names_the_file(tmp_path, text, says):
@@ -177,3 +179,45 @@ def test_class_name_longer_than_the_context(weights):
     name = 'dog ' + 'with a very long tail ' * 20
     with pytest.raises(ValueError, match=r"class name 'dog with a very long tail.*is too long"):
         class_embeddings(model, ['cat', name])
+
+
+@pytest.mark.parametrize('dataset', ['voc', 'imagenet'])
+def test_a_file_as_root_is_named_as_such(tmp_path, capsys, dataset):
+    "A file given as --root was said not to exist."
+    (tmp_path / 'data.zip').write_bytes(b'PK')
+    code, err = run_eval(capsys, '--dataset', dataset, '--root', tmp_path / 'data.zip', '--weights', 'x')
+    assert code == 2 and f"--root '{tmp_path / 'data.zip'}' is a file; give the" in err, err
+
+
+def test_damaged_weights_are_named(tmp_path):
+    "save_pretrained records the weights' SHA-256 in config.json; a damaged file is refused, by name."
+    folder = save_pretrained(groupvit_tiny(), tmp_path / 'm')
+    raw = bytearray((folder / 'model.safetensors').read_bytes()); raw[-64] ^= 0xFF
+    (folder / 'model.safetensors').write_bytes(bytes(raw))
+    with pytest.raises(ValueError, match=f"{folder / 'model.safetensors'} is damaged: its SHA-256 is not the one"):
+        GroupViT.from_pretrained(folder)
+
+
+def test_bare_state_dict_of_the_demo_model_is_called_so(tmp_path):
+    "The demo model's CNN stem was called 'not a GroupViT checkpoint'."
+    from groupvit_nb.demo import demo_dir
+    torch.save(GroupViT.from_pretrained(demo_dir()).state_dict(), tmp_path / 'demo_bare.pth')
+    with pytest.raises(ValueError) as e: GroupViT.from_pretrained(tmp_path / 'demo_bare.pth')
+    assert 'a bare state dict of a GroupViT that is not the released architecture: its patch stem' in str(e.value), e.value
+    assert 'not a GroupViT checkpoint' not in str(e.value)
+
+
+def test_bare_state_dict_of_released_shapes_with_other_heads_is_refused(tmp_path):
+    "Released shapes, 8 heads, this project's names: it loaded as 6 heads, silently; the heads cannot be read, so it is refused."
+    from groupvit_nb.core import groupvit_s16
+    from groupvit_nb.pretrained import ours_to_nvlabs
+    model = groupvit_s16(num_heads=8).eval()
+    torch.save(model.state_dict(), tmp_path / 'bare8.pth')
+    with pytest.raises(ValueError, match="bare state dict in this project's names, not a released file.*num_heads, text_heads"):
+        GroupViT.from_pretrained(tmp_path / 'bare8.pth')
+    back = GroupViT.from_pretrained(tmp_path / 'bare8.pth', num_heads=8, text_heads=4, center_assign=False,
+                                    assign_cosine_scale=0.0, assign_iters=1, group_residual=True)
+    img = torch.randn(1, 3, 224, 224)
+    with torch.no_grad(): torch.testing.assert_close(back.encode_image(img), model.encode_image(img))
+    torch.save({'model': ours_to_nvlabs(groupvit_s16().state_dict())}, tmp_path / 'released.pth')   # a released file's layout
+    assert GroupViT.from_pretrained(tmp_path / 'released.pth').cfg.num_heads == 6

@@ -49,6 +49,15 @@ SEGMENT_CASES = [  # (id, keyword arguments for segment besides model/class name
      ValueError, '300x200 pixels, more than max_pixels=10000'),
     ('text_emb-rows', lambda t: dict(images=_image(), text_emb=t[:2]), ValueError, 'one row per class'),
     ('uint8-tensor', lambda t: dict(images=torch.zeros(1, 3, 32, 32, dtype=torch.uint8), text_emb=t), TypeError, 'must be float'),
+    # a threshold outside its rule's range made every pixel background, silently; segment() is the one place it is checked
+    ('bg_thresh=5', lambda t: dict(images=_image(), text_emb=t, bg_thresh=5), ValueError,
+     'bg_thresh must lie in [0, 1] with the threshold rule, got 5'),
+    ('bg_thresh=-2-logit', lambda t: dict(images=_image(), text_emb=t, bg_thresh=-2, bg_mode='logit'), ValueError,
+     'bg_thresh must lie in [-1, 1] with the logit rule, got -2'),
+    ('text_emb-width', lambda t: dict(images=_image(), text_emb=t[:, :64]), ValueError,
+     "text_emb has 64 columns but this model's embeddings have 128"),
+    ('batch_size=0', lambda t: dict(images=_image(), text_emb=t, batch_size=0, mode='slide', window=16, stride=8), ValueError,
+     'batch_size must be a positive whole number of windows, got 0'),
 ]
 
 
@@ -82,6 +91,38 @@ def test_float64_images_are_converted(tiny, text_emb):
     torch.testing.assert_close(sa, sb, atol=1e-4, rtol=1e-4)
 
 
+def test_encode_image_names_a_list(tiny):
+    "A list of images gets a sentence (it once did, then an AttributeError from deep inside)."
+    with pytest.raises(TypeError, match=r'images must be a torch.Tensor \[B, 3, H, W\], got list; stack a list with torch.stack'):
+        tiny.encode_image([torch.randn(3, 32, 32)])
+
+
+@pytest.mark.parametrize('kw,message', [
+    (dict(size=(48.0, 48)), "size must be (H, W), two whole multiples of the 8-pixel patch (or one for a square), got (48.0, 48)"),
+    (dict(size=(50, 48)), 'two whole multiples of the 8-pixel patch'),
+    (dict(size=(48, 48), batch_size=0), 'batch_size must be a positive whole number of images, got 0'),
+    (dict(size=48, batch_size=2.0), 'batch_size must be a positive whole number of images, got 2.0'),
+], ids=['float-size', 'size-not-a-multiple', 'batch_size=0', 'float-batch_size'])
+def test_export_segmenter_refuses(tiny, kw, message):
+    from groupvit_nb.segment import export_segmenter
+    with pytest.raises(ValueError) as e: export_segmenter(tiny, NAMES, **kw)
+    assert message in str(e.value) and '\n' not in str(e.value), e.value
+
+
+def test_export_segmenter_takes_one_size_as_a_square(tiny):
+    from groupvit_nb.segment import export_segmenter
+    prog = export_segmenter(tiny, NAMES, size=32)
+    assert prog.module()(torch.zeros(1, 3, 32, 32)).shape == (1, 4, 32, 32)
+
+
+def test_decode_names_an_id_outside_the_vocabulary():
+    "An id CLIP's tokenizer never makes was decoded to '' silently."
+    from groupvit_nb.text import decode
+    with pytest.raises(ValueError, match=r"token id 60000 is not in CLIP's vocabulary \(ids 0 to 49407\)"):
+        decode(torch.tensor([49406, 60000, 49407]))
+    with pytest.raises(ValueError, match='token id -1'): decode([-1])
+
+
 @pytest.mark.parametrize('tokens,message', [
     (torch.full((1, 77), 49408), 'token ids must lie in [0, 49408)'),
     (torch.full((2, 3, 77), -3), 'from -3 to -3'),
@@ -94,10 +135,10 @@ def test_encode_text_names_out_of_vocabulary_ids(tiny, tokens, message):
 def test_model_settings_are_used_unless_overridden(tiny, text_emb):
     x = _image()
     kw = dict(mode='whole', short_side=0, text_emb=text_emb)
-    tiny.zero_shot = {'bg_thresh': 2.0}                       # θ > 1: only the best segment stays foreground
+    tiny.zero_shot = {'bg_thresh': 1.0}                       # θ = 1: only the best segment stays foreground
     try:
         own = segment(tiny, x, NAMES, **kw)
-        assert torch.equal(own, segment(tiny, x, NAMES, bg_thresh=2.0, **kw)) and (own == 0).any()
+        assert torch.equal(own, segment(tiny, x, NAMES, bg_thresh=1.0, **kw)) and (own == 0).any()
         assert (segment(tiny, x, NAMES, bg_thresh=0.0, **kw) != 0).all()   # the argument wins
     finally: del tiny.zero_shot
     assert zero_shot_settings(tiny) == dict(bg_thresh=0.95, templates='simple', bg_mode='threshold', short_side=448, mode='slide',
@@ -128,6 +169,8 @@ CLI_CASES = [  # (id, extra arguments, part of the one-line message)
     ('device-tpu', ['--device', 'tpu'], "argument --device: 'tpu' is not a device"),
     ('device-cuda-index', ['--device', 'cuda:99'], '--device cuda:99'),
     ('classes-blank', ['--classes', ' , '], '--classes: class_names contains an empty name'),
+    ('classes-repeated', ['--bg-mode', 'threshold', '--classes', 'cat'], '--classes was given twice; give all its values in one --classes'),
+    ('bg-thresh-5', ['--bg-thresh', '5'], 'bg_thresh must lie in [0, 1] with the threshold rule, got 5'),
 ]
 if not torch.cuda.is_available():
     CLI_CASES.append(('device-cuda-without-gpu', ['--device', 'cuda'], 'no CUDA GPU is available'))
@@ -177,3 +220,66 @@ def test_large_image_memory_stays_bounded(tmp_path):
     assert r.returncode == 0, r.stderr
     growth_mb = float(r.stdout.strip().splitlines()[-1])
     assert growth_mb < 900, f'peak memory grew by {growth_mb:.0f} MB'
+
+
+def test_cli_a_folder_is_not_an_image(weights, photo, tmp_path):
+    "A folder among the images was reported as 'not found'."
+    r = run(photo, photo.parent, '--classes', 'dog', '--weights', weights, '--out', tmp_path / 'out')
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert f"image file(s) must be files: {photo.parent} is a folder" in r.stderr, r.stderr
+
+
+def test_cli_a_folder_another_run_writes_into_is_refused(weights, photo, tmp_path):
+    "Two runs into one --out could both pass the check for earlier outputs and both exit 0: the folder is claimed first."
+    from groupvit_nb.cli import claim_folder, release_folder
+    out = tmp_path / 'out'
+    held = claim_folder(out, 'groupvit_segment run')                 # as a running groupvit_segment holds it
+    try:
+        r = run(photo, '--classes', 'dog', '--weights', weights, '--out', out)
+        assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+        assert f'{out} is in use by another groupvit_segment run' in r.stderr, r.stderr
+        assert sorted(p.name for p in out.iterdir()) == ['.lock']    # the refused run wrote nothing
+    finally: release_folder(held, out)
+    r = run(photo, '--classes', 'dog', '--weights', weights, '--out', out)
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in out.iterdir()) == ['classes.json', 'photo_labels.png', 'photo_overlay.png']  # no lock left
+    r = run(photo, '--classes', 'dog', '--weights', weights, '--out', out)        # the second run, after the first
+    assert r.returncode == 2 and 'already holds' in r.stderr, r.stderr
+
+
+def test_cli_damaged_weights_are_named(weights, photo, tmp_path):
+    "A model.safetensors with damaged bytes loaded and segmented with exit 0; its SHA-256 is checked now."
+    folder = tmp_path / 'model'
+    shutil.copytree(weights, folder)
+    raw = bytearray((folder / 'model.safetensors').read_bytes()); raw[-64] ^= 0xFF
+    (folder / 'model.safetensors').write_bytes(bytes(raw))
+    r = run(photo, '--classes', 'dog', '--weights', folder, '--out', tmp_path / 'out')
+    assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert f"{folder / 'model.safetensors'} is damaged: its SHA-256 is not the one" in r.stderr, r.stderr
+    assert not (tmp_path / 'out').exists()
+
+
+def test_overlay_of_a_large_image_is_drawn_at_display_size(tmp_path):
+    """The overlay of a 9000² picture (above the default pixel limit, as with a raised --max-pixels) is drawn at display
+    size: it is not refused by the pixel limit of a reload, and it costs a small part of the picture's own memory
+    (before, several full-size float copies: an 8000² image peaked at 6.6 GB in groupvit_segment)."""
+    script = tmp_path / 'mem.py'
+    script.write_text(textwrap.dedent('''
+        import resource, warnings; warnings.simplefilter('ignore')
+        import numpy as np, matplotlib; matplotlib.use('Agg')
+        import matplotlib.pyplot as plt
+        from PIL import Image
+        from groupvit_nb.segment import show_segmentation
+        img = Image.new('RGB', (9000, 9000), (90, 120, 200))                # 81 M pixels > the default 67 M
+        lab = np.zeros((9000, 9000), np.uint8); lab[:, 4500:] = 2
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        fig, ax = plt.subplots(figsize=(7.5, 6)); show_segmentation(img, lab, ['a', 'b'], ax=ax)
+        fig.savefig('overlay.png', dpi=100, bbox_inches='tight')
+        print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024)
+    '''))
+    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                       env={**__import__('os').environ, 'OMP_NUM_THREADS': '1'})
+    assert r.returncode == 0, r.stderr
+    growth_mb = float(r.stdout.strip().splitlines()[-1])
+    assert growth_mb < 250, f'drawing the overlay grew the peak memory by {growth_mb:.0f} MB'   # the picture alone: 243 MB
+    assert Image.open(tmp_path / 'overlay.png').size[0] < 1200

@@ -71,6 +71,8 @@ CONFIGS = [  # values from a --config file skip argparse's conversion: they are 
     ('seed: true\n', '--seed must be an integer, got True'),
     ('lr: .nan\n', '--lr must be a finite number'),
     ('device: tpu\n', "--device must be one of ['auto', 'cpu', 'cuda'], got 'tpu'"),
+    ('resume: 3\n', '--resume must be text (a path or a name), got 3.'),       # was: expected str, bytes or os.PathLike
+    ('init: [a.pth]\n', "--init must be text (a path or a name), got ['a.pth']."),
 ]
 
 
@@ -80,3 +82,37 @@ def test_bad_config_value(text, says, tmp_path, capsys):
     out = tmp_path / 'run'
     assert says in _one_line_error(TINY + ['--config', str(tmp_path / 'c.yaml'), '--out', str(out)], capsys)
     assert not out.exists()
+
+
+@pytest.mark.parametrize('text,says', [
+    ('data: 5\n', "--data must be text (a path or a name), got 5: 'synthetic', a table file"),
+    ('data: [a.csv, b.csv]\n', "--data must be text (a path or a name), got ['a.csv', 'b.csv']"),
+], ids=['data: 5', 'data: a list'])
+def test_bad_data_in_a_config(text, says, tmp_path, capsys):
+    (tmp_path / 'c.yaml').write_text(text)
+    flags = [f for f in TINY if f not in ('--data', 'synthetic')]
+    out = tmp_path / 'run'
+    assert says in _one_line_error(flags + ['--config', str(tmp_path / 'c.yaml'), '--out', str(out)], capsys)
+    assert not out.exists()
+
+
+def test_resume_true_in_a_config_is_resume():
+    "YAML's `resume: true` means --resume (the run in --out), as the flag alone does."
+    import tempfile
+    from pathlib import Path
+    from groupvit_nb.train import parse_train_args
+    with tempfile.TemporaryDirectory() as d:
+        (Path(d) / 'c.yaml').write_text('resume: true\n')
+        assert parse_train_args(TINY + ['--config', str(Path(d) / 'c.yaml')]).resume == 'auto'
+        (Path(d) / 'c.yaml').write_text('resume: false\n')
+        assert parse_train_args(TINY + ['--config', str(Path(d) / 'c.yaml')]).resume is None
+
+
+def test_only_rank_0_reports_bad_input(tmp_path, capsys, monkeypatch):
+    "Under torchrun --nproc_per_node 8 a bad --data was reported 8 times: the other ranks exit with status 2, quietly."
+    out = tmp_path / 'run'
+    argv = TINY[2:] + ['--data', str(tmp_path / 'missing.csv'), '--out', str(out)]
+    assert 'missing.csv' in _one_line_error(argv, capsys)                   # rank 0 (or no launcher): one line
+    monkeypatch.setenv('RANK', '3')
+    with pytest.raises(SystemExit) as e: main(argv)
+    assert e.value.code == 2 and capsys.readouterr().err == ''
