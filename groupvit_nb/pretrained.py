@@ -352,7 +352,7 @@ def save_pretrained(model:GroupViT, path, dtype:torch.dtype|None=None, zero_shot
 def export_hf(model:GroupViT, path) -> Path:
     "Write the transformers format (`config.json` + `model.safetensors`) into the folder `path`."
     path = Path(path); path.mkdir(parents=True, exist_ok=True)
-    cfg = ours_config_to_hf(model.cfg, float(model.multi_label_logit_scale))
+    cfg = ours_config_to_hf(model.cfg, model.multi_label_logit_scale.detach().item())   # a number, not a graph
     (path/'config.json').write_text(json.dumps(cfg, indent=2))
     sd = ours_to_hf(model.state_dict())
     _save_safetensors(sd, path/'model.safetensors')

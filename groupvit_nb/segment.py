@@ -8,7 +8,7 @@ Docs: https://groupvit-nb.github.io/groupvit_nb/segment.html.md"""
 
 # %% ../nbs/07_segment.ipynb #464c11ae
 from __future__ import annotations
-import argparse, json, math, os, sys, warnings
+import argparse, copy, json, math, os, sys, warnings
 from pathlib import Path
 import numpy as np
 import torch
@@ -584,13 +584,14 @@ def export_segmenter(model:GroupViT, class_names, size:tuple[int, int], batch_si
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive whole number of images, got {batch_size!r}.")
     H, W = size
-    was_training = model.training
-    model.eval()
-    try:
-        head = SegmentationHead(model, _text_embeddings(model, names, templates, None), bg_thresh, top_k, bg_mode, background).eval()
-        x = torch.zeros(batch_size, 3, H, W, device=next(model.parameters()).device)
-        return torch.export.export(head, (x,))  # check_images leaves out its pixel check while exporting
-    finally: model.train(was_training)
+    text = _text_embeddings(model, names, templates, None)
+    model = copy.deepcopy(model).eval()                       # a copy whose weights the program can own
+    with torch.no_grad():                                     # torch.export saves whole storages: a channels-last (NHWC)
+        for prm in model.parameters():                        # stem weight would be saved with a warning
+            if not prm.is_contiguous(): prm.data = prm.data.contiguous()
+    head = SegmentationHead(model, text, bg_thresh, top_k, bg_mode, background).eval()
+    x = torch.zeros(batch_size, 3, H, W, device=next(model.parameters()).device)
+    return torch.export.export(head, (x,))  # check_images leaves out its pixel check while exporting
 
 # %% ../nbs/07_segment.ipynb #35865252
 def save_label_map(labels, path):

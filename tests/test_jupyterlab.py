@@ -3,8 +3,9 @@
 as a reader would. Every code cell must then have run, and none may show an error.
 
 What counts as an error: an output of type `error` in the notebook JupyterLab saves (an exception in a cell, which
-also stops Run All), or a traceback printed on stderr. A warning on stderr is not an error. Both are checked: the
-page (stderr outputs that contain a traceback) and the saved file (error outputs, cells that never ran).
+also stops Run All), or a traceback printed on stderr. Both are checked: the page (stderr outputs that contain a
+traceback) and the saved file (error outputs, cells that never ran). A chapter also runs clean: no cell shows a
+warning box (any output on stderr, such as a library's deprecation warning).
 
 The kernel is a kernel spec of the test's own (`groupvit-test`), pointed at this interpreter, with the repository first
 on `PYTHONPATH`, so the notebook imports this checkout's `groupvit_nb`; an extra last cell in the copy prints where it
@@ -105,6 +106,7 @@ def test_run_all_cells_in_jupyterlab(tmp_path):
             while time.monotonic() < end and not saved(path): time.sleep(1)
             browser.close()
         assert not tracebacks, f'cells show errors: {[t[-800:] for t in tracebacks]}'
+        assert not stderr, f'cells show warning boxes: {[t[-800:] for t in stderr]}'
         assert n_code > 10, f'the notebook did not load: {n_code} code cells'
         assert prompts and all(t.strip('[]: \n').isdigit() for t in prompts), f'cells still waiting or not run: {prompts}'
         assert saved(f['work'] / NOTEBOOK), 'JupyterLab did not save the run notebook'
