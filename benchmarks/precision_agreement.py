@@ -56,7 +56,9 @@ def demo_part(n:int):
     ds = demo_shapes(n, 'test', seed=0)
     kinds = list(ds.class_names)
     pics = [Image.fromarray(ds.sample(i)['image']) for i in range(n)]
-    text = _text_embeddings(model, kinds, zero_shot_settings(model)['templates'], None)
+    z = zero_shot_settings(model)
+    bg, tp, mode = z['bg_thresh'], z['templates'], z['bg_mode']
+    text = _text_embeddings(model, kinds, tp, None)
     run = lambda ims, p: segment(model, ims, kinds, mode='whole', short_side=0, text_emb=text, precision=p)
     before = load()
     res = side_by_side(run, pics, 20)
