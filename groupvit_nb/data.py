@@ -393,8 +393,9 @@ def sample(self:SyntheticShapes, i:int)->dict:
     "Image (uint8 HxWx3), class mask (int64 HxW), caption and the objects of sample `i`."
     if not 0 <= i < self.n: raise IndexError(f'index {i} out of range for {self.n} samples')
     cache = getattr(self, '_cache', None)
-    if cache is not None:  # drawn once by `render`
+    if cache is not None:  # drawn once: all up front by `render`, or each on first use after `draw_on_demand`
         s = cache[i]
+        if s is None: s = cache[i] = _kept(self._draw(i))
         return dict(s, mask=s['mask'].astype(np.int64))
     return self._draw(i)
 
@@ -458,13 +459,13 @@ def get(self:SyntheticShapes, i:int):
 def __getitem__(self:SyntheticShapes, i:int): return self.get(i)
 
 # %% ../nbs/05_data.ipynb #9c2647a5
+def _kept(s:dict) -> dict:
+    "A drawn sample as it is kept: the mask as uint8 (class ids < 256: a quarter of the memory)."
+    return dict(s, mask=s['mask'].astype(np.uint8))
+
 def _draw_range(args):
     ds, lo, hi = args
-    out = []
-    for i in range(lo, hi):
-        s = ds._draw(i)
-        out.append(dict(s, mask=s['mask'].astype(np.uint8)))  # class ids < 256: a quarter of the memory
-    return out
+    return [_kept(ds._draw(i)) for i in range(lo, hi)]
 
 # %% ../nbs/05_data.ipynb #2dabe6d4
 @patch
@@ -487,6 +488,15 @@ def render(self:SyntheticShapes, workers:int|None=None, progress:bool=True):
     bar.close()
     self._cache = cache
     return self
+
+# %% ../nbs/05_data.ipynb #dd000002
+@patch
+def draw_on_demand(self:SyntheticShapes):
+    "Draw nothing now: each sample is drawn the first time it is read, in the process that reads it, and kept; returns `self`."
+    if len(self.class_names) > 255: raise ValueError('draw_on_demand keeps masks as uint8: at most 255 kinds.')
+    self._cache = [None] * self.n
+    return self
+
 
 # %% ../nbs/05_data.ipynb #im000003
 _POLICIES = ('randaugment', 'colorjitter', 'none')

@@ -46,7 +46,7 @@ __all__ = ['NO_DECAY_NAMES', 'CALLBACK_ORDER', 'STEP_FIELDS', 'TEMP_PATTERN', 'C
            'groupvit_learner', 'fit_groupvit', 'synthetic_dataloaders', 'PromptVocabulary', 'GradCacheCallback',
            'assignment_stats', 'GroupCollapse', 'plot_group_stats', 'seed_everything', 'run_info', 'RunLog',
            'finetune_lrs', 'load_init', 'freeze', 'FrozenBatchNormEval', 'check_hardware', 'lock_folder',
-           'run_settings', 'settings_differ', 'build_run', 'Curriculum', 'main']
+           'run_settings', 'settings_differ', 'build_run', 'draw_shapes', 'Curriculum', 'main']
 
 # %% ../nbs/06_train.ipynb #6850d56b
 NO_DECAY_NAMES = ('pos_embed', 'positional_embedding', 'group_token', 'logit_scale')
@@ -1209,14 +1209,19 @@ def _unsharded(src):
     "The dataset a `RankShard` shares out (or `src` itself)."
     return src.source if isinstance(src, RankShard) else src
 
+def draw_shapes(shapes, workers:int|None, progress:bool=True):
+    """Synthetic shapes drawn once: up front in parallel for a loader with `workers` processes (they share them), or on
+    first use for one without (`workers=0`): then the first step waits for one batch, not for the whole set."""
+    return shapes.draw_on_demand() if workers == 0 else shapes.render(workers, progress=progress)
+
 def _run_dataloaders(args:TrainConfig, train, valid, size:int, bs:int, device):
-    "Noun prompts, the paper's augmentation and fastai `DataLoaders`; synthetic shapes drawn once, now that all is checked."
+    "Noun prompts, the paper's augmentation and fastai `DataLoaders`; synthetic shapes drawn once (`draw_shapes`)."
     from groupvit_nb.data import SyntheticShapes, pair_dataloaders, train_transform
     from groupvit_nb.text import MultiLabelTokenizer
     for src in (train, valid):
         base = _unsharded(src)
         if isinstance(base, SyntheticShapes) and len(base) * size * size * 4 < 2**31:
-            base.render(args.num_workers, progress=not args.no_progress)
+            draw_shapes(base, args.num_workers, progress=not args.no_progress)
     tok = MultiLabelTokenizer(args.num_prompts, args.templates, seed=args.seed, context_length=args.context_length)
     tfm = train_transform(size, scale=(args.crop_scale, 1.), policy=args.augment, erase=args.erase)
     return pair_dataloaders(train, valid, size=size, batch_size=bs, num_workers=args.num_workers, tokenizer=tok,
@@ -1237,7 +1242,7 @@ class Curriculum(Callback):
         if want == self.drawn: return
         s = self.shapes
         new = type(s)(s.n, (s.h, s.w), s.split, s.seed, **want)
-        if getattr(s, '_cache', None) is not None: new.render(self.workers, progress=False)
+        if getattr(s, '_cache', None) is not None: draw_shapes(new, self.workers, progress=False)
         vars(s).update(vars(new))  # in place: the loaders hold `s`
         self.drawn = want
         if self.verbose: print(f"epoch {self.epoch}: training shapes drawn again with {'the curriculum' if want is self.start else 'the settings of --synthetic'}")
