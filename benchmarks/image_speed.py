@@ -7,12 +7,17 @@ measures the dense matmul peak (2048³, median of several) in fp32 and bf16, cou
 encode_image (`FlopCounterMode`), and times both models at each precision in interleaved repeats (A, B, A, B, ...).
 bf16 is autocast for both: `encode_image(x, precision='bf16')` here, `torch.autocast` around transformers. Prints
 median times, GFLOP/s, the fraction of the peak and the ratio to transformers, with the load average before and after.
+Beside each share of the peak it prints the ceiling of `benchmarks/ceiling.py`, measured in the same run: the share of
+the peak encode_image would reach if everything but its matrix multiplies and attention calls took no time. The row
+'groupvit_nb, casts per call' runs the encoder under plain autocast, which casts every weight again at each call; the
+default row uses the matrices cast once (`GroupViT.cast_weights`, eval mode).
 
     python benchmarks/image_speed.py [--batch 8] [--size 224] [--threads N] [--repeats 9] [--precision fp32 bf16] [--compile]
 """
-import argparse, contextlib, logging, os, statistics, time, warnings
+import argparse, contextlib, logging, os, statistics, sys, time, warnings
 import torch, torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 
 def count_cpu_attention():
@@ -38,6 +43,14 @@ def matmul_peak(dtype, device, n=2048, repeats=7, warmup_s=1.0) -> float:
     for _ in range(repeats):
         sync(); t = time.perf_counter(); a @ b; sync(); ts.append(time.perf_counter() - t)
     return 2 * n**3 / statistics.median(ts)
+
+
+def replays(model, x, p) -> dict:
+    "ceiling.py's parts of `encode_image(x, precision=p)`: its matrix multiplies and attention calls, each replayed alone."
+    from ceiling import Record, replay
+    rec = Record()
+    with rec: model.encode_image(x, precision=p)
+    return {'multiplies alone': lambda: replay(rec.calls['matmul']), 'attention alone': lambda: replay(rec.calls['attention'])}
 
 
 def main():
@@ -71,17 +84,25 @@ def main():
         def f():
             with ctx: return hf.get_image_features(pixel_values=x).pooler_output.float()
         return f
+    def casts_per_call(p):                                   # plain autocast: every weight cast again at each call
+        def f():
+            with torch.autocast(dev, dtype=torch.bfloat16): y = ours.img_encoder(x)
+            return ours.img_projector(y.float())
+        return f
     runs = {}
     for p in a.precision:
         runs[(p, 'transformers')] = hf_run(p)
         runs[(p, 'groupvit_nb')] = (lambda p=p: ours.encode_image(x, precision=p))
+        if p == 'bf16': runs[(p, 'groupvit_nb, casts per call')] = casts_per_call(p)
+        with torch.inference_mode(): runs.update({(p, k): f for k, f in replays(ours, x, p).items()})   # timed in the same rounds
         if a.compile: runs[(p, 'groupvit_nb compiled')] = torch.compile(lambda p=p: ours.encode_image(x, precision=p))
     with torch.inference_mode():
         outs = {k: f() for k, f in runs.items()}                     # warm-up (and compile)
         ref = F.normalize(outs[(a.precision[0], 'transformers')], dim=-1)
         for k, o in outs.items():
+            if 'alone' in k[1]: continue
             d = (F.normalize(o.float(), dim=-1) - ref).abs().max().item()
-            print(f"{k[0]} {k[1]:22s} max |Δ| of normalised output vs transformers {a.precision[0]}: {d:.2e}")
+            print(f"{k[0]} {k[1]:28s} max |Δ| of normalised output vs transformers {a.precision[0]}: {d:.2e}")
             if k[0] == 'fp32': assert d < 1e-4, f"{k} disagrees with transformers"
         times = {k: [] for k in runs}
         for _ in range(a.repeats):
@@ -94,10 +115,14 @@ def main():
     for p in a.precision:
         print(f"{p} matmul peak (2048³): {peaks[p]/1e9:.0f} GFLOP/s")
         ref_t = statistics.median(times[(p, 'transformers')])
-        for k in [k for k in runs if k[0] == p]:
+        ceiling = flops / sum(statistics.median(times[(p, k)]) for k in ('multiplies alone', 'attention alone')) / peaks[p]
+        ceilings = {p: ceiling}
+        print(f"{p} ceiling (ceiling.py: its multiplies and attention calls alone, all else free): {ceiling:.1%} of {p} peak")
+        for k in [k for k in runs if k[0] == p and 'alone' not in k[1]]:
             m = statistics.median(times[k])
-            print(f"{p} {k[1]:22s} median {m*1e3:8.1f} ms  {a.batch/m:6.1f} images/s  {flops/m/1e9:6.0f} GFLOP/s  "
-                  f"{flops/m/peaks[p]:5.1%} of {p} peak  speed vs transformers {p}: {ref_t/m:.2f}x")
+            print(f"{p} {k[1]:28s} median {m*1e3:8.1f} ms  {a.batch/m:6.1f} images/s  {flops/m/1e9:6.0f} GFLOP/s  "
+                  f"{flops/m/peaks[p]:5.1%} of {p} peak (ceiling {ceilings[p]:5.1%}: {flops/m/peaks[p]/ceilings[p]:4.0%} of it)  "
+                  f"speed vs transformers {p}: {ref_t/m:.2f}x")
 
 
 if __name__ == '__main__': main()

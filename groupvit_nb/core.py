@@ -20,7 +20,7 @@ from .patch import PatchEmbed
 from .grouping import Mlp, MixerMlp, GroupingBlock, merge_heads, attention
 
 # %% auto #0
-__all__ = ['PRECISIONS', 'BF16_AGREEMENT', 'AUTO_MIN_AGREEMENT', 'GroupViTConfig', 'DropPath', 'SelfAttention', 'AttnBlock', 'GroupingLayer', 'VisionEncoder', 'QuickGELU', 'CausalSelfAttention', 'TextMlp', 'ResidualAttentionBlock', 'Transformer', 'TextEncoder', 'ProjectMLP', 'GroupViT', 'segment_areas', 'unwrap', 'evaluating', 'native_bf16', 'resolve_precision', 'autocast_to', 'groupvit_s16', 'groupvit_tiny']
+__all__ = ['CAST_LAYERS', 'PRECISIONS', 'BF16_AGREEMENT', 'AUTO_MIN_AGREEMENT', 'GroupViTConfig', 'DropPath', 'SelfAttention', 'AttnBlock', 'GroupingLayer', 'VisionEncoder', 'QuickGELU', 'CausalSelfAttention', 'TextMlp', 'ResidualAttentionBlock', 'Transformer', 'TextEncoder', 'ProjectMLP', 'GroupViT', 'segment_areas', 'unwrap', 'evaluating', 'native_bf16', 'resolve_precision', 'autocast_to', 'groupvit_s16', 'groupvit_tiny']
 
 # %% ../nbs/02_core.ipynb #25231aca
 @dataclass
@@ -336,6 +336,42 @@ class GroupViT(nn.Module):
         self.multi_label_logit_scale = nn.Parameter(torch.tensor(cfg.logit_scale_init))
 
 
+# %% ../nbs/02_core.ipynb #cw000002
+CAST_LAYERS = (nn.Linear, nn.Conv2d)  # what autocast casts at every call; the grouping blocks (fp32 in eval mode) excepted
+
+@patch
+def cast_weights(self:GroupViT, module:nn.Module, dtype:torch.dtype) -> dict:
+    "`dtype` copies of `module`'s Linear/Conv2d weights and biases (outside its grouping blocks), made once and kept until they change."
+    own = [(f'{n}.{k}', t) for n, m in module.named_modules() if isinstance(m, CAST_LAYERS) and 'downsample' not in n.split('.')
+           for k, t in m.named_parameters(recurse=False)]
+    stamp = tuple((t.data_ptr(), t._version, t.dtype) for _, t in own)
+    cache = self.__dict__.setdefault('_cast_cache', {})
+    hit = cache.get((id(module), dtype))
+    if hit is None or hit[0] != stamp: hit = cache[(id(module), dtype)] = (stamp, {n: t.detach().to(dtype) for n, t in own})
+    return hit[1]
+
+
+# %% ../nbs/02_core.ipynb #cw000003
+class _Method(nn.Module):
+    "`module.<name>` as the forward of a module, for `torch.func.functional_call`."
+    def __init__(self, module:nn.Module, name:str): super().__init__(); self.module, self.name = module, name
+    def forward(self, *args, **kwargs): return getattr(self.module, self.name)(*args, **kwargs)
+
+@patch
+def _run(self:GroupViT, module:nn.Module, precision:str, name:str='forward'):
+    "`module.<name>` to call inside `autocast_to(precision)`: in eval mode without gradients, with its matrices cast once."
+    call = getattr(module, name)
+    if precision == 'fp32' or self.training or torch.is_grad_enabled(): return call
+    weights = {f'module.{k}': v for k, v in self.cast_weights(module, torch.bfloat16 if precision == 'bf16' else torch.float16).items()}
+    return lambda *args, **kwargs: torch.func.functional_call(_Method(module, name), weights, args, kwargs)
+
+@patch
+def train(self:GroupViT, mode:bool=True):
+    "`nn.Module.train`; entering training mode drops the weights cast for inference (an optimiser may write through `.data`)."
+    if mode: self.__dict__.pop('_cast_cache', None)
+    return nn.Module.train(self, mode)
+
+
 # %% ../nbs/02_core.ipynb #f0eef085
 @patch
 def encode_image(self:GroupViT, images:torch.Tensor, precision:str='fp32') -> torch.Tensor:
@@ -343,7 +379,7 @@ def encode_image(self:GroupViT, images:torch.Tensor, precision:str='fp32') -> to
     if not isinstance(images, torch.Tensor):
         raise TypeError(f"images must be a torch.Tensor [B, 3, H, W], got {type(images).__name__}; stack a list with "
                         "torch.stack, or use groupvit_nb.segment for PIL images and paths.")
-    with autocast_to(precision, images.device) as p: x = self.img_encoder(images)
+    with autocast_to(precision, images.device) as p: x = self._run(self.img_encoder, p)(images)
     return self.img_projector(x if p == 'fp32' else x.float())
 
 # %% ../nbs/02_core.ipynb #122716cb
@@ -363,7 +399,7 @@ def encode_text(self:GroupViT, tokens:torch.Tensor, precision:str='fp32') -> tor
             flat = tokens.reshape(B * T, L)
             uniq, inv = torch.unique(flat, dim=0, return_inverse=True)
             feats = self.text_encoder(uniq)[inv] if len(uniq) < 0.9 * len(flat) else self.text_encoder(flat)
-        else: feats = self.text_encoder(tokens)
+        else: feats = self._run(self.text_encoder, p)(tokens)
     out = self.text_projector(feats if p == 'fp32' else feats.float())
     return out.reshape(B, T, -1) if tokens.ndim == 3 else out
 
@@ -373,7 +409,7 @@ def encode_text(self:GroupViT, tokens:torch.Tensor, precision:str='fp32') -> tor
 def encode_segments(self:GroupViT, images:torch.Tensor, precision:str='fp32') -> dict:
     "Zero-shot segmentation inputs: projected segment tokens `[B, S, D]`, image embedding, per-stage assignments, patch grid."
     with autocast_to(precision, images.device) as p:
-        x, assignments, hw = self.img_encoder.forward_features(images, return_assign=True)
+        x, assignments, hw = self._run(self.img_encoder, p, 'forward_features')(images, return_assign=True)
     if p != 'fp32': x, assignments = x.float(), [{k: v.float() for k, v in a.items()} for a in assignments]
     return dict(segment_emb=self.img_projector(x), image_emb=self.img_projector(x.mean(1)), assignments=assignments, grid=hw)
 
