@@ -8,7 +8,7 @@ Docs: https://groupvit-nb.github.io/groupvit_nb/losses.html.md"""
 # %% auto #0
 __all__ = ['LOGIT_SCALE_INIT', 'LOGIT_SCALE_MAX', 'DIFFER_REACH', 'SAME_REACH', 'RIMS', 'temperature_scale', 'rank_and_world',
            'gather_features', 'contrastive_loss', 'prompt_ids_from_tokens', 'multi_label_targets', 'multi_label_loss',
-           'segment_multi_label_loss', 'match_segments', 'segment_noun_loss', 'affinity_loss', 'GroupViTLoss',
+           'GroupViTLoss', 'segment_multi_label_loss', 'match_segments', 'segment_noun_loss', 'affinity_loss',
            'encoder_features', 'embeddings_from_features', 'GradCache']
 
 # %% ../nbs/04_losses.ipynb #0d87e8ae
@@ -187,17 +187,6 @@ def _check_prompt_ids(prompt_ids, shape):
         raise ValueError(f"prompt_ids has shape {tuple(prompt_ids.shape)} but the prompts are {tuple(shape)} [B, K].")
 
 
-# %% ../nbs/04_losses.ipynb #958b040a
-def multi_label_loss(image_emb, prompt_emb, logit_scale, prompt_ids=None, same_prompt_positive=False):
-    """Eq. 7: `image_emb` [B, D] against the K prompts per image `prompt_emb` [B, K, D] of the global batch.
-    `same_prompt_positive=True` counts identical prompts (equal `prompt_ids` [B, K]) of other images as positives;
-    get the ids from the prompt tokens [B, K, 77] with `prompt_ids = prompt_ids_from_tokens(prompt_tokens)`."""
-    _check_emb('image_emb', image_emb, 2); _check_emb('prompt_emb', prompt_emb, 3)
-    B, K, D = prompt_emb.shape
-    if (B, D) != tuple(image_emb.shape):
-        raise ValueError(f"prompt_emb {tuple(prompt_emb.shape)} must be [B, K, D] for image_emb {tuple(image_emb.shape)} [B, D].")
-    return _eq7(_multi_label_local, image_emb, prompt_emb, logit_scale, prompt_ids, same_prompt_positive)
-
 # %% ../nbs/04_losses.ipynb #1237a9d9
 def _check_same_prompt(same_prompt_positive, prompt_ids, B, K):
     if not same_prompt_positive: return
@@ -205,19 +194,6 @@ def _check_same_prompt(same_prompt_positive, prompt_ids, B, K):
         raise ValueError("same_prompt_positive=True needs prompt_ids [B, K]; derive them with `prompt_ids_from_tokens(prompt_tokens)`.")
     _check_prompt_ids(prompt_ids, (B, K))
 
-
-# %% ../nbs/04_losses.ipynb #e7c0a11d
-def _eq7(local, x, prompt_emb, logit_scale, prompt_ids, same_prompt_positive, **kwargs):
-    """The part both forms of eq. 7 share: `x` [B, D] or [B, S, D] and the prompts normalised in float32, the global batch
-    gathered, then `local` (the loss of this process's rows); a graph-attached zero when there are no prompts (K = 0)."""
-    B, K, _ = prompt_emb.shape
-    _check_same_prompt(same_prompt_positive, prompt_ids, B, K)
-    if K == 0: return _zero_like_graph(x, logit_scale)
-    with torch.autocast(x.device.type, enabled=False):
-        x, prompt = _normalise(x), _normalise(prompt_emb)
-        scale = temperature_scale(logit_scale, x.dtype).to(x.device)
-        ids, all_ids = _local_and_global_ids(prompt_ids, same_prompt_positive, x.device)
-        return local(x, prompt, gather_features(x), gather_features(prompt), rank_and_world()[0] * B, scale, ids, all_ids, **kwargs)
 
 # %% ../nbs/04_losses.ipynb #74709336
 def _local_and_global_ids(prompt_ids, same_prompt_positive, device):
@@ -234,6 +210,91 @@ def _zero_like_graph(x, logit_scale):
     if isinstance(logit_scale, torch.Tensor) and logit_scale.requires_grad: z = z + 0 * logit_scale.reshape(()).float()
     return z
 
+
+# %% ../nbs/04_losses.ipynb #e7c0a11d
+def _eq7(local, x, prompt_emb, logit_scale, prompt_ids, same_prompt_positive, **kwargs):
+    """The part both forms of eq. 7 share: `x` [B, D] or [B, S, D] and the prompts normalised in float32, the global batch
+    gathered, then `local` (the loss of this process's rows); a graph-attached zero when there are no prompts (K = 0)."""
+    B, K, _ = prompt_emb.shape
+    _check_same_prompt(same_prompt_positive, prompt_ids, B, K)
+    if K == 0: return _zero_like_graph(x, logit_scale)
+    with torch.autocast(x.device.type, enabled=False):
+        x, prompt = _normalise(x), _normalise(prompt_emb)
+        scale = temperature_scale(logit_scale, x.dtype).to(x.device)
+        ids, all_ids = _local_and_global_ids(prompt_ids, same_prompt_positive, x.device)
+        return local(x, prompt, gather_features(x), gather_features(prompt), rank_and_world()[0] * B, scale, ids, all_ids, **kwargs)
+
+# %% ../nbs/04_losses.ipynb #958b040a
+def multi_label_loss(image_emb, prompt_emb, logit_scale, prompt_ids=None, same_prompt_positive=False):
+    """Eq. 7: `image_emb` [B, D] against the K prompts per image `prompt_emb` [B, K, D] of the global batch.
+    `same_prompt_positive=True` counts identical prompts (equal `prompt_ids` [B, K]) of other images as positives;
+    get the ids from the prompt tokens [B, K, 77] with `prompt_ids = prompt_ids_from_tokens(prompt_tokens)`."""
+    _check_emb('image_emb', image_emb, 2); _check_emb('prompt_emb', prompt_emb, 3)
+    B, K, D = prompt_emb.shape
+    if (B, D) != tuple(image_emb.shape):
+        raise ValueError(f"prompt_emb {tuple(prompt_emb.shape)} must be [B, K, D] for image_emb {tuple(image_emb.shape)} [B, D].")
+    return _eq7(_multi_label_local, image_emb, prompt_emb, logit_scale, prompt_ids, same_prompt_positive)
+
+# %% ../nbs/04_losses.ipynb #9ea144c9
+class GroupViTLoss(nn.Module):
+    """Eq. 8: `contrastive_loss` (eq. 6) + `multi_label_weight` × `multi_label_loss` (eq. 7) [+ `segment_weight` ×
+    `segment_multi_label_loss`] [+ `segment_noun_weight` × `segment_noun_loss`] [+ `affinity_weight` × `affinity_loss`]."""
+    def __init__(self, multi_label_weight=1.0, same_prompt_positive=False, segment_weight=0.0, segment_same_prompt_positive=None,
+                 affinity_weight=0.0, affinity_differ=0.25, segment_exclusive=False, segment_noun_weight=0.0,
+                 segment_match=False, affinity_differ_reach='neighbours', affinity_same_reach='neighbours',
+                 affinity_rims='pairs'):
+        super().__init__()
+        self.multi_label_weight, self.same_prompt_positive = float(multi_label_weight), same_prompt_positive
+        self.segment_weight, self.affinity_weight = float(segment_weight), float(affinity_weight)
+        self.segment_noun_weight, self.segment_match = float(segment_noun_weight), bool(segment_match)
+        self.affinity_differ, self.segment_exclusive = float(affinity_differ), bool(segment_exclusive)  # inf: the affinity term only pulls similar neighbours together
+        if self.segment_match and not self.segment_exclusive: raise ValueError("segment_match=True needs segment_exclusive=True.")
+        self.affinity_differ_reach = affinity_differ_reach  # 'image': keep clearly different colours apart anywhere in the image
+        self.affinity_same_reach = affinity_same_reach      # 'image': pull flat patches of one colour together anywhere in the image
+        self.affinity_rims = affinity_rims                  # 'join': patches an outline crosses join their closest-coloured flat neighbour
+        # the segment-level term's positives: None = as eq. 7 above; False = each image's own prompts only
+        self.segment_same_prompt_positive = same_prompt_positive if segment_same_prompt_positive is None else segment_same_prompt_positive
+
+    def forward(self, image_emb, text_emb, prompt_emb, logit_scale, multi_label_logit_scale, prompt_ids=None, segment_emb=None,
+                assign_soft=None, images=None, segment_area=None):
+        "→ (total, {'contrastive': eq. 6, 'multi_label': eq. 7[, 'segment': its segment-level variant]}); parts detached, unweighted."
+        contrastive = contrastive_loss(image_emb, text_emb, logit_scale)
+        if prompt_emb is None or (isinstance(prompt_emb, torch.Tensor) and prompt_emb.ndim == 3 and prompt_emb.shape[1] == 0):
+            multi = _zero_like_graph(contrastive, multi_label_logit_scale)
+        else:
+            multi = multi_label_loss(image_emb, prompt_emb, multi_label_logit_scale, prompt_ids, self.same_prompt_positive)
+        total = contrastive + self.multi_label_weight * multi
+        parts = {'contrastive': contrastive.detach(), 'multi_label': multi.detach()}
+        if self.segment_weight:
+            if segment_emb is None: raise ValueError("segment_weight > 0 needs segment_emb [B, S, D], the projected final segments "
+                                                     "(GroupViT.forward(..., segments=True) returns them).")
+            if prompt_emb is None or prompt_emb.shape[1] == 0: seg = _zero_like_graph(contrastive, multi_label_logit_scale)
+            else: seg = segment_multi_label_loss(segment_emb, prompt_emb, multi_label_logit_scale, prompt_ids,
+                                                 self.segment_same_prompt_positive, self.segment_exclusive, self.segment_match)
+            total = total + self.segment_weight * seg
+            parts['segment'] = seg.detach()
+        if self.segment_noun_weight:
+            if segment_emb is None: raise ValueError("segment_noun_weight > 0 needs segment_emb [B, S, D] and segment_area [B, S] "
+                                                     "(GroupViT.forward(..., segments=True) returns them).")
+            if prompt_emb is None or prompt_emb.shape[1] == 0: noun = _zero_like_graph(contrastive, multi_label_logit_scale)
+            else: noun = segment_noun_loss(segment_emb, prompt_emb, multi_label_logit_scale, prompt_ids, segment_area)
+            total = total + self.segment_noun_weight * noun
+            parts['segment_noun'] = noun.detach()
+        if self.affinity_weight:
+            if assign_soft is None or images is None:
+                raise ValueError("affinity_weight > 0 needs assign_soft [B, M, N] (GroupViT.forward(..., segments=True) returns "
+                                 "it) and the normalised images.")
+            aff = affinity_loss(assign_soft, images, differ=self.affinity_differ, differ_reach=self.affinity_differ_reach,
+                                same_reach=self.affinity_same_reach, rims=self.affinity_rims)
+            total = total + self.affinity_weight * aff
+            parts['affinity'] = aff.detach()
+        return total, parts
+
+    def extra_repr(self):
+        return (f"multi_label_weight={self.multi_label_weight}, same_prompt_positive={self.same_prompt_positive}"
+                + (f", segment_weight={self.segment_weight}" if self.segment_weight else '')
+                + (f", segment_noun_weight={self.segment_noun_weight}" if self.segment_noun_weight else '')
+                + (f", affinity_weight={self.affinity_weight}" if self.affinity_weight else ''))
 
 # %% ../nbs/04_losses.ipynb #08dc67a1
 def _segment_multi_label_local(seg, prompt, all_seg, all_prompt, offset, scale, prompt_ids=None, all_prompt_ids=None,
@@ -321,12 +382,14 @@ def _neighbour_pairs(x):
     return [(x[..., :, :-1], x[..., :, 1:]), (x[..., :-1, :], x[..., 1:, :]),
             (x[..., :-1, :-1], x[..., 1:, 1:]), (x[..., :-1, 1:], x[..., 1:, :-1])]
 
+# %% ../nbs/04_losses.ipynb #ls360029
 def _neighbour_matrix(h, w, device=None):
     "[h·w, h·w] bool: patches i ≠ j of an h × w grid that are 8-neighbours."
     r, c = torch.arange(h * w, device=device).div(w, rounding_mode='floor'), torch.arange(h * w, device=device) % w
     near = ((r[:, None] - r[None]).abs() <= 1) & ((c[:, None] - c[None]).abs() <= 1)
     return near & ~torch.eye(h * w, dtype=torch.bool, device=device)
 
+# %% ../nbs/04_losses.ipynb #ls360032
 def _flat_patches(images, colour, std, spread):
     "[B, N] bool: flat patches, their pixels within `spread` (RMS RGB distance) of the patch mean `colour` [B, 3, h, w]."
     x = images.float() * images.new_tensor(std).float().view(1, 3, 1, 1)       # the mean offsets cancel in a spread
@@ -388,67 +451,6 @@ def affinity_loss(assign_soft:torch.Tensor, images:torch.Tensor, same:float=0.1,
             r = (~flat1 & d.isfinite()).float()                                   # rims with a flat neighbour
             loss = loss - (p.gather(-1, j[..., None])[..., 0].log() * r).sum() / r.sum().clamp(min=1)
         return loss
-
-# %% ../nbs/04_losses.ipynb #9ea144c9
-class GroupViTLoss(nn.Module):
-    """Eq. 8: `contrastive_loss` (eq. 6) + `multi_label_weight` × `multi_label_loss` (eq. 7) [+ `segment_weight` ×
-    `segment_multi_label_loss`] [+ `segment_noun_weight` × `segment_noun_loss`] [+ `affinity_weight` × `affinity_loss`]."""
-    def __init__(self, multi_label_weight=1.0, same_prompt_positive=False, segment_weight=0.0, segment_same_prompt_positive=None,
-                 affinity_weight=0.0, affinity_differ=0.25, segment_exclusive=False, segment_noun_weight=0.0,
-                 segment_match=False, affinity_differ_reach='neighbours', affinity_same_reach='neighbours',
-                 affinity_rims='pairs'):
-        super().__init__()
-        self.multi_label_weight, self.same_prompt_positive = float(multi_label_weight), same_prompt_positive
-        self.segment_weight, self.affinity_weight = float(segment_weight), float(affinity_weight)
-        self.segment_noun_weight, self.segment_match = float(segment_noun_weight), bool(segment_match)
-        self.affinity_differ, self.segment_exclusive = float(affinity_differ), bool(segment_exclusive)  # inf: the affinity term only pulls similar neighbours together
-        if self.segment_match and not self.segment_exclusive: raise ValueError("segment_match=True needs segment_exclusive=True.")
-        self.affinity_differ_reach = affinity_differ_reach  # 'image': keep clearly different colours apart anywhere in the image
-        self.affinity_same_reach = affinity_same_reach      # 'image': pull flat patches of one colour together anywhere in the image
-        self.affinity_rims = affinity_rims                  # 'join': patches an outline crosses join their closest-coloured flat neighbour
-        # the segment-level term's positives: None = as eq. 7 above; False = each image's own prompts only
-        self.segment_same_prompt_positive = same_prompt_positive if segment_same_prompt_positive is None else segment_same_prompt_positive
-
-    def forward(self, image_emb, text_emb, prompt_emb, logit_scale, multi_label_logit_scale, prompt_ids=None, segment_emb=None,
-                assign_soft=None, images=None, segment_area=None):
-        "→ (total, {'contrastive': eq. 6, 'multi_label': eq. 7[, 'segment': its segment-level variant]}); parts detached, unweighted."
-        contrastive = contrastive_loss(image_emb, text_emb, logit_scale)
-        if prompt_emb is None or (isinstance(prompt_emb, torch.Tensor) and prompt_emb.ndim == 3 and prompt_emb.shape[1] == 0):
-            multi = _zero_like_graph(contrastive, multi_label_logit_scale)
-        else:
-            multi = multi_label_loss(image_emb, prompt_emb, multi_label_logit_scale, prompt_ids, self.same_prompt_positive)
-        total = contrastive + self.multi_label_weight * multi
-        parts = {'contrastive': contrastive.detach(), 'multi_label': multi.detach()}
-        if self.segment_weight:
-            if segment_emb is None: raise ValueError("segment_weight > 0 needs segment_emb [B, S, D], the projected final segments "
-                                                     "(GroupViT.forward(..., segments=True) returns them).")
-            if prompt_emb is None or prompt_emb.shape[1] == 0: seg = _zero_like_graph(contrastive, multi_label_logit_scale)
-            else: seg = segment_multi_label_loss(segment_emb, prompt_emb, multi_label_logit_scale, prompt_ids,
-                                                 self.segment_same_prompt_positive, self.segment_exclusive, self.segment_match)
-            total = total + self.segment_weight * seg
-            parts['segment'] = seg.detach()
-        if self.segment_noun_weight:
-            if segment_emb is None: raise ValueError("segment_noun_weight > 0 needs segment_emb [B, S, D] and segment_area [B, S] "
-                                                     "(GroupViT.forward(..., segments=True) returns them).")
-            if prompt_emb is None or prompt_emb.shape[1] == 0: noun = _zero_like_graph(contrastive, multi_label_logit_scale)
-            else: noun = segment_noun_loss(segment_emb, prompt_emb, multi_label_logit_scale, prompt_ids, segment_area)
-            total = total + self.segment_noun_weight * noun
-            parts['segment_noun'] = noun.detach()
-        if self.affinity_weight:
-            if assign_soft is None or images is None:
-                raise ValueError("affinity_weight > 0 needs assign_soft [B, M, N] (GroupViT.forward(..., segments=True) returns "
-                                 "it) and the normalised images.")
-            aff = affinity_loss(assign_soft, images, differ=self.affinity_differ, differ_reach=self.affinity_differ_reach,
-                                same_reach=self.affinity_same_reach, rims=self.affinity_rims)
-            total = total + self.affinity_weight * aff
-            parts['affinity'] = aff.detach()
-        return total, parts
-
-    def extra_repr(self):
-        return (f"multi_label_weight={self.multi_label_weight}, same_prompt_positive={self.same_prompt_positive}"
-                + (f", segment_weight={self.segment_weight}" if self.segment_weight else '')
-                + (f", segment_noun_weight={self.segment_noun_weight}" if self.segment_noun_weight else '')
-                + (f", affinity_weight={self.affinity_weight}" if self.affinity_weight else ''))
 
 # %% ../nbs/04_losses.ipynb #2b898dde
 def _check_tokens(tokens):
