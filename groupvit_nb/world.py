@@ -449,11 +449,11 @@ def make_world(out, n_train:int=32000, n_test:int=200, size:int=64, train_artist
     from tqdm.auto import tqdm
     from groupvit_nb.eval import VOC_CLASSES
     out = Path(out)
-    (out/'train').mkdir(parents=True, exist_ok=True)
-    world = EmojiWorld(n_train, size, 'train', seed, train_artists)
+    world = EmojiWorld(n_train, size, 'train', seed, train_artists)       # bad settings fail here, before a file is written
     jobs = [(world, out/'train'/f'{k:05d}.tar', s, min(s + per_shard, n_train)) for k, s in enumerate(range(0, n_train, per_shard))]
     folders = dict(valid=EmojiWorld(n_test, size, 'valid', seed, train_artists), test=EmojiWorld(n_test, size, 'test', seed, train_artists))
     folders.update({f'test_{a}': EmojiWorld(n_test, size, 'test', seed, (a,)) for a in test_artists})
+    (out/'train').mkdir(parents=True, exist_ok=True)
     with ProcessPoolExecutor(workers) if workers > 1 else _Serial() as pool:
         list(tqdm(pool.map(_write_shard_job, jobs), total=len(jobs), desc='training shards', unit='shard', disable=not progress))
     for name, w in folders.items(): write_voc(w, out/name, VOC_CLASSES, progress=progress)
@@ -481,12 +481,16 @@ def main(argv=None):
     p.add_argument('--n-test', type=int, default=200, help='scenes in each VOC folder')
     p.add_argument('--size', type=int, default=64, help='short side of the scenes, pixels')
     p.add_argument('--seed', type=int, default=0, help='the world: the same seed writes the same files')
+    p.add_argument('--train-artists', default='noto,symbola', help='artists of the training shards and of valid/ and test/')
+    p.add_argument('--test-artists', default='openmoji,emojione,emojify', help='held-out artists: a test_<artist>/ folder each')
     p.add_argument('--workers', type=int, default=2, help='processes writing shards')
     p.add_argument('--no-progress', action='store_true', help='no progress bars')
     a = p.parse_args(argv)
     for k in ('n_train', 'n_test', 'workers'):
         if getattr(a, k) < 1: p.error(f"--{k.replace('_', '-')} must be at least 1, got {getattr(a, k)}.")
-    try: info = make_world(a.out, a.n_train, a.n_test, a.size, seed=a.seed, workers=a.workers, progress=not a.no_progress)
+    split = lambda v: [x.strip() for x in v.split(',') if x.strip()]
+    try: info = make_world(a.out, a.n_train, a.n_test, a.size, split(a.train_artists), split(a.test_artists), seed=a.seed,
+                           workers=a.workers, progress=not a.no_progress)
     except (ValueError, FileNotFoundError, OSError) as e: p.exit(2, f"{p.prog}: error: {e}\n")
     print(f"wrote {info['n_train']} training scenes ({info['shards']}) and VOC folders of {info['n_test']} scenes to {a.out}")
 
