@@ -20,7 +20,7 @@ from .patch import PatchEmbed
 from .grouping import Mlp, MixerMlp, GroupingBlock, merge_heads, attention
 
 # %% auto #0
-__all__ = ['CAST_LAYERS', 'PRECISIONS', 'BF16_AGREEMENT', 'AUTO_MIN_AGREEMENT', 'GroupViTConfig', 'DropPath', 'SelfAttention', 'AttnBlock', 'GroupingLayer', 'VisionEncoder', 'QuickGELU', 'CausalSelfAttention', 'TextMlp', 'ResidualAttentionBlock', 'Transformer', 'TextEncoder', 'ProjectMLP', 'GroupViT', 'segment_areas', 'unwrap', 'evaluating', 'native_bf16', 'resolve_precision', 'autocast_to', 'groupvit_s16', 'groupvit_tiny']
+__all__ = ['PRECISIONS', 'BF16_AGREEMENT', 'AUTO_MIN_AGREEMENT', 'CAST_LAYERS', 'GroupViTConfig', 'DropPath', 'SelfAttention', 'AttnBlock', 'GroupingLayer', 'VisionEncoder', 'QuickGELU', 'CausalSelfAttention', 'TextMlp', 'ResidualAttentionBlock', 'Transformer', 'TextEncoder', 'ProjectMLP', 'native_bf16', 'resolve_precision', 'autocast_to', 'GroupViT', 'groupvit_s16', 'groupvit_tiny', 'segment_areas', 'unwrap', 'evaluating']
 
 # %% ../nbs/02_core.ipynb #25231aca
 @dataclass
@@ -322,6 +322,37 @@ class ProjectMLP(nn.Module):
         x = self.linear_out(self.linear_hidden(x.reshape(-1, shape[-1])))
         return x.reshape(*shape[:-1], x.shape[-1])
 
+# %% ../nbs/02_core.ipynb #b7a343b4
+PRECISIONS = ('fp32', 'bf16', 'fp16', 'auto')
+BF16_AGREEMENT = 0.988995  # lowest measured share of pixels whose bf16 label is the fp32 label (notebook 07)
+AUTO_MIN_AGREEMENT = 0.995  # 'auto' picks bf16 only from this agreement on
+
+def native_bf16(device) -> bool:
+    "Whether `device` computes in bfloat16 natively: a CUDA GPU without emulation, a CPU with AVX512-BF16 or AMX."
+    device = torch.device(device)
+    if device.type == 'cuda': return torch.cuda.is_available() and torch.cuda.is_bf16_supported(including_emulation=False)
+    if device.type != 'cpu': return False
+    caps = getattr(torch.cpu, '_is_avx512_bf16_supported', lambda: False), getattr(torch.cpu, '_is_amx_tile_supported', lambda: False)
+    return any(bool(f()) for f in caps)
+
+# %% ../nbs/02_core.ipynb #1d0f8bf6
+def resolve_precision(precision:str, device) -> str:
+    "`precision` for `device` as 'fp32', 'bf16' or 'fp16'; one sentence for a name it does not know or fp16 off CUDA."
+    if precision not in PRECISIONS: raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}.")
+    device = torch.device(device)
+    if precision == 'fp16' and device.type != 'cuda':
+        raise ValueError(f"precision fp16 needs a CUDA GPU and this runs on {device.type}; use bf16 or fp32.")
+    if precision == 'auto': return 'bf16' if BF16_AGREEMENT >= AUTO_MIN_AGREEMENT and native_bf16(device) else 'fp32'
+    return precision
+
+# %% ../nbs/02_core.ipynb #cf9a80b6
+@contextmanager
+def autocast_to(precision:str, device):
+    "Run the `with` block in `precision` on `device` (autocast for bf16/fp16, nothing for fp32); yields the resolved name."
+    p = resolve_precision(precision, device)
+    if p == 'fp32': yield p; return
+    with torch.autocast(torch.device(device).type, dtype=torch.bfloat16 if p == 'bf16' else torch.float16): yield p
+
 # %% ../nbs/02_core.ipynb #5334e4d0
 class GroupViT(nn.Module):
     "GroupViT dual encoder: `img_encoder` + `img_projector`, `text_encoder` + `text_projector`, two logit scales."
@@ -334,6 +365,21 @@ class GroupViT(nn.Module):
         self.text_projector = ProjectMLP(cfg.text_width, cfg.proj_hidden, cfg.proj_dim, cfg.proj_layers)
         self.logit_scale = nn.Parameter(torch.tensor(cfg.logit_scale_init))
         self.multi_label_logit_scale = nn.Parameter(torch.tensor(cfg.logit_scale_init))
+
+
+# %% ../nbs/02_core.ipynb #5c06dfd9
+def groupvit_s16(**kwargs) -> GroupViT:
+    "The released GroupViT-S/16 (GCC+YFCC): 224², patch 16, width 384, depths [6, 3, 3], groups [64, 8]."
+    return GroupViT(GroupViTConfig(**kwargs))
+
+
+# %% ../nbs/02_core.ipynb #f6add8d7
+def groupvit_tiny(**kwargs) -> GroupViT:
+    "A small GroupViT for CPU experiments: 64², patch 8, width 128, depths [2, 2, 1], groups [16, 8]."
+    cfg = dict(img_size=64, patch_size=8, embed_dim=128, depths=(2, 2, 1), num_heads=4, num_group_tokens=(16, 8, 0),
+               num_output_groups=(16, 8), drop_path_rate=0.0, text_width=128, text_layers=4, text_heads=2,
+               proj_dim=128, proj_hidden=512)
+    return GroupViT(GroupViTConfig(**{**cfg, **kwargs}))
 
 
 # %% ../nbs/02_core.ipynb #cw000002
@@ -451,52 +497,6 @@ def evaluating(model:nn.Module):
         model.eval()
         yield model
     finally: model.train(was)
-
-
-# %% ../nbs/02_core.ipynb #b7a343b4
-PRECISIONS = ('fp32', 'bf16', 'fp16', 'auto')
-BF16_AGREEMENT = 0.988995  # lowest measured share of pixels whose bf16 label is the fp32 label (notebook 07)
-AUTO_MIN_AGREEMENT = 0.995  # 'auto' picks bf16 only from this agreement on
-
-def native_bf16(device) -> bool:
-    "Whether `device` computes in bfloat16 natively: a CUDA GPU without emulation, a CPU with AVX512-BF16 or AMX."
-    device = torch.device(device)
-    if device.type == 'cuda': return torch.cuda.is_available() and torch.cuda.is_bf16_supported(including_emulation=False)
-    if device.type != 'cpu': return False
-    caps = getattr(torch.cpu, '_is_avx512_bf16_supported', lambda: False), getattr(torch.cpu, '_is_amx_tile_supported', lambda: False)
-    return any(bool(f()) for f in caps)
-
-# %% ../nbs/02_core.ipynb #1d0f8bf6
-def resolve_precision(precision:str, device) -> str:
-    "`precision` for `device` as 'fp32', 'bf16' or 'fp16'; one sentence for a name it does not know or fp16 off CUDA."
-    if precision not in PRECISIONS: raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}.")
-    device = torch.device(device)
-    if precision == 'fp16' and device.type != 'cuda':
-        raise ValueError(f"precision fp16 needs a CUDA GPU and this runs on {device.type}; use bf16 or fp32.")
-    if precision == 'auto': return 'bf16' if BF16_AGREEMENT >= AUTO_MIN_AGREEMENT and native_bf16(device) else 'fp32'
-    return precision
-
-# %% ../nbs/02_core.ipynb #cf9a80b6
-@contextmanager
-def autocast_to(precision:str, device):
-    "Run the `with` block in `precision` on `device` (autocast for bf16/fp16, nothing for fp32); yields the resolved name."
-    p = resolve_precision(precision, device)
-    if p == 'fp32': yield p; return
-    with torch.autocast(torch.device(device).type, dtype=torch.bfloat16 if p == 'bf16' else torch.float16): yield p
-
-# %% ../nbs/02_core.ipynb #5c06dfd9
-def groupvit_s16(**kwargs) -> GroupViT:
-    "The released GroupViT-S/16 (GCC+YFCC): 224², patch 16, width 384, depths [6, 3, 3], groups [64, 8]."
-    return GroupViT(GroupViTConfig(**kwargs))
-
-
-# %% ../nbs/02_core.ipynb #f6add8d7
-def groupvit_tiny(**kwargs) -> GroupViT:
-    "A small GroupViT for CPU experiments: 64², patch 8, width 128, depths [2, 2, 1], groups [16, 8]."
-    cfg = dict(img_size=64, patch_size=8, embed_dim=128, depths=(2, 2, 1), num_heads=4, num_group_tokens=(16, 8, 0),
-               num_output_groups=(16, 8), drop_path_rate=0.0, text_width=128, text_layers=4, text_heads=2,
-               proj_dim=128, proj_hidden=512)
-    return GroupViT(GroupViTConfig(**{**cfg, **kwargs}))
 
 
 # %% ../nbs/03a_pretrained.ipynb #abc00295
