@@ -824,10 +824,12 @@ def demo_parser() -> argparse.ArgumentParser:
     p.add_argument('--world', choices=('shapes', 'voc'), default='shapes',
                    help="'shapes': six geometric shapes; 'voc': PASCAL VOC's classes drawn as emoji (notebook 09) (default: shapes)")
     p.add_argument('--out', default='groupvit_demo', help='output folder (default: ./groupvit_demo)')
-    p.add_argument('--train', action='store_true', help='train a new shapes model from scratch first, with the shipped configuration')
-    p.add_argument('--minutes', type=float, default=10, help='training time budget with --train (default 10)')
+    p.add_argument('--train', action='store_true', help="train a new model from scratch first, with the shipped configuration (with --world voc: the world's shards are drawn first)")
+    p.add_argument('--minutes', type=float, default=None, help='training time budget with --train (default: 10, or 60 with --world voc)')
     p.add_argument('--seed', type=int, default=0, help='seed of the test images, the untrained baseline and --train')
     p.add_argument('--images', type=int, default=200, help='number of held-out test images (per artist with --world voc; default 200)')
+    p.add_argument('--n-train', type=int, default=None,
+                   help="training scenes drawn for --world voc --train (default: the shipped model's 32000)")
     p.add_argument('--no-progress', action='store_true', help='no progress bars')
     return p
 
@@ -835,11 +837,12 @@ def demo_parser() -> argparse.ArgumentParser:
 def check_demo_args(argv=None) -> argparse.Namespace:
     "Parse `groupvit_demo`'s `argv` and refuse bad values and an unwritable `--out` before torch is imported."
     p = demo_parser(); a = p.parse_args(argv)
+    if a.minutes is None: a.minutes = 60 if a.world == 'voc' else 10
     if a.minutes <= 0: p.error(f"--minutes must be positive, got {a.minutes}.")
+    if a.n_train is not None and (a.world != 'voc' or not a.train):
+        p.error("--n-train sets the size of the VOC world drawn for --world voc --train; the shapes recipe draws its own.")
+    if a.n_train is not None and a.n_train < 64: p.error(f"--n-train must be at least 64 (one batch), got {a.n_train}.")
     if a.images < 6: p.error(f"--images must be at least 6 (the figures show 6), got {a.images}.")
-    if a.world == 'voc' and a.train:
-        p.error("--train trains the shapes world; the VOC-world model is trained from its shards with "
-                "`python -m groupvit_nb.world` and `groupvit_train` (see the README).")
     check_out_folder(a.out)
     return a
 

@@ -26,8 +26,8 @@ from .text import class_embeddings
 __all__ = ['BG_GRIDS', 'demo_dir', 'demo_settings', 'demo_shapes', 'background_baseline', 'shapes_miou', 'tune_bg_thresh',
            'tune_background', 'oracle_labels', 'grouping_oracle_miou', 'draw_plain', 'PlainShapes', 'shape_probe',
            'plot_segmentation', 'plot_groups', 'train_demo_model', 'demo_geometry', 'run_demo', 'main', 'voc_demo_dir',
-           'world_folders', 'eval_folder', 'open_vocabulary_miou', 'voc_colours', 'plot_voc_segmentation',
-           'plot_voc_groups', 'run_voc_demo']
+           'world_folders', 'eval_folder', 'open_vocabulary_miou', 'tune_voc_background', 'finish_voc_model',
+           'voc_colours', 'plot_voc_segmentation', 'plot_voc_groups', 'run_voc_demo']
 
 # %% ../nbs/10_demo.ipynb #1022099b
 def demo_dir() -> Path:
@@ -273,11 +273,12 @@ def _untrained(cfg:GroupViTConfig, seed:int) -> GroupViT:
     return GroupViT(GroupViTConfig.from_dict(cfg.to_dict())).eval()
 
 # %% ../nbs/10_demo.ipynb #0ebce660
-def train_demo_model(out, minutes:float|None=None, seed:int=0, progress:bool=True, train_args=()) -> tuple[GroupViT, Path, dict]:
-    "Train a demo model from scratch with the shipped `train.yaml` (+ `train_args` flags), stopped after `minutes` → (model, log folder, how far)."
+def train_demo_model(out, minutes:float|None=None, seed:int=0, progress:bool=True, train_args=(), config=None,
+                     n_pairs:int|None=None) -> tuple[GroupViT, Path, dict]:
+    "Train a demo model from scratch with `config` (default: the shipped `train.yaml`) + `train_args` flags, stopped after `minutes` → (model, log folder, how far)."
     from groupvit_nb.train import main as train_main
     folder = Path(out)/'train'
-    argv = ['--config', str(demo_dir()/'train.yaml'), '--out', str(folder), '--seed', str(seed), *map(str, train_args)]
+    argv = ['--config', str(config or demo_dir()/'train.yaml'), '--out', str(folder), '--seed', str(seed), *map(str, train_args)]
     if (folder/'config.yaml').exists(): argv.append('--overwrite')  # a new --train replaces the demo's own earlier one
     if minutes: argv += ['--minutes', str(minutes)]
     if not progress: argv.append('--no-progress')
@@ -285,7 +286,7 @@ def train_demo_model(out, minutes:float|None=None, seed:int=0, progress:bool=Tru
     train_main(argv)
     import yaml
     used = yaml.safe_load((folder/'config.yaml').read_text())  # the settings the run really used
-    planned = used['epochs'] * (used['n_train'] // used['batch'])
+    planned = used['epochs'] * ((n_pairs or used['n_train']) // used['batch'])  # n_pairs: the pairs of a --data set
     done = len(_read_csv(folder/'steps.csv'))
     how_far = dict(steps=done, planned_steps=planned, fraction=round(done / planned, 3), minutes=round((time.time() - t0) / 60, 2))
     return GroupViT.from_pretrained(folder/'final.pth'), folder, how_far
@@ -359,7 +360,7 @@ def main(argv=None):
     try: a = check_demo_args(argv)                   # also asked before torch was imported, by the command
     except ValueError as e: print(f"groupvit_demo: error: {e}", file=sys.stderr); sys.exit(2)
     try:
-        if a.world == 'voc': m = run_voc_demo(a.out, a.images, not a.no_progress)
+        if a.world == 'voc': m = run_voc_demo(a.out, a.images, not a.no_progress, a.train, a.minutes, a.seed, n_train=a.n_train)
         else: m = run_demo(a.out, a.train, a.minutes, a.seed, a.images, not a.no_progress)
     except (OSError, ValueError) as e: print(f"groupvit_demo: error: {e}", file=sys.stderr); sys.exit(2)
     print(_voc_summary(m, a.out) if a.world == 'voc' else _summary(m, a.out))
@@ -374,14 +375,16 @@ def voc_demo_dir() -> Path:
 
 # %% ../nbs/10_demo.ipynb #981b3dfd
 def world_folders(out, n:int=200, settings:dict|None=None, progress:bool=True) -> dict:
-    "Write the test scenes of the VOC world (its training artists, then each held-out artist) as VOC folders in `out` → {name: folder}."
+    "Write the test scenes of the VOC world (its training artists, then each held-out artist) and its `open/` folder as VOC folders in `out` → {name: folder}."
     from groupvit_nb.eval import VOC_CLASSES
-    from groupvit_nb.world import EmojiWorld, write_voc
+    from groupvit_nb.world import EmojiWorld, OPEN_NOUNS, write_voc
     s = settings or json.loads((voc_demo_dir()/'world.json').read_text())
     out, folders = Path(out), {}
     for name, artists in [('test', s['train_artists'])] + [(f'test_{a}', [a]) for a in s['test_artists']]:
         w = EmojiWorld(n, s['size'], 'test', s['seed'], artists)
         folders[name] = write_voc(w, out/name, VOC_CLASSES, progress=progress)
+    w = EmojiWorld(n, s['size'], 'test', s['seed'] + 1, s['train_artists'], other_p=0.6)   # as make_world draws open/
+    write_voc(w, out/'open', OPEN_NOUNS, ann_dir='SegmentationClassOpen', progress=progress)
     return folders
 
 # %% ../nbs/10_demo.ipynb #6444133d
@@ -400,6 +403,47 @@ def open_vocabulary_miou(model:GroupViT, root, nouns=None) -> dict:
                           source="the VOC world's open/ folder (notebook 09)")
     ds = SegmentationDataset(root, 'open', spec=spec)
     return dict(evaluate_segmentation(zero_shot_predictor(model, ds), ds, progress=False), nouns=list(spec.classes))
+
+# %% ../nbs/10_demo.ipynb #36228b53
+@contextlib.contextmanager
+def _remembered(model:GroupViT):
+    "Within the block `model.encode_segments` runs once per distinct input: a tuning grid reads each image once per setting."
+    import hashlib
+    seen, encode = {}, model.encode_segments
+    def once(x, **kw):
+        k = (hashlib.sha1(x.detach().cpu().numpy().tobytes()).hexdigest(), x.shape, tuple(sorted(kw.items())))
+        if k not in seen: seen[k] = encode(x, **kw)
+        return seen[k]
+    model.encode_segments = once
+    try: yield seen
+    finally: del model.encode_segments
+
+# %% ../nbs/10_demo.ipynb #f23f45ac
+@torch.no_grad()
+def tune_voc_background(model:GroupViT, root, grids:dict=BG_GRIDS) -> dict:
+    "The background rule and threshold with the best mIoU on VOC folder `root` (the world's `valid/`), the model's geometry kept."
+    from groupvit_nb.eval import SegmentationDataset, evaluate_segmentation, zero_shot_predictor
+    from groupvit_nb.text import class_embeddings
+    ds = SegmentationDataset(root, 'voc')
+    text = class_embeddings(model, list(ds.class_names), templates=(model.zero_shot or {}).get('templates', 'simple'))
+    with _remembered(model):
+        rows = [dict(bg_mode=m, bg_thresh=t, miou=evaluate_segmentation(
+                     zero_shot_predictor(model, ds, bg_thresh=t, bg_mode=m, text_emb=text), ds, progress=False)['miou'])
+                for m, g in grids.items() for t in g]
+    return dict(max(rows, key=lambda r: r['miou']), tried=len(rows))
+
+# %% ../nbs/10_demo.ipynb #03ffdc17
+def finish_voc_model(model:GroupViT, world_root, out) -> dict:
+    "Set `model`'s zero-shot settings for the VOC world in `world_root` (rule chosen on its `valid/`) and save it in `out` with `world.json`."
+    world_root, out = Path(world_root), Path(out)
+    info = json.loads((world_root/'world.json').read_text())
+    model.zero_shot = dict(templates='simple', bg_mode='threshold', bg_thresh=0.5, short_side=info['size'], mode='whole')
+    best = tune_voc_background(model.eval(), world_root/'valid')
+    model.zero_shot.update(bg_mode=best['bg_mode'], bg_thresh=best['bg_thresh'])
+    model.save_pretrained(out)
+    keep = ('size', 'seed', 'n_train', 'train_artists', 'test_artists')
+    (out/'world.json').write_text(json.dumps({k: info[k] for k in keep}, indent=1))
+    return best
 
 # %% ../nbs/10_demo.ipynb #03eacbfc
 def voc_colours(n:int) -> np.ndarray:
@@ -451,21 +495,34 @@ def plot_voc_groups(model:GroupViT, root, idx=range(4), path=None, dpi=110):
     return fig
 
 # %% ../nbs/10_demo.ipynb #7d08208e
-def run_voc_demo(out='groupvit_demo', n_images:int=200, progress:bool=True) -> dict:
-    "Evaluate the shipped VOC-world model with `groupvit_eval` on fresh VOC folders of its test scenes; write metrics and figures into `out`."
+def run_voc_demo(out='groupvit_demo', n_images:int=200, progress:bool=True, train:bool=False, minutes:float=60,
+                 seed:int=0, train_args=(), n_train:int|None=None) -> dict:
+    """Evaluate the shipped VOC-world model with `groupvit_eval` on fresh VOC folders of its test scenes; with `train`, draw
+    the world (`n_train` training scenes, default the shipped model's) and train a new model with the shipped recipe first.
+    Writes metrics and figures into `out`."""
     t0 = time.time(); out = Path(out).resolve(); out.mkdir(parents=True, exist_ok=True)
-    weights, ship = voc_demo_dir(), json.loads((voc_demo_dir()/'eval.json').read_text())
+    ship, s = (json.loads((voc_demo_dir()/f).read_text()) for f in ('eval.json', 'world.json'))
+    how_far, weights = None, voc_demo_dir()
+    if train:
+        from groupvit_nb.world import make_world
+        info = make_world(out/'world', n_train or s['n_train'], n_images, s['size'], s['train_artists'], s['test_artists'],
+                          seed, progress=progress)
+        model, _, how_far = train_demo_model(out, minutes, seed, progress, ['--data', out/'world'/info['shards'], *train_args],
+                                             voc_demo_dir()/'train.yaml', info['n_train'])
+        weights = out/'model'; finish_voc_model(model, out/'world', weights)
+        folders = {n: out/'world'/n for n in ['test', *(f'test_{a}' for a in s['test_artists'])]}
+    else: folders = world_folders(out/'world', n_images, dict(s, seed=seed), progress=progress)
     model = GroupViT.from_pretrained(weights).eval()
-    folders = world_folders(out/'world', n_images, progress=progress)
     res = {name: eval_folder(weights, f) for name, f in folders.items()}
     plot_voc_segmentation(model, folders['test'], range(6), out/'segmentation.png')
     plot_voc_groups(model, folders['test'], range(6), out/'groups.png')
-    model.save_pretrained(out/'model')
+    if not train: model.save_pretrained(out/'model')
     pick = lambda r: dict(miou=r['miou'], iou=r['iou'], images=r['images'])
-    metrics = dict(world='voc', model='shipped', own=pick(res['test']),
+    ov = open_vocabulary_miou(model, out/'world'/'open')
+    metrics = dict(world='voc', model='trained now' if train else 'shipped', own=pick(res['test']),
                    held_out={k[len('test_'):]: pick(v) for k, v in res.items() if k != 'test'},
-                   settings=res['test']['settings'], open_vocabulary=ship.get('open_vocabulary'),
-                   training=ship.get('training'), seconds=round(time.time() - t0, 1))
+                   settings=res['test']['settings'], open_vocabulary=dict(pick(ov), nouns=ov['nouns']),
+                   training=how_far or ship.get('training'), seconds=round(time.time() - t0, 1))
     (out/'metrics.json').write_text(json.dumps(metrics, indent=2))
     return metrics
 
@@ -473,9 +530,11 @@ def run_voc_demo(out='groupvit_demo', n_images:int=200, progress:bool=True) -> d
 def _voc_summary(m:dict, out) -> str:
     s = m['settings']
     rule = f"{s.get('bg_mode', 'threshold')} rule at {s['bg_thresh']}, {s['mode']} at short side {s['short_side']}"
-    lines = [f"zero-shot segmentation of PASCAL VOC's classes in the emoji world ({m['own']['images']} test scenes per artist), "
-             f"from the class names only ({rule}, the model's own settings):",
+    lines = [f"zero-shot segmentation of PASCAL VOC's classes in the emoji world ({m['own']['images']} test scenes per artist, "
+             f"{m['model']} model), from the class names only ({rule}, the model's own settings):",
              f"  training artists' drawings: mIoU {m['own']['miou']:.3f}"]
     lines += [f"  {a} (never seen in training): mIoU {r['miou']:.3f}" for a, r in m['held_out'].items()]
+    o = m['open_vocabulary']
+    lines.append(f"  {len(o['nouns'])} other objects, named only in captions ({', '.join(o['nouns'])}): mIoU {o['miou']:.3f}")
     lines.append(f"wrote metrics.json, segmentation.png, groups.png, model/ and the VOC folders (world/) to {out} in {m['seconds']:.0f} s")
     return '\n'.join(lines)
