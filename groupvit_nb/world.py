@@ -274,33 +274,6 @@ def _place(rng, sp:np.ndarray, h:int, w:int, cover:list, areas:list, tries:int=1
         if left > .6: break
     return best[1:]
 
-# %% ../nbs/09_world.ipynb #f4ffe1e2
-@patch
-def scene(self:EmojiWorld, i:int) -> dict:
-    "Scene `i`: image, label (0 background, j object j, 255 rim) and owner (the same without rim) [h,w] uint8, objects, artist, caption, background."
-    if not 0 <= i < self.n: raise IndexError(f"scene {i} of a world of {self.n}.")
-    rng = np.random.default_rng([self.seed, _SPLITS[self.split], i])
-    h, w, artist = self._canvas(rng)
-    nouns = self._nouns(rng, artist)
-    bg = BACKGROUNDS[rng.integers(len(BACKGROUNDS))]
-    img, cover, objs = background(rng, h, w, bg), [np.ones((h, w), np.float32)], []
-    for c in nouns:
-        e = self.drawn[artist][c][rng.integers(len(self.drawn[artist][c]))]
-        frac = rng.uniform(.45, .9) if len(nouns) == 1 else rng.uniform(.3, .65)
-        sp = sprite(glyph(artist, e), rng, ARTISTS[artist]['ink'], frac * min(h, w), rng.random() < .5,
-                    rng.uniform(-self.max_turn, self.max_turn))
-        y0, x0, a = _place(rng, sp, h, w, cover[1:], [o['area'] for o in objs])
-        img = img * (1 - a[..., None]) + _at(sp[..., :3] * sp[..., 3:], y0, x0, h, w)
-        cover = [c_ * (1 - a) for c_ in cover] + [a]
-        hh, ww = min(sp.shape[0], h - y0), min(sp.shape[1], w - x0)
-        objs.append(dict(noun=c, emoji=e, area=float(a.sum()), box=(int(x0), int(y0), int(x0 + ww), int(y0 + hh))))
-    cover = np.stack(cover)
-    owner = cover.argmax(0)
-    label = np.where(cover.max(0) >= .75, owner, 255).astype(np.uint8)
-    for j, o in enumerate(objs): o['visible'] = float((owner == j + 1).sum()) / max(o['area'], 1)
-    return dict(image=np.clip(img, 0, 255).round().astype(np.uint8), label=label, owner=owner.astype(np.uint8), objects=objs, artist=artist,
-                caption=self.caption(rng, objs, bg), background=bg)
-
 # %% ../nbs/09_world.ipynb #74eae30e
 def _at(x:np.ndarray, y0:int, x0:int, h:int, w:int) -> np.ndarray:
     "`x` [sh, sw, c] placed at (y0, x0) on zeros [h, w, c], cut at the border."
@@ -346,6 +319,33 @@ def caption(self:EmojiWorld, rng, objs:list, bg:str='plain') -> str:
         q = [ph[j] for j in rng.permutation(len(ph))]
         body = q[0] if len(q) == 1 else ', '.join(q[:-1]) + ' and ' + q[-1]
     return CAPTION_TEMPLATES[rng.integers(len(CAPTION_TEMPLATES))].format(body, bg=BACKGROUND_WORDS[bg])
+
+# %% ../nbs/09_world.ipynb #f4ffe1e2
+@patch
+def scene(self:EmojiWorld, i:int) -> dict:
+    "Scene `i`: image, label (0 background, j object j, 255 rim) and owner (the same without rim) [h,w] uint8, objects, artist, caption, background."
+    if not 0 <= i < self.n: raise IndexError(f"scene {i} of a world of {self.n}.")
+    rng = np.random.default_rng([self.seed, _SPLITS[self.split], i])
+    h, w, artist = self._canvas(rng)
+    nouns = self._nouns(rng, artist)
+    bg = BACKGROUNDS[rng.integers(len(BACKGROUNDS))]
+    img, cover, objs = background(rng, h, w, bg), [np.ones((h, w), np.float32)], []
+    for c in nouns:
+        e = self.drawn[artist][c][rng.integers(len(self.drawn[artist][c]))]
+        frac = rng.uniform(.45, .9) if len(nouns) == 1 else rng.uniform(.3, .65)
+        sp = sprite(glyph(artist, e), rng, ARTISTS[artist]['ink'], frac * min(h, w), rng.random() < .5,
+                    rng.uniform(-self.max_turn, self.max_turn))
+        y0, x0, a = _place(rng, sp, h, w, cover[1:], [o['area'] for o in objs])
+        img = img * (1 - a[..., None]) + _at(sp[..., :3] * sp[..., 3:], y0, x0, h, w)
+        cover = [c_ * (1 - a) for c_ in cover] + [a]
+        hh, ww = min(sp.shape[0], h - y0), min(sp.shape[1], w - x0)
+        objs.append(dict(noun=c, emoji=e, area=float(a.sum()), box=(int(x0), int(y0), int(x0 + ww), int(y0 + hh))))
+    cover = np.stack(cover)
+    owner = cover.argmax(0)
+    label = np.where(cover.max(0) >= .75, owner, 255).astype(np.uint8)
+    for j, o in enumerate(objs): o['visible'] = float((owner == j + 1).sum()) / max(o['area'], 1)
+    return dict(image=np.clip(img, 0, 255).round().astype(np.uint8), label=label, owner=owner.astype(np.uint8), objects=objs, artist=artist,
+                caption=self.caption(rng, objs, bg), background=bg)
 
 # %% ../nbs/09_world.ipynb #037e469c
 TEMPLATE_NOUNS = ('picture', 'photo', 'drawing', 'image', 'background')
@@ -441,6 +441,13 @@ def _write_shard_job(args):
     world, path, start, stop = args
     return write_shard(world, path, start, stop)
 
+# %% ../nbs/09_world.ipynb #1aec2b35
+class _Serial:
+    "The interface of an executor, run in this process."
+    def __enter__(self): return self
+    def __exit__(self, *a): return False
+    def map(self, f, xs): return map(f, xs)
+
 # %% ../nbs/09_world.ipynb #5b27061a
 def make_world(out, n_train:int=32000, n_test:int=200, size:int=64, train_artists=('noto', 'symbola'),
                test_artists=('openmoji', 'emojione', 'emojify'), seed:int=0, per_shard:int=2000, workers:int=2, progress:bool=True) -> dict:
@@ -463,13 +470,6 @@ def make_world(out, n_train:int=32000, n_test:int=200, size:int=64, train_artist
                 test_artists=list(test_artists), shards=f"train/{{00000..{len(jobs) - 1:05d}}}.tar", open_nouns=list(OPEN_NOUNS))
     (out/'world.json').write_text(json.dumps(info, indent=1))
     return info
-
-# %% ../nbs/09_world.ipynb #1aec2b35
-class _Serial:
-    "The interface of an executor, run in this process."
-    def __enter__(self): return self
-    def __exit__(self, *a): return False
-    def map(self, f, xs): return map(f, xs)
 
 # %% ../nbs/09_world.ipynb #8ed0c615
 def main(argv=None):
