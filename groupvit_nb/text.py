@@ -1,5 +1,4 @@
-"""CLIP's tokenizer, offline noun extraction, prompt templates and multi-label captions: everything between a
-caption and the text encoder.
+"""CLIP's tokenizer, offline noun extraction, prompt templates and multi-label captions: everything between a caption and the text encoder.
 
 Docs: https://groupvit-nb.github.io/groupvit_nb/text.html.md"""
 
