@@ -12,7 +12,6 @@ Modules:
 - `groupvit_nb.patch`: Images become a sequence of patch tokens with a learnable position embedding, resizable to any image size, with one-sentence errors for inputs the model cannot take.
 - `groupvit_nb.pretrained`: `GroupViT.from_pretrained`: transformers folders, NVlabs `.pth` files, hub ids and this project's own checkpoints — and the export back to transformers.
 - `groupvit_nb.segment`: From a trained GroupViT and a list of class names to a label map per pixel: the patch→segment map, group→class scores, the background threshold, whole and sliding-window inference, pictures of labels and groups, and the `groupvit_segment` command.
-- `groupvit_nb.train`: The training path of GroupViT: a fastai `Learner` with the paper's recipe (eq. 8, AdamW, warm-up + cosine, gradient clipping), mixed precision, multi-GPU / multi-node DDP, crash-safe resume and the `groupvit_train` tool.
-- `groupvit_nb.world`: PASCAL VOC's classes, drawn by five artists: captioned scenes written to disk the way users' data is — webdataset shards to train on, VOC-layout folders to evaluate with `groupvit_eval --dataset voc`."""
+- `groupvit_nb.train`: The training path of GroupViT: a fastai `Learner` with the paper's recipe (eq. 8, AdamW, warm-up + cosine, gradient clipping), mixed precision, multi-GPU / multi-node DDP, crash-safe resume and the `groupvit_train` tool."""
 
 __version__ = "0.0.1"
