@@ -4,7 +4,6 @@ Modules:
 
 - `groupvit_nb.app`: `groupvit_app`: a local web page (Gradio) where you upload a picture or pick an example, type the class names and see the zero-shot label map, its legend, the groups of every stage and the area of each class — on the CPU.
 - `groupvit_nb.cli`: The four commands — `groupvit_demo`, `groupvit_segment`, `groupvit_eval`, `groupvit_train` — start here: their options are parsed with the standard library alone, so `--help` and usage errors answer at once, and torch and fastai are imported only to run.
-- `groupvit_nb.core`: Transformer blocks, grouping stages, the vision encoder, the CLIP-style text encoder, the projection heads and `GroupViT`, the dual encoder, with its size presets.
 - `groupvit_nb.demo`: `groupvit_demo`: a small GroupViT trained from scratch on captioned synthetic shapes — captions only, never a mask — segments held-out images zero-shot from nothing but the class names. The checkpoint ships with the package.
 - `groupvit_nb.eval`: Zero-shot semantic segmentation on PASCAL VOC 2012, PASCAL Context and COCO-Object, and on the benchmarks of later work (VOC20, Context59, COCO-Stuff, Cityscapes, ADE20K) (mIoU from an accumulated confusion matrix), zero-shot ImageNet classification (top-1 / top-5), and the `groupvit_eval` command.
 - `groupvit_nb.grouping`: Learnable group tokens take over image segments: Gumbel-softmax assignment (eq. 3), the straight-through hard assignment (eq. 4) and merging (eq. 5), each claim tested.
