@@ -8,7 +8,6 @@ Modules:
 - `groupvit_nb.eval`: Zero-shot semantic segmentation on PASCAL VOC 2012, PASCAL Context and COCO-Object, and on the benchmarks of later work (VOC20, Context59, COCO-Stuff, Cityscapes, ADE20K) (mIoU from an accumulated confusion matrix), zero-shot ImageNet classification (top-1 / top-5), and the `groupvit_eval` command.
 - `groupvit_nb.grouping`: Learnable group tokens take over image segments: Gumbel-softmax assignment (eq. 3), the straight-through hard assignment (eq. 4) and merging (eq. 5), each claim tested.
 - `groupvit_nb.patch`: Images become a sequence of patch tokens with a learnable position embedding, resizable to any image size, with one-sentence errors for inputs the model cannot take.
-- `groupvit_nb.segment`: From a trained GroupViT and a list of class names to a label map per pixel: the patch→segment map, group→class scores, the background threshold, whole and sliding-window inference, pictures of labels and groups, and the `groupvit_segment` command.
 - `groupvit_nb.train`: The training path of GroupViT: a fastai `Learner` with the paper's recipe (eq. 8, AdamW, warm-up + cosine, gradient clipping), mixed precision, multi-GPU / multi-node DDP, crash-safe resume and the `groupvit_train` tool."""
 
 __version__ = "0.0.1"
