@@ -2,7 +2,6 @@
 
 Modules:
 
-- `groupvit_nb.app`: `groupvit_app`: a local web page (Gradio) where you upload a picture or pick an example, type the class names and see the zero-shot label map, its legend, the groups of every stage and the area of each class — on the CPU.
 - `groupvit_nb.cli`: The four commands — `groupvit_demo`, `groupvit_segment`, `groupvit_eval`, `groupvit_train` — start here: their options are parsed with the standard library alone, so `--help` and usage errors answer at once, and torch and fastai are imported only to run.
 - `groupvit_nb.demo`: `groupvit_demo`: a small GroupViT trained from scratch on captioned synthetic shapes — captions only, never a mask — segments held-out images zero-shot from nothing but the class names. The checkpoint ships with the package.
 - `groupvit_nb.grouping`: Learnable group tokens take over image segments: Gumbel-softmax assignment (eq. 3), the straight-through hard assignment (eq. 4) and merging (eq. 5), each claim tested.
