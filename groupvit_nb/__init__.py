@@ -2,7 +2,6 @@
 
 Modules:
 
-- `groupvit_nb.cli`: The four commands — `groupvit_demo`, `groupvit_segment`, `groupvit_eval`, `groupvit_train` — start here: their options are parsed with the standard library alone, so `--help` and usage errors answer at once, and torch and fastai are imported only to run.
 - `groupvit_nb.demo`: `groupvit_demo`: a small GroupViT trained from scratch on captioned synthetic shapes — captions only, never a mask — segments held-out images zero-shot from nothing but the class names. The checkpoint ships with the package.
 - `groupvit_nb.grouping`: Learnable group tokens take over image segments: Gumbel-softmax assignment (eq. 3), the straight-through hard assignment (eq. 4) and merging (eq. 5), each claim tested.
 - `groupvit_nb.patch`: Images become a sequence of patch tokens with a learnable position embedding, resizable to any image size, with one-sentence errors for inputs the model cannot take.
