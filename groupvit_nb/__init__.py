@@ -2,19 +2,7 @@
 
 Modules:
 
-- `groupvit_nb.app`: `groupvit_app`: a local web page (Gradio) where you upload a picture or pick an example, type the class names and see the zero-shot label map, its legend, the groups of every stage and the area of each class — on the CPU.
-- `groupvit_nb.cli`: The four commands — `groupvit_demo`, `groupvit_segment`, `groupvit_eval`, `groupvit_train` — start here: their options are parsed with the standard library alone, so `--help` and usage errors answer at once, and torch and fastai are imported only to run.
-- `groupvit_nb.core`: Transformer blocks, grouping stages, the vision encoder, the CLIP-style text encoder, the projection heads and `GroupViT`, the dual encoder, with its size presets.
-- `groupvit_nb.data`: Image–caption pairs at every scale: a table on a laptop, webdataset shards on a cluster, synthetic captioned shapes for demos — with the paper's augmentation, fastai `DataLoaders`, and bad samples counted, never fatal.
 - `groupvit_nb.demo`: `groupvit_demo`: a small GroupViT trained from scratch on captioned synthetic shapes — captions only, never a mask — segments held-out images zero-shot from nothing but the class names. The checkpoint ships with the package.
-- `groupvit_nb.eval`: Zero-shot semantic segmentation on PASCAL VOC 2012, PASCAL Context and COCO-Object, and on the benchmarks of later work (VOC20, Context59, COCO-Stuff, Cityscapes, ADE20K) (mIoU from an accumulated confusion matrix), zero-shot ImageNet classification (top-1 / top-5), and the `groupvit_eval` command.
-- `groupvit_nb.grouping`: Learnable group tokens take over image segments: Gumbel-softmax assignment (eq. 3), the straight-through hard assignment (eq. 4) and merging (eq. 5), each claim tested.
-- `groupvit_nb.losses`: The image–text contrastive loss (eq. 6), the multi-label contrastive loss (eq. 7) and their sum (eq. 8), computed over the global batch of all processes.
-- `groupvit_nb.patch`: Images become a sequence of patch tokens with a learnable position embedding, resizable to any image size, with one-sentence errors for inputs the model cannot take.
-- `groupvit_nb.pretrained`: `GroupViT.from_pretrained`: transformers folders, NVlabs `.pth` files, hub ids and this project's own checkpoints — and the export back to transformers.
-- `groupvit_nb.segment`: From a trained GroupViT and a list of class names to a label map per pixel: the patch→segment map, group→class scores, the background threshold, whole and sliding-window inference, pictures of labels and groups, and the `groupvit_segment` command.
-- `groupvit_nb.text`: CLIP's tokenizer, offline noun extraction, prompt templates and multi-label captions: everything between a caption and the text encoder.
-- `groupvit_nb.train`: The training path of GroupViT: a fastai `Learner` with the paper's recipe (eq. 8, AdamW, warm-up + cosine, gradient clipping), mixed precision, multi-GPU / multi-node DDP, crash-safe resume and the `groupvit_train` tool.
-- `groupvit_nb.world`: PASCAL VOC's classes, drawn by five artists: captioned scenes written to disk the way users' data is — webdataset shards to train on, VOC-layout folders to evaluate with `groupvit_eval --dataset voc`."""
+- `groupvit_nb.train`: The training path of GroupViT: a fastai `Learner` with the paper's recipe (eq. 8, AdamW, warm-up + cosine, gradient clipping), mixed precision, multi-GPU / multi-node DDP, crash-safe resume and the `groupvit_train` tool."""
 
 __version__ = "0.0.1"

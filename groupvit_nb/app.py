@@ -1,5 +1,4 @@
-"""`groupvit_app`: a local web page (Gradio) where you upload a picture or pick an example, type the class names and see
-the zero-shot label map, its legend, the groups of every stage and the area of each class — on the CPU.
+"""`groupvit_app`: a local web page (Gradio) where you upload a picture or pick an example, type the class names and see the zero-shot label map, its legend, the groups of every stage and the area of each class — on the CPU.
 
 Docs: https://groupvit-nb.github.io/groupvit_nb/app.html.md"""
 

@@ -1,6 +1,4 @@
-"""The four commands — `groupvit_demo`, `groupvit_segment`, `groupvit_eval`, `groupvit_train` — start here: their options
-are parsed with the standard library alone, so `--help` and usage errors answer at once, and torch and fastai are
-imported only to run.
+"""The four commands — `groupvit_demo`, `groupvit_segment`, `groupvit_eval`, `groupvit_train` — start here: their options are parsed with the standard library alone, so `--help` and usage errors answer at once, and torch and fastai are imported only to run.
 
 Docs: https://groupvit-nb.github.io/groupvit_nb/cli.html.md"""
 

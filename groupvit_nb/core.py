@@ -1,5 +1,4 @@
-"""Transformer blocks, grouping stages, the vision encoder, the CLIP-style text encoder, the projection heads
-and `GroupViT`, the dual encoder, with its size presets.
+"""Transformer blocks, grouping stages, the vision encoder, the CLIP-style text encoder, the projection heads and `GroupViT`, the dual encoder, with its size presets.
 
 Docs: https://groupvit-nb.github.io/groupvit_nb/core.html.md"""
 

@@ -1,5 +1,4 @@
-"""Image–caption pairs at every scale: a table on a laptop, webdataset shards on a cluster, synthetic captioned
-shapes for demos — with the paper's augmentation, fastai `DataLoaders`, and bad samples counted, never fatal.
+"""Image–caption pairs at every scale: a table on a laptop, webdataset shards on a cluster, synthetic captioned shapes for demos — with the paper's augmentation, fastai `DataLoaders`, and bad samples counted, never fatal.
 
 Docs: https://groupvit-nb.github.io/groupvit_nb/data.html.md"""
 

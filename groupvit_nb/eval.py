@@ -1,5 +1,4 @@
-"""Zero-shot semantic segmentation on PASCAL VOC 2012, PASCAL Context and COCO-Object, and on the benchmarks of later work
-(VOC20, Context59, COCO-Stuff, Cityscapes, ADE20K) (mIoU from an accumulated confusion matrix), zero-shot ImageNet classification (top-1 / top-5), and the `groupvit_eval` command.
+"""Zero-shot semantic segmentation on PASCAL VOC 2012, PASCAL Context and COCO-Object, and on the benchmarks of later work (VOC20, Context59, COCO-Stuff, Cityscapes, ADE20K) (mIoU from an accumulated confusion matrix), zero-shot ImageNet classification (top-1 / top-5), and the `groupvit_eval` command.
 
 Docs: https://groupvit-nb.github.io/groupvit_nb/eval.html.md"""
 

@@ -1,5 +1,4 @@
-"""Learnable group tokens take over image segments: Gumbel-softmax assignment (eq. 3), the straight-through
-hard assignment (eq. 4) and merging (eq. 5), each claim tested.
+"""Learnable group tokens take over image segments: Gumbel-softmax assignment (eq. 3), the straight-through hard assignment (eq. 4) and merging (eq. 5), each claim tested.
 
 Docs: https://groupvit-nb.github.io/groupvit_nb/grouping.html.md"""
 

@@ -1,5 +1,4 @@
-"""The image–text contrastive loss (eq. 6), the multi-label contrastive loss (eq. 7) and their sum (eq. 8),
-computed over the global batch of all processes.
+"""The image–text contrastive loss (eq. 6), the multi-label contrastive loss (eq. 7) and their sum (eq. 8), computed over the global batch of all processes.
 
 Docs: https://groupvit-nb.github.io/groupvit_nb/losses.html.md"""
 

@@ -1,5 +1,4 @@
-"""Images become a sequence of patch tokens with a learnable position embedding, resizable to any image
-size, with one-sentence errors for inputs the model cannot take.
+"""Images become a sequence of patch tokens with a learnable position embedding, resizable to any image size, with one-sentence errors for inputs the model cannot take.
 
 Docs: https://groupvit-nb.github.io/groupvit_nb/patch_embed.html.md"""
 

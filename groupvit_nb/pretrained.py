@@ -1,5 +1,4 @@
-"""`GroupViT.from_pretrained`: transformers folders, NVlabs `.pth` files, hub ids and this project's own
-checkpoints — and the export back to transformers.
+"""`GroupViT.from_pretrained`: transformers folders, NVlabs `.pth` files, hub ids and this project's own checkpoints — and the export back to transformers.
 
 Docs: https://groupvit-nb.github.io/groupvit_nb/pretrained.html.md"""
 

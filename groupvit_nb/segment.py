@@ -1,6 +1,4 @@
-"""From a trained GroupViT and a list of class names to a label map per pixel: the patch→segment map,
-group→class scores, the background threshold, whole and sliding-window inference, pictures of labels and groups,
-and the `groupvit_segment` command.
+"""From a trained GroupViT and a list of class names to a label map per pixel: the patch→segment map, group→class scores, the background threshold, whole and sliding-window inference, pictures of labels and groups, and the `groupvit_segment` command.
 
 Docs: https://groupvit-nb.github.io/groupvit_nb/segment.html.md"""
 

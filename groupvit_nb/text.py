@@ -1,5 +1,4 @@
-"""CLIP's tokenizer, offline noun extraction, prompt templates and multi-label captions: everything between a
-caption and the text encoder.
+"""CLIP's tokenizer, offline noun extraction, prompt templates and multi-label captions: everything between a caption and the text encoder.
 
 Docs: https://groupvit-nb.github.io/groupvit_nb/text.html.md"""
 
@@ -372,7 +371,8 @@ def _log_transitions(table, floor=1e-4) -> dict:
     return {a: {b: math.log(rows.get(a, {}).get(b, floor)) for b in TAGS} for a in TAGS}
 
 # %% ../nbs/03_text.ipynb #947beeaa
-_WORD = re.compile(r"[^\W\d_]+(?=n't\b)|n't\b|'(?:s|re|ve|ll|d|m)\b|[^\W\d_]+(?:[-'][^\W\d_]+)*|\d+(?:[.,:]\d+)*|\S",
+_CLITIC = r"(?:s|re|ve|ll|d|m)\b"   # after an apostrophe: "man's" → "man" "'s"; "o'clock", "O'Brien" stay whole
+_WORD = re.compile(rf"[^\W\d_]+(?=n't\b)|n't\b|'{_CLITIC}|[^\W\d_]+(?:-[^\W\d_]+|'(?!{_CLITIC})[^\W\d_]+)*|\d+(?:[.,:]\d+)*|\S",
                    re.IGNORECASE)
 _SENTENCE_END = {'.', '!', '?', ':', '"', '“', '”'}
 

@@ -1,5 +1,4 @@
-"""PASCAL VOC's classes, drawn by five artists: captioned scenes written to disk the way users' data is — webdataset
-shards to train on, VOC-layout folders to evaluate with `groupvit_eval --dataset voc`.
+"""PASCAL VOC's classes, drawn by five artists: captioned scenes written to disk the way users' data is — webdataset shards to train on, VOC-layout folders to evaluate with `groupvit_eval --dataset voc`.
 
 Docs: https://groupvit-nb.github.io/groupvit_nb/world.html.md"""
 
