@@ -4,13 +4,15 @@ per image of each, measured side by side in one run (fp32 and bf16 alternate, so
 (a) the shipped demo model on `--demo-images` test images of its own world (`demo_shapes`), with the settings it
     carries (`zero_shot.json`) at its own size (48², whole image); once more with its grouping blocks left in bf16
     too, to show what keeping them in fp32 buys.
+(c) the shipped VOC-world model on `--voc-images` test scenes of its training artists and as many of OpenMoji's, with
+    the settings it carries (whole scene at its training size), VOC's 20 class names.
 (b) the released architecture (GroupViT-S/16, random weights, seed 0) on `--s16-images` images at the official
     settings (short side 448, sliding windows 448 / 224, threshold 0.95, top-5): a smooth random image of 448×672
     and synthetic shapes upscaled to 448×448. Random weights give class scores that nearly tie, so which segment wins
     the background threshold can flip on a small change: the agreement without background (the best class at every
     pixel) is printed too.
 
-Run: python benchmarks/precision_agreement.py [--demo-images 200] [--s16-images 2]"""
+Run: python benchmarks/precision_agreement.py [--demo-images 200] [--s16-images 2] [--voc-images 200]"""
 import argparse, os, time
 from pathlib import Path
 import numpy as np
@@ -72,6 +74,25 @@ def demo_part(n:int):
           f"(load average 1/5/15 min: before {before}, after {after})")
     return agreement(l16, l32)
 
+def voc_part(n:int):
+    import json
+    from groupvit_nb.eval import VOC_CLASSES
+    from groupvit_nb.world import EmojiWorld
+    folder = Path(groupvit_nb.__file__).parent / 'demo' / 'voc'
+    model, w = GroupViT.from_pretrained(folder).eval(), json.loads((folder / 'world.json').read_text())
+    pics = [Image.fromarray(sc['image']) for a in (w['train_artists'], ['openmoji'])
+            for sc in EmojiWorld(n, w['size'], 'test', w['seed'], a)]
+    z = zero_shot_settings(model)
+    text = _text_embeddings(model, list(VOC_CLASSES), z['templates'], None)
+    run = lambda ims, p: segment(model, ims, list(VOC_CLASSES), text_emb=text, precision=p)
+    before = load()
+    (l32, t32), (l16, t16) = side_by_side(run, pics, 20).values()
+    print(f"(c) VOC-world model, {n} test scenes of its training artists and {n} of OpenMoji, {z['mode']} at short side "
+          f"{z['short_side']}, bg_mode {z['bg_mode']} {z['bg_thresh']}")
+    print(f"    label agreement bf16 vs fp32: {agreement(l16, l32):.6f}; time per image: fp32 {1000 * t32 / len(pics):.1f} ms, "
+          f"bf16 {1000 * t16 / len(pics):.1f} ms (load average 1/5/15 min: before {before}, after {load()})")
+    return agreement(l16, l32)
+
 def s16_images(n:int) -> list:
     rs = np.random.RandomState(0)
     smooth = F.interpolate(torch.from_numpy(rs.rand(1, 3, 6, 9).astype(np.float32)), size=(448, 672), mode='bicubic',
@@ -107,7 +128,9 @@ if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     p.add_argument('--demo-images', type=int, default=200)
     p.add_argument('--s16-images', type=int, default=2)
+    p.add_argument('--voc-images', type=int, default=200, help='test scenes per part of the VOC-world model (0: skip it)')
     args = p.parse_args()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), CPU; bf16 native on this CPU: {native_bf16('cpu')}")
-    worst = min(demo_part(args.demo_images), s16_part(args.s16_images) if args.s16_images else 1.)
+    worst = min(demo_part(args.demo_images), voc_part(args.voc_images) if args.voc_images else 1.,
+                s16_part(args.s16_images) if args.s16_images else 1.)
     print(f"lowest label agreement: {worst:.6f} -> 'auto' {'may' if worst >= 0.995 else 'may not'} choose bf16 (needs 0.995)")
