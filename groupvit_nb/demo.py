@@ -25,7 +25,7 @@ from .text import class_embeddings
 # %% auto #0
 __all__ = ['BG_GRIDS', 'demo_dir', 'demo_settings', 'demo_shapes', 'background_baseline', 'shapes_miou', 'tune_bg_thresh',
            'tune_background', 'oracle_labels', 'grouping_oracle_miou', 'draw_plain', 'PlainShapes', 'shape_probe',
-           'plot_segmentation', 'plot_groups', 'train_demo_model', 'demo_geometry', 'run_demo', 'main', 'voc_demo_dir',
+           'plot_segmentation', 'plot_groups', 'demo_geometry', 'train_demo_model', 'run_demo', 'main', 'voc_demo_dir',
            'world_folders', 'eval_folder', 'open_vocabulary_miou', 'tune_voc_background', 'finish_voc_model',
            'voc_colours', 'plot_voc_segmentation', 'plot_voc_groups', 'run_voc_demo']
 
@@ -209,6 +209,12 @@ def shape_probe(model:GroupViT, settings:dict|None=None, n:int=300, seed:int=0, 
     per = {k: (pred[y == c] == c).float().mean().item() for c, k in enumerate(ds.class_names) if (y == c).any()}
     return dict(accuracy=(pred == y).float().mean().item(), per_kind=per, chance=1 / len(ds.class_names))
 
+# %% ../nbs/10_demo.ipynb #eb354ec9
+class _Subset:
+    def __init__(self, ds, idx): self.ds, self.idx = ds, list(idx)
+    def __len__(self): return len(self.idx)
+    def sample(self, i): return self.ds.sample(self.idx[i])
+
 # %% ../nbs/10_demo.ipynb #16d9abd2
 def _show_labels(ax, img, lab, title):
     ax.imshow(overlay(img, lab, alpha=0.75), interpolation='nearest'); ax.set_title(title, fontsize=8); ax.set_axis_off()
@@ -237,12 +243,6 @@ def plot_segmentation(model:GroupViT, ds, idx=range(6), bg_thresh:float=0.5, tem
     if path: fig.savefig(path, dpi=dpi, bbox_inches='tight'); plt.close(fig)
     return fig
 
-# %% ../nbs/10_demo.ipynb #eb354ec9
-class _Subset:
-    def __init__(self, ds, idx): self.ds, self.idx = ds, list(idx)
-    def __len__(self): return len(self.idx)
-    def sample(self, i): return self.ds.sample(self.idx[i])
-
 # %% ../nbs/10_demo.ipynb #f7666156
 def plot_groups(model:GroupViT, ds, idx=range(4), path=None, dpi=110):
     "Each image with its groups after every grouping stage (a colour per group), for the samples `idx` of `ds`."
@@ -262,15 +262,21 @@ def plot_groups(model:GroupViT, ds, idx=range(4), path=None, dpi=110):
     if path: fig.savefig(path, dpi=dpi, bbox_inches='tight'); plt.close(fig)
     return fig
 
-# %% ../nbs/10_demo.ipynb #0e9eed2c
-def _read_csv(path):
-    if not Path(path).exists(): return []
-    with open(path) as f: return list(csv.DictReader(f))
-
 # %% ../nbs/10_demo.ipynb #b4d7e153
 def _untrained(cfg:GroupViTConfig, seed:int) -> GroupViT:
     torch.manual_seed(seed)
     return GroupViT(GroupViTConfig.from_dict(cfg.to_dict())).eval()
+
+# %% ../nbs/10_demo.ipynb #dg000002
+def demo_geometry(size:int) -> dict:
+    "Inference geometry of a model trained on `size`-pixel images: short side and window `size`, stride half a window."
+    return dict(short_side=size, mode='slide', window=size, stride=size // 2)
+
+
+# %% ../nbs/10_demo.ipynb #0e9eed2c
+def _read_csv(path):
+    if not Path(path).exists(): return []
+    with open(path) as f: return list(csv.DictReader(f))
 
 # %% ../nbs/10_demo.ipynb #0ebce660
 def train_demo_model(out, minutes:float|None=None, seed:int=0, progress:bool=True, train_args=(), config=None,
@@ -290,12 +296,6 @@ def train_demo_model(out, minutes:float|None=None, seed:int=0, progress:bool=Tru
     done = len(_read_csv(folder/'steps.csv'))
     how_far = dict(steps=done, planned_steps=planned, fraction=round(done / planned, 3), minutes=round((time.time() - t0) / 60, 2))
     return GroupViT.from_pretrained(folder/'final.pth'), folder, how_far
-
-# %% ../nbs/10_demo.ipynb #dg000002
-def demo_geometry(size:int) -> dict:
-    "Inference geometry of a model trained on `size`-pixel images: short side and window `size`, stride half a window."
-    return dict(short_side=size, mode='slide', window=size, stride=size // 2)
-
 
 # %% ../nbs/10_demo.ipynb #0bb94ddf
 def run_demo(out='groupvit_demo', train:bool=False, minutes:float=10, seed:int=0, n_images:int=200,
