@@ -1,5 +1,4 @@
-"""`groupvit_demo`: a small GroupViT trained from scratch on captioned synthetic shapes — captions only, never a mask —
-segments held-out images zero-shot from nothing but the class names. The checkpoint ships with the package.
+"""`groupvit_demo`: small GroupViTs trained from scratch on captions alone, never a mask, segment held-out scenes zero-shot from nothing but the class names: six synthetic shapes, and PASCAL VOC's classes drawn as emoji. Both checkpoints ship with the package.
 
 Docs: https://groupvit-nb.github.io/groupvit_nb/demo.html.md"""
 
