@@ -513,8 +513,8 @@ def run_voc_demo(out='groupvit_demo', n_images:int=200, progress:bool=True, trai
     else: folders = world_folders(out/'world', n_images, dict(s, seed=seed), progress=progress)
     model = GroupViT.from_pretrained(weights).eval()
     res = {name: eval_folder(weights, f) for name, f in folders.items()}
-    plot_voc_segmentation(model, folders['test'], range(6), out/'segmentation.png')
-    plot_voc_groups(model, folders['test'], range(6), out/'groups.png')
+    plot_voc_segmentation(model, folders['test'], range(6), out/'segmentation.png', dpi=80)
+    plot_voc_groups(model, folders['test'], range(6), out/'groups.png', dpi=80)
     if not train: model.save_pretrained(out/'model')
     pick = lambda r: dict(miou=r['miou'], iou=r['iou'], images=r['images'])
     ov = open_vocabulary_miou(model, out/'world'/'open')
