@@ -12,7 +12,7 @@ import argparse, importlib, os, sys, warnings
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['QUIET', 'EARLY_CHECKS', 'LOCK_FILE', 'demo_main', 'segment_main', 'eval_main', 'train_main', 'quiet_warnings', 'keep_freed_memory', 'launch', 'OneLineParser', 'at_least', 'finite', 'Once', 'claim_folder', 'release_folder', 'check_inputs', 'check_out_folder', 'check_out_file', 'console_script', 'TEMPLATES', 'get_templates', 'check_class_names', 'WEIGHT_SUFFIXES', 'check_weights', 'CHECKPOINT', 'ADAMW_IMPLS', 'PRESET_SIZES', 'FREEZE_PARTS', 'AFFINITY_CHOICES', 'DATA_FORMATS', 'PRESET_PATCH', 'RUN_FILES', 'train_parser', 'parse_train_args', 'TrainConfig', 'previous_run', 'expand_braces', 'check_data', 'check_train_args', 'BG_RULES', 'BackgroundRule', 'bg_rule', 'bg_thresh_ranges', 'output_stems', 'device_name', 'add_bg_mode_and_refine', 'segment_parser', 'parse_class_list', 'check_segment_args', 'EVAL_DATASETS', 'eval_parser', 'check_eval_args', 'demo_parser', 'check_demo_args', 'app_main', 'app_parser', 'check_app_args']
+__all__ = ['QUIET', 'EARLY_CHECKS', 'LOCK_FILE', 'demo_main', 'segment_main', 'eval_main', 'train_main', 'quiet_warnings', 'keep_freed_memory', 'launch', 'OneLineParser', 'at_least', 'finite', 'Once', 'claim_folder', 'release_folder', 'check_inputs', 'check_out_folder', 'check_out_file', 'console_script', 'PRECISIONS', 'PRECISION_HELP', 'fp16_refusal', 'TEMPLATES', 'get_templates', 'check_class_names', 'WEIGHT_SUFFIXES', 'check_weights', 'CHECKPOINT', 'ADAMW_IMPLS', 'PRESET_SIZES', 'FREEZE_PARTS', 'AFFINITY_CHOICES', 'DATA_FORMATS', 'PRESET_PATCH', 'RUN_FILES', 'train_parser', 'parse_train_args', 'TrainConfig', 'previous_run', 'expand_braces', 'check_data', 'check_train_args', 'BG_RULES', 'BackgroundRule', 'bg_rule', 'bg_thresh_ranges', 'output_stems', 'device_name', 'add_bg_mode_and_refine', 'segment_parser', 'parse_class_list', 'check_segment_args', 'EVAL_DATASETS', 'eval_parser', 'check_eval_args', 'demo_parser', 'check_demo_args', 'app_main', 'app_parser', 'check_app_args']
 
 # %% ../nbs/00_cli.ipynb #26c7273b
 QUIET = (r'`torch\.jit\.script` is deprecated',)  # third-party messages that say nothing about a run
@@ -177,6 +177,15 @@ def console_script(module:str):
 demo_main, segment_main = console_script('demo'), console_script('segment')
 eval_main, train_main = console_script('eval'), console_script('train')
 
+
+# %% ../nbs/02_core.ipynb #pr020001
+PRECISIONS = ('fp32', 'bf16', 'fp16', 'auto')
+PRECISION_HELP = ('fp32; bf16 (autocast, on a CPU or a GPU); fp16 (autocast, CUDA GPUs only); auto: bf16 on a CUDA GPU '
+                  'that computes bf16 natively (compute capability 8.0 or newer), else fp32, on a CPU too')
+
+def fp16_refusal(device_type:str) -> str:
+    "The one sentence that refuses fp16 on a device that is not a CUDA GPU (the commands write it as `--precision ...`)."
+    return f"precision fp16 needs a CUDA GPU and this runs on {device_type}; use bf16 or fp32."
 
 # %% ../nbs/03_text.ipynb #f0d96ebe
 TEMPLATES = {
@@ -360,7 +369,7 @@ def train_parser() -> argparse.ArgumentParser:
     a('--segment-own-prompts', action='store_true', help="in the segment-level term only an image's own prompts are "
                                                            "positives, even with --same-prompt-positive")
     a('--same-prompt-positive', action='store_true', help='equal prompts of other images count as positives in eq. 7')
-    a('--precision', default='auto', choices=['auto', 'fp32', 'bf16', 'fp16'], help='auto: bf16 on a GPU, fp32 on a CPU (bf16 on a CPU: autocast, fastest with AMX)')
+    a('--precision', default='auto', choices=PRECISIONS, help=PRECISION_HELP + ' (bf16 on a CPU: fastest with AMX)')
     a('--device', default='auto', choices=['auto', 'cpu', 'cuda'],
       help='auto: a CUDA GPU if one is visible, else the CPU')
     a('--compile', action='store_true', help='torch.compile the model')
@@ -595,7 +604,7 @@ def _check_combinations(c:TrainConfig):
               f"--image-size must be a positive multiple of the patch size {patch}, got {c.image_size}.")
     _need(not (c.resume and c.overwrite),
           "--resume continues the run in --out and --overwrite replaces it: pass one of them.")
-    _need(not (c.precision == 'fp16' and c.device == 'cpu'), "--precision fp16 needs a CUDA GPU; use --precision bf16 or fp32 on a CPU.")
+    _need(not (c.precision == 'fp16' and c.device == 'cpu'), '--' + fp16_refusal('cpu'))
 
 
 # %% ../nbs/06_train.ipynb #338588ec
@@ -749,9 +758,7 @@ def segment_parser():
     p.add_argument('--max-pixels', type=at_least(1), default=None,
                    help='refuse images with more pixels than this (default: 67108864 = 8192², as in training)')
     p.add_argument('--device', type=device_name, default='auto', help='auto (a GPU if there is one), cpu, cuda, cuda:N or mps (default: auto)')
-    p.add_argument('--precision', choices=('fp32', 'bf16', 'fp16', 'auto'), default='fp32',
-                   help='fp32; bf16 (autocast, CPU or GPU); fp16 (CUDA GPUs only); auto: bf16 where the hardware computes it '
-                        'natively and its measured agreement with fp32 allows, else fp32 (default: fp32)')
+    p.add_argument('--precision', choices=PRECISIONS, default='fp32', help=PRECISION_HELP + ' (default: fp32)')
     return p
 
 # %% ../nbs/07_segment.ipynb #sg000002
@@ -811,10 +818,8 @@ def eval_parser():
     p.add_argument('--max-images', type=int, help='evaluate only the first N images (default: all)')
     p.add_argument('--batch-size', type=int, default=64, help='images per batch, classification only (default: 64)')
     p.add_argument('--device', default='auto', help='auto (a GPU if there is one), cpu, cuda, cuda:N or mps (default: auto)')
-    p.add_argument('--precision', choices=('fp32', 'bf16', 'fp16', 'auto'), default='fp32',
-                   help='fp32; bf16 (autocast, CPU or GPU); fp16 (CUDA GPUs only); auto: bf16 where the hardware computes it '
-                        'natively and its measured agreement with fp32 allows, else fp32; recorded in the settings unless fp32 '
-                        '(default: fp32)')
+    p.add_argument('--precision', choices=PRECISIONS, default='fp32',
+                   help=PRECISION_HELP + '; recorded in the settings unless fp32 (default: fp32)')
     p.add_argument('--out', help='also write the results and settings as JSON to this file (default: none)')
     return p
 

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from PIL import Image, ImageOps
 from .core import GroupViT, resolve_precision
 from .patch import all_finite
-from .cli import (segment_parser, OneLineParser, Once, at_least, finite, _fail, claim_folder, release_folder, BG_RULES, bg_rule, check_inputs, check_out_folder, check_weights,
+from .cli import (segment_parser, OneLineParser, Once, at_least, finite, _fail, claim_folder, release_folder, BG_RULES, bg_rule, PRECISIONS, PRECISION_HELP, check_inputs, check_out_folder, check_weights,
                              get_templates, EARLY_CHECKS, check_segment_args, parse_class_list, output_stems)  # the options and their early checks, importable without torch (00_cli)
 from .text import check_class_names  # notebook 03
 from .pretrained import check_zero_shot, warn_unknown_classes  # notebook 03a: geometry; what a model knows
