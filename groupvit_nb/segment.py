@@ -22,63 +22,25 @@ from .text import check_class_names  # notebook 03
 from .pretrained import check_zero_shot, warn_unknown_classes  # notebook 03a: geometry; what a model knows
 
 # %% auto #0
-__all__ = ['CLASS_VALUES', 'BG_CHANNELS', 'PAMR_DEFAULTS', 'ZERO_SHOT_DEFAULTS', 'TAB20', 'upright', 'load_image',
-           'normalize_image', 'denormalize_image', 'as_image_tensors', 'patch_group_maps', 'group_class_scores',
-           'bg_rules_table', 'add_background', 'window_scores', 'window_starts', 'slide_scores', 'target_size',
-           'resize_bilinear', 'pamr', 'resize_short_side', 'model_background', 'zero_shot_settings', 'segment',
-           'palette', 'overlay', 'show_segmentation', 'overlay_picture', 'group_maps', 'show_groups',
-           'SegmentationHead', 'export_segmenter', 'save_label_map', 'main']
+__all__ = ['CLASS_VALUES', 'BG_CHANNELS', 'PAMR_DEFAULTS', 'ZERO_SHOT_DEFAULTS', 'TAB20', 'normalize_image', 'denormalize_image',
+           'as_image_tensors', 'patch_group_maps', 'group_class_scores', 'bg_rules_table', 'add_background',
+           'window_scores', 'window_starts', 'slide_scores', 'target_size', 'resize_bilinear', 'pamr',
+           'resize_short_side', 'model_background', 'zero_shot_settings', 'segment', 'palette', 'overlay',
+           'show_segmentation', 'overlay_picture', 'group_maps', 'show_groups', 'SegmentationHead', 'export_segmenter',
+           'save_label_map', 'main']
 
 # %% ../nbs/07_segment.ipynb #255fbec7
-from .patch import to_rgb, IMAGENET_MEAN, IMAGENET_STD, MAX_PIXELS  # shared with training (notebook 05), without its imports
-
-def upright(img:Image.Image) -> Image.Image:
-    "The image as viewers show it: its EXIF orientation applied (`ImageOps.exif_transpose`, as in training)."
-    try: orientation = img.getexif().get(0x0112, 1)
-    except Exception: return img
-    return img if orientation in (None, 1) else ImageOps.exif_transpose(img)
-
-# %% ../nbs/07_segment.ipynb #d5543826
-def _check_pixels(size, max_pixels, name):
-    w, h = size
-    if max_pixels and w * h > max_pixels:
-        raise ValueError(f"{name} has {w}x{h} pixels, more than max_pixels={max_pixels}; "
-                         "shrink it first or raise max_pixels.")
-
-# %% ../nbs/07_segment.ipynb #b3bc14b6
-def load_image(src, max_pixels:int|None=MAX_PIXELS) -> Image.Image:
-    "A path or PIL image → upright RGB PIL image; one-sentence errors for missing, unreadable or too large images."
-    if isinstance(src, (str, Path)):
-        p = Path(src)
-        if not p.is_file(): raise FileNotFoundError(f"image file '{p}' does not exist; check the path.")
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter('ignore', Image.DecompressionBombWarning)
-                img = Image.open(p)
-                _check_pixels(img.size, max_pixels, f"'{p}'")      # from the header, before decoding
-                img.load()
-        except ValueError as e:
-            if 'max_pixels' in str(e): raise
-            raise ValueError(f"cannot read '{p}' as an image ({type(e).__name__}); give a JPEG or PNG file.") from None
-        except Exception as e:
-            raise ValueError(f"cannot read '{p}' as an image ({type(e).__name__}); give a JPEG or PNG file.") from None
-    elif isinstance(src, Image.Image):
-        img = src
-        _check_pixels(img.size, max_pixels, 'the image')
-    else: raise TypeError(f"expected a PIL image or a path, got {type(src).__name__}.")
-    return to_rgb(upright(img))
+from .patch import to_rgb, upright, load_image, normalize, denormalize, IMAGENET_MEAN, IMAGENET_STD, MAX_PIXELS  # shared with training (notebook 05), without its imports
 
 # %% ../nbs/07_segment.ipynb #ea496c46
 def normalize_image(img:Image.Image) -> torch.Tensor:
-    "RGB PIL image → float tensor `[3, H, W]` normalised with the ImageNet mean/std."
-    x = torch.from_numpy(np.asarray(to_rgb(img), dtype=np.float32).copy()).permute(2, 0, 1) / 255.
-    return (x - torch.tensor(IMAGENET_MEAN)[:, None, None]) / torch.tensor(IMAGENET_STD)[:, None, None]
+    "RGB PIL image → float tensor `[3, H, W]` normalised with the ImageNet mean/std (`normalize`, notebook 05)."
+    return normalize(torch.from_numpy(np.asarray(to_rgb(img), dtype=np.float32).copy()).permute(2, 0, 1) / 255.)
 
 # %% ../nbs/07_segment.ipynb #4d534adf
 def denormalize_image(x:torch.Tensor) -> np.ndarray:
-    "Normalised `[3, H, W]` tensor → uint8 `[H, W, 3]` array for display."
-    x = x.detach().float().cpu() * torch.tensor(IMAGENET_STD)[:, None, None] + torch.tensor(IMAGENET_MEAN)[:, None, None]
-    return (x.clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()
+    "Normalised `[3, H, W]` tensor → uint8 `[H, W, 3]` array for display (`denormalize`, notebook 05)."
+    return (denormalize(x.detach().float().cpu()) * 255).round().byte().permute(1, 2, 0).numpy()
 
 # %% ../nbs/07_segment.ipynb #c3e41ca4
 def as_image_tensors(images) -> list[torch.Tensor]:
@@ -351,7 +313,7 @@ def _input_images(images, max_pixels) -> list:
     if isinstance(images, (str, Path, Image.Image)): images = [images]
     if not isinstance(images, (list, tuple)) or len(images) == 0:
         raise TypeError("images must be a PIL image, a path, a non-empty list of them, or a normalised tensor batch.")
-    return [load_image(im, max_pixels) for im in images]
+    return [load_image(im, max_pixels=max_pixels) for im in images]
 
 # %% ../nbs/07_segment.ipynb #c4667d28
 def _model_input(im, short_side, device, dtype) -> torch.Tensor:
@@ -359,7 +321,7 @@ def _model_input(im, short_side, device, dtype) -> torch.Tensor:
     if isinstance(im, Image.Image):
         x = torch.from_numpy(np.array(im)).permute(2, 0, 1)                  # [3, H, W] uint8 (a writable copy), no copy in float
         x = resize_bilinear(x, target_size(im.height, im.width, short_side)) / 255.
-        x = (x - torch.tensor(IMAGENET_MEAN)[:, None, None]) / torch.tensor(IMAGENET_STD)[:, None, None]
+        x = normalize(x)
     else: x = resize_bilinear(im, target_size(*im.shape[-2:], short_side))
     return x[None].to(device, dtype)
 
@@ -655,7 +617,7 @@ def _segment_into(args, out:Path, prog:str):
     try: precision = resolve_precision(args.precision, device)
     except ValueError as e: _fail(prog, f"--{e}")                      # "--precision fp16 needs a CUDA GPU ..."
     try:
-        for f in args.images: load_image(f, args.max_pixels)          # every image readable, before the model loads
+        for f in args.images: load_image(f, max_pixels=args.max_pixels)          # every image readable, before the model loads
     except (ValueError, TypeError) as e: _fail(prog, str(e))
     try: model = GroupViT.from_pretrained(args.weights)
     except Exception as e: _fail(prog, f"cannot load --weights '{args.weights}': {e}", 1)
@@ -670,7 +632,7 @@ def _segment_into(args, out:Path, prog:str):
     from tqdm.auto import tqdm
     try:
         for f, stem in zip(tqdm(args.images, desc='segmenting', disable=None), stems):
-            im = load_image(f, args.max_pixels)                         # one image in memory at a time
+            im = load_image(f, max_pixels=args.max_pixels)                         # one image in memory at a time
             lab = segment(model, im, names, background=not args.no_background, text_emb=text, max_pixels=args.max_pixels,
                           precision=precision, refine=None if args.refine == 'none' else args.refine, **z)[0]
             if stem == stems[0]:                                  # written with the first label map
