@@ -133,4 +133,4 @@ if __name__ == '__main__':
     print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), CPU; bf16 native on this CPU: {native_bf16('cpu')}")
     worst = min(demo_part(args.demo_images), voc_part(args.voc_images) if args.voc_images else 1.,
                 s16_part(args.s16_images) if args.s16_images else 1.)
-    print(f"lowest label agreement: {worst:.6f} -> 'auto' {'may' if worst >= 0.995 else 'may not'} choose bf16 (needs 0.995)")
+    print(f"lowest label agreement: {worst:.6f} (what bf16 inference gives up; the commands default to fp32)")

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 from .core import GroupViT
-from .cli import app_parser, OneLineParser, at_least, console_script, check_weights, EARLY_CHECKS, check_app_args  # the options, importable without torch (defined below, exported to cli)
+from .cli import app_parser, OneLineParser, at_least, console_script, check_weights, EARLY_CHECKS, check_app_args, bg_thresh_ranges  # the options, importable without torch (defined below, exported to cli)
 from .text import check_class_names
 from .segment import (segment, load_image, show_segmentation, show_groups,
                                  zero_shot_settings, _fail)
@@ -145,8 +145,8 @@ def _threshold(text) -> float|None:
     if text is None or (isinstance(text, str) and not text.strip()): return None
     try: return float(text)
     except (TypeError, ValueError):
-        raise FieldError('background threshold', f"{str(text).strip()!r} is not a number; type one such as 0.95 (between -1 "
-                         "and 1 with the logit rule), or leave the box empty for the model's own threshold.") from None
+        raise FieldError('background threshold', f"{str(text).strip()!r} is not a number; type one such as 0.95 (in "
+                         f"{bg_thresh_ranges()}), or leave the box empty for the model's own threshold.") from None
 
 # %% ../nbs/12_app.ipynb #4b9920d5
 def _weights(weights) -> GroupViT:

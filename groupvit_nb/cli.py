@@ -10,7 +10,7 @@ import argparse, importlib, os, sys, warnings
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['QUIET', 'EARLY_CHECKS', 'LOCK_FILE', 'demo_main', 'segment_main', 'eval_main', 'train_main', 'quiet_warnings', 'keep_freed_memory', 'launch', 'OneLineParser', 'at_least', 'finite', 'Once', 'claim_folder', 'release_folder', 'check_inputs', 'check_out_folder', 'check_out_file', 'console_script', 'TEMPLATES', 'get_templates', 'check_class_names', 'WEIGHT_SUFFIXES', 'check_weights', 'CHECKPOINT', 'ADAMW_IMPLS', 'PRESET_SIZES', 'FREEZE_PARTS', 'AFFINITY_CHOICES', 'DATA_FORMATS', 'PRESET_PATCH', 'RUN_FILES', 'train_parser', 'parse_train_args', 'TrainConfig', 'previous_run', 'expand_braces', 'check_data', 'check_train_args', 'output_stems', 'device_name', 'add_bg_mode_and_refine', 'segment_parser', 'bg_thresh_range', 'parse_class_list', 'check_segment_args', 'EVAL_DATASETS', 'eval_parser', 'check_eval_args', 'demo_parser', 'check_demo_args', 'app_main', 'app_parser', 'check_app_args']
+__all__ = ['QUIET', 'EARLY_CHECKS', 'LOCK_FILE', 'demo_main', 'segment_main', 'eval_main', 'train_main', 'quiet_warnings', 'keep_freed_memory', 'launch', 'OneLineParser', 'at_least', 'finite', 'Once', 'claim_folder', 'release_folder', 'check_inputs', 'check_out_folder', 'check_out_file', 'console_script', 'PRECISIONS', 'PRECISION_HELP', 'fp16_refusal', 'TEMPLATES', 'get_templates', 'check_class_names', 'WEIGHT_SUFFIXES', 'check_weights', 'CHECKPOINT', 'ADAMW_IMPLS', 'PRESET_SIZES', 'FREEZE_PARTS', 'AFFINITY_CHOICES', 'DATA_FORMATS', 'PRESET_PATCH', 'RUN_FILES', 'train_parser', 'parse_train_args', 'TrainConfig', 'previous_run', 'expand_braces', 'check_data', 'check_train_args', 'BG_RULES', 'BackgroundRule', 'bg_rule', 'bg_thresh_ranges', 'output_stems', 'device_name', 'add_bg_mode_and_refine', 'segment_parser', 'parse_class_list', 'check_segment_args', 'EVAL_DATASETS', 'eval_parser', 'check_eval_args', 'demo_parser', 'check_demo_args', 'app_main', 'app_parser', 'check_app_args']
 
 # %% ../nbs/00_cli.ipynb #26c7273b
 QUIET = (r'`torch\.jit\.script` is deprecated',)  # third-party messages that say nothing about a run
@@ -175,6 +175,15 @@ def console_script(module:str):
 demo_main, segment_main = console_script('demo'), console_script('segment')
 eval_main, train_main = console_script('eval'), console_script('train')
 
+
+# %% ../nbs/02_core.ipynb #pr020001
+PRECISIONS = ('fp32', 'bf16', 'fp16', 'auto')
+PRECISION_HELP = ('fp32; bf16 (autocast, on a CPU or a GPU); fp16 (autocast, CUDA GPUs only); auto: bf16 on a CUDA GPU '
+                  'that computes bf16 natively (compute capability 8.0 or newer), else fp32, on a CPU too')
+
+def fp16_refusal(device_type:str) -> str:
+    "The one sentence that refuses fp16 on a device that is not a CUDA GPU (the commands write it as `--precision ...`)."
+    return f"precision fp16 needs a CUDA GPU and this runs on {device_type}; use bf16 or fp32."
 
 # %% ../nbs/03_text.ipynb #f0d96ebe
 TEMPLATES = {
@@ -358,7 +367,7 @@ def train_parser() -> argparse.ArgumentParser:
     a('--segment-own-prompts', action='store_true', help="in the segment-level term only an image's own prompts are "
                                                            "positives, even with --same-prompt-positive")
     a('--same-prompt-positive', action='store_true', help='equal prompts of other images count as positives in eq. 7')
-    a('--precision', default='auto', choices=['auto', 'fp32', 'bf16', 'fp16'], help='auto: bf16 on a GPU, fp32 on a CPU (bf16 on a CPU: autocast, fastest with AMX)')
+    a('--precision', default='auto', choices=PRECISIONS, help=PRECISION_HELP + ' (bf16 on a CPU: fastest with AMX)')
     a('--device', default='auto', choices=['auto', 'cpu', 'cuda'],
       help='auto: a CUDA GPU if one is visible, else the CPU')
     a('--compile', action='store_true', help='torch.compile the model')
@@ -593,7 +602,7 @@ def _check_combinations(c:TrainConfig):
               f"--image-size must be a positive multiple of the patch size {patch}, got {c.image_size}.")
     _need(not (c.resume and c.overwrite),
           "--resume continues the run in --out and --overwrite replaces it: pass one of them.")
-    _need(not (c.precision == 'fp16' and c.device == 'cpu'), "--precision fp16 needs a CUDA GPU; use --precision bf16 or fp32 on a CPU.")
+    _need(not (c.precision == 'fp16' and c.device == 'cpu'), '--' + fp16_refusal('cpu'))
 
 
 # %% ../nbs/06_train.ipynb #338588ec
@@ -658,6 +667,41 @@ def check_train_args(argv=None) -> argparse.Namespace:
 
 EARLY_CHECKS['train'] = check_train_args
 
+# %% ../nbs/07_segment.ipynb #bgr00001
+from typing import NamedTuple
+
+class BackgroundRule(NamedTuple):
+    "How one background rule (`bg_mode`) decides background: a row of `BG_RULES`."
+    values: str       # a pixel's class values, a key of `segment.CLASS_VALUES`: 'scores' or 'cosines'
+    channel: str      # what background channel 0 holds, a key of `segment.BG_CHANNELS`: 'capped' or 'constant'
+    low: float        # the threshold lies in [low, high]
+    high: float
+    grid: tuple = ()  # the thresholds `tune_background` tries (notebook 10); () = not tuned
+    help: str = ''    # what `--bg-mode` says of the rule
+    off: float = 0.   # channel 0 with background=False: not above any class value
+
+# %% ../nbs/07_segment.ipynb #bgr00002
+BG_RULES = {  # 'threshold' is the official rule (group_vit_seg.py)
+    'threshold': BackgroundRule('scores', 'capped', 0., 1., (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95),
+                                'official'),
+    'logit': BackgroundRule('cosines', 'constant', -1., 1., (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5),
+                            'a constant cosine, TCL style', off=-2.),
+    'probability': BackgroundRule('scores', 'constant', 0., 1., help='a constant score'),
+}
+
+# %% ../nbs/07_segment.ipynb #bgr00004
+def bg_rule(name) -> BackgroundRule:
+    "The row of background rule `name`; for any other name, one sentence that lists the rules."
+    if not isinstance(name, str) or name not in BG_RULES: raise ValueError(f"bg_mode must be one of {tuple(BG_RULES)}, got {name!r}.")
+    return BG_RULES[name]
+
+# %% ../nbs/07_segment.ipynb #bgr00006
+def bg_thresh_ranges() -> str:
+    "Where each rule's threshold lies, in words, for help texts and messages."
+    by_range = {}
+    for name, r in BG_RULES.items(): by_range.setdefault((r.low, r.high), []).append(name)
+    return ', '.join(f"[{lo:g}, {hi:g}] with {' or '.join(names)}" for (lo, hi), names in by_range.items())
+
 # %% ../nbs/07_segment.ipynb #e3b9631d
 def output_stems(paths) -> list[str]:
     "One output name per input file: its stem, or `stem_1`, `stem_2`, … for repeats (never another input's stem)."
@@ -681,9 +725,9 @@ def device_name(s:str) -> str:
 # %% ../nbs/07_segment.ipynb #396c1a86
 def add_bg_mode_and_refine(p):
     "`--bg-mode` and `--refine`, shared by `groupvit_segment` and `groupvit_eval`."
-    p.add_argument('--bg-mode', choices=('threshold', 'logit', 'probability'), default=None,
-                   help="how background is decided: threshold (official), logit (a constant cosine, TCL style) or "
-                        "probability (a constant score); see the segment docs (default: the model's own, else threshold)")
+    p.add_argument('--bg-mode', choices=tuple(BG_RULES), default=None,
+                   help='how background is decided: ' + ', '.join(f'{n} ({r.help})' for n, r in BG_RULES.items())
+                        + "; see the segment docs (default: the model's own, else threshold)")
     p.add_argument('--refine', choices=('none', 'pamr'), default='none',
                    help="refine the label map with the image's colours: none (official) or pamr (default: none)")
 
@@ -698,7 +742,7 @@ def segment_parser():
     p.add_argument('--overwrite', action='store_true', help='replace outputs of an earlier run in --out')
     p.add_argument('--no-background', action='store_true', help='never predict background')
     p.add_argument('--bg-thresh', type=finite, default=None,
-                   help="background where the best class score is below this (default: the model's own, else 0.95)")
+                   help=f"the background threshold of the --bg-mode rule, in {bg_thresh_ranges()} (default: the model's own, else 0.95)")
     p.add_argument('--templates', default=None,
                    help="prompt templates: full, subset, simple or identity (default: the model's own, else simple)")
     add_bg_mode_and_refine(p)
@@ -712,15 +756,8 @@ def segment_parser():
     p.add_argument('--max-pixels', type=at_least(1), default=None,
                    help='refuse images with more pixels than this (default: 67108864 = 8192², as in training)')
     p.add_argument('--device', type=device_name, default='auto', help='auto (a GPU if there is one), cpu, cuda, cuda:N or mps (default: auto)')
-    p.add_argument('--precision', choices=('fp32', 'bf16', 'fp16', 'auto'), default='fp32',
-                   help='fp32; bf16 (autocast, CPU or GPU); fp16 (CUDA GPUs only); auto: bf16 where the hardware computes it '
-                        'natively and its measured agreement with fp32 allows, else fp32 (default: fp32)')
+    p.add_argument('--precision', choices=PRECISIONS, default='fp32', help=PRECISION_HELP + ' (default: fp32)')
     return p
-
-# %% ../nbs/07_segment.ipynb #5efa13df
-def bg_thresh_range(bg_mode:str) -> tuple[float, float]:
-    "The values a background threshold can take under rule `bg_mode`: a cosine for 'logit', else a score (`segment` and the commands check it)."
-    return (-1., 1.) if bg_mode == 'logit' else (0., 1.)
 
 # %% ../nbs/07_segment.ipynb #sg000002
 def parse_class_list(s:str) -> list[str]:
@@ -771,7 +808,7 @@ def eval_parser():
     p.add_argument('--short-side', type=int, help="resize the short side to this, 0 keeps the size (default: the model's, else 448)")
     p.add_argument('--window', type=int, help="sliding-window size in pixels (default: the model's, else 448)")
     p.add_argument('--stride', type=int, help="sliding-window stride in pixels (default: the model's, else 224)")
-    p.add_argument('--bg-thresh', type=float, help="background threshold in [0, 1] (default: the model's, else 0.95 on voc "
+    p.add_argument('--bg-thresh', type=float, help=f"background threshold, in {bg_thresh_ranges()} (default: the model's, else 0.95 on voc "
                                                    "and coco_object, 0.35 on context)")
     add_bg_mode_and_refine(p)
     p.add_argument('--templates', help="prompt templates: full, subset, simple or identity (default: the model's, else "
@@ -779,10 +816,8 @@ def eval_parser():
     p.add_argument('--max-images', type=int, help='evaluate only the first N images (default: all)')
     p.add_argument('--batch-size', type=int, default=64, help='images per batch, classification only (default: 64)')
     p.add_argument('--device', default='auto', help='auto (a GPU if there is one), cpu, cuda, cuda:N or mps (default: auto)')
-    p.add_argument('--precision', choices=('fp32', 'bf16', 'fp16', 'auto'), default='fp32',
-                   help='fp32; bf16 (autocast, CPU or GPU); fp16 (CUDA GPUs only); auto: bf16 where the hardware computes it '
-                        'natively and its measured agreement with fp32 allows, else fp32; recorded in the settings unless fp32 '
-                        '(default: fp32)')
+    p.add_argument('--precision', choices=PRECISIONS, default='fp32',
+                   help=PRECISION_HELP + '; recorded in the settings unless fp32 (default: fp32)')
     p.add_argument('--out', help='also write the results and settings as JSON to this file (default: none)')
     return p
 
@@ -795,9 +830,10 @@ def check_eval_args(argv=None) -> argparse.Namespace:
         if v is not None and v < lo: raise ValueError(f"{opt} must be at least {lo}, got {v}.")
     if args.window and args.stride and args.stride > args.window:
         raise ValueError(f"--stride {args.stride} is larger than the window ({args.window} pixels); windows would leave gaps.")
-    low, high = bg_thresh_range(args.bg_mode or 'threshold')                      # the rule segment() applies (07)
-    if args.bg_thresh is not None and not low <= args.bg_thresh <= high:
-        raise ValueError(f"--bg-thresh must lie in [{low:g}, {high:g}]{' with --bg-mode logit' if low else ''}, got {args.bg_thresh}.")
+    rule = bg_rule(args.bg_mode or 'threshold')                                   # the rule segment() applies (07)
+    if args.bg_thresh is not None and not rule.low <= args.bg_thresh <= rule.high:
+        raise ValueError(f"--bg-thresh must lie in [{rule.low:g}, {rule.high:g}]{f' with --bg-mode {args.bg_mode}' if args.bg_mode else ''}, "
+                         f"got {args.bg_thresh}.")
     if args.templates is not None: get_templates(args.templates)
     root = Path(args.root)
     if not root.exists():

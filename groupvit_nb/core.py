@@ -17,9 +17,10 @@ import torch.utils.checkpoint as checkpoint
 from fastcore.basics import patch
 from .patch import PatchEmbed
 from .grouping import Mlp, MixerMlp, GroupingBlock, merge_heads, attention
+from .cli import PRECISIONS, fp16_refusal  # the precision names and the fp16 sentence, for the commands too (below)
 
 # %% auto #0
-__all__ = ['PRECISIONS', 'BF16_AGREEMENT', 'AUTO_MIN_AGREEMENT', 'CAST_LAYERS', 'GroupViTConfig', 'DropPath', 'SelfAttention', 'AttnBlock', 'GroupingLayer', 'VisionEncoder', 'QuickGELU', 'CausalSelfAttention', 'TextMlp', 'ResidualAttentionBlock', 'Transformer', 'TextEncoder', 'ProjectMLP', 'native_bf16', 'resolve_precision', 'autocast_to', 'GroupViT', 'groupvit_s16', 'groupvit_tiny', 'segment_areas', 'unwrap', 'evaluating']
+__all__ = ['CAST_LAYERS', 'GroupViTConfig', 'DropPath', 'SelfAttention', 'AttnBlock', 'GroupingLayer', 'VisionEncoder', 'QuickGELU', 'CausalSelfAttention', 'TextMlp', 'ResidualAttentionBlock', 'Transformer', 'TextEncoder', 'ProjectMLP', 'native_bf16', 'resolve_precision', 'autocast_to', 'GroupViT', 'groupvit_s16', 'groupvit_tiny', 'segment_areas', 'unwrap', 'evaluating']
 
 # %% ../nbs/02_core.ipynb #25231aca
 @dataclass
@@ -322,10 +323,6 @@ class ProjectMLP(nn.Module):
         return x.reshape(*shape[:-1], x.shape[-1])
 
 # %% ../nbs/02_core.ipynb #b7a343b4
-PRECISIONS = ('fp32', 'bf16', 'fp16', 'auto')
-BF16_AGREEMENT = 0.988995  # lowest measured share of pixels whose bf16 label is the fp32 label (notebook 07)
-AUTO_MIN_AGREEMENT = 0.995  # 'auto' picks bf16 only from this agreement on
-
 def native_bf16(device) -> bool:
     "Whether `device` computes in bfloat16 natively: a CUDA GPU without emulation, a CPU with AVX512-BF16 or AMX."
     device = torch.device(device)
@@ -336,12 +333,12 @@ def native_bf16(device) -> bool:
 
 # %% ../nbs/02_core.ipynb #1d0f8bf6
 def resolve_precision(precision:str, device) -> str:
-    "`precision` for `device` as 'fp32', 'bf16' or 'fp16'; one sentence for a name it does not know or fp16 off CUDA."
+    """`precision` on `device` as 'fp32', 'bf16' or 'fp16' ('auto': bf16 on a CUDA GPU that computes bf16 natively, else
+    fp32); a resolved name comes back as it is. One sentence for a name it does not know, or fp16 off CUDA."""
     if precision not in PRECISIONS: raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}.")
     device = torch.device(device)
-    if precision == 'fp16' and device.type != 'cuda':
-        raise ValueError(f"precision fp16 needs a CUDA GPU and this runs on {device.type}; use bf16 or fp32.")
-    if precision == 'auto': return 'bf16' if BF16_AGREEMENT >= AUTO_MIN_AGREEMENT and native_bf16(device) else 'fp32'
+    if precision == 'fp16' and device.type != 'cuda': raise ValueError(fp16_refusal(device.type))
+    if precision == 'auto': return 'bf16' if device.type == 'cuda' and native_bf16(device) else 'fp32'
     return precision
 
 # %% ../nbs/02_core.ipynb #cf9a80b6

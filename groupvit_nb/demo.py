@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from fastcore.basics import patch
 from .core import GroupViT, GroupViTConfig, evaluating
-from .cli import demo_parser, OneLineParser, check_out_folder, EARLY_CHECKS, check_demo_args  # the options, importable without torch (00_cli)
+from .cli import demo_parser, OneLineParser, check_out_folder, EARLY_CHECKS, check_demo_args, BG_RULES  # the options, importable without torch (00_cli)
 from PIL import Image
 from .data import SyntheticShapes
 from .segment import segment, window_scores, group_maps, patch_group_maps, overlay, palette, normalize_image
@@ -90,8 +90,7 @@ def tune_bg_thresh(model:GroupViT, valid_ds, grid=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6,
     "The background threshold with the best mIoU on the validation set `valid_ds`."
     return tune_background(model, valid_ds, {kwargs.pop('bg_mode', 'threshold'): grid}, **kwargs)['bg_thresh']
 
-BG_GRIDS = dict(threshold=(0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95),  # a probability
-                logit=(0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5))                          # a cosine
+BG_GRIDS = {m: r.grid for m, r in BG_RULES.items() if r.grid}   # each tuned rule's grid (notebook 07's BG_RULES)
 
 def tune_background(model:GroupViT, valid_ds, grids:dict=BG_GRIDS, **kwargs) -> dict:
     "The background rule (`bg_mode`) and threshold with the best mIoU on `valid_ds`, each rule over its grid in `grids`."

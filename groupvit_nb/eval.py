@@ -334,10 +334,10 @@ def check_device(name:str) -> str:
     return name
 
 # %% ../nbs/08_eval.ipynb #dd64920f
-def _check_args(args):
-    "What needs torch, checked before anything is loaded: the device and the precision."
+def _check_args(args) -> tuple:
+    "What needs torch, checked before anything is loaded: `(device, precision)`, the precision resolved once for the run."
     device = check_device(args.device)                                          # its own sentence, "--device ..."
-    try: resolve_precision(args.precision, device)
+    try: return device, resolve_precision(args.precision, device)
     except ValueError as e: raise ValueError(f"--{e}") from None                # "--precision fp16 needs a CUDA GPU ..."
 
 # %% ../nbs/08_eval.ipynb #c202e776
@@ -351,7 +351,7 @@ def run_eval(argv=None) -> dict:
     prog = 'groupvit_eval'
     try:
         args = check_eval_args(argv)                    # what needs no model, as the command asked before importing torch
-        _check_args(args)
+        device, precision = _check_args(args)
     except (ValueError, TypeError, OSError) as e: _fail(prog, ' '.join(str(e).split()))
     try:
         if args.dataset == 'imagenet': data = image_folder(args.root)
@@ -360,8 +360,7 @@ def run_eval(argv=None) -> dict:
     try: model = GroupViT.from_pretrained(args.weights)
     except FileNotFoundError as e: _fail(prog, f"--weights: {e}")
     except Exception as e: _fail(prog, f"cannot load --weights '{args.weights}': {e}", 1)
-    model = model.to(check_device(args.device)).eval()
-    precision = resolve_precision(args.precision, check_device(args.device))
+    model = model.to(device).eval()
     try:                                                  # the settings, resolved once: option > model's > protocol
         if args.dataset == 'imagenet':
             templates = zero_shot_settings(model, CLASSIFICATION_PROTOCOL, templates=args.templates)['templates']

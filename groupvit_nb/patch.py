@@ -12,7 +12,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['all_finite', 'check_images', 'resize_pos_embed', 'PatchEmbed', 'ConvStem', 'CNNStem', 'MAX_PIXELS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'to_rgb']
+__all__ = ['all_finite', 'check_images', 'resize_pos_embed', 'PatchEmbed', 'ConvStem', 'CNNStem', 'MAX_PIXELS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'BadSample', 'to_rgb', 'upright', 'UnreadableImage', 'load_image', 'normalize', 'denormalize']
 
 # %% ../nbs/00_patch_embed.ipynb #af000002
 def all_finite(x:torch.Tensor) -> bool:
@@ -119,9 +119,18 @@ class CNNStem(nn.Sequential):
             layers += [nn.Conv2d(c_in, c_out, 3, stride, 1), nn.BatchNorm2d(c_out), nn.GELU()]
         super().__init__(*layers)
 
+# %% ../nbs/05_data.ipynb #2adca488
+class BadSample(Exception):
+    "A sample that cannot be used; `name` says which (file, shard key), `reason` says why; the message is `sentence`, else both."
+    def __init__(self, name, reason, sentence:str|None=None):
+        super().__init__(sentence or f'{name}: {reason}')
+        self.name, self.reason = str(name), reason
+
 # %% ../nbs/05_data.ipynb #im000002
+import io, os, warnings
+from pathlib import Path
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 
 # %% ../nbs/05_data.ipynb #f8858189
@@ -148,5 +157,73 @@ def to_rgb(img:Image.Image)->Image.Image:
         return Image.fromarray(np.clip(a + 0.5, 0, 255).astype(np.uint8), 'L').convert('RGB')
     return img.convert('RGB')
 
+# %% ../nbs/05_data.ipynb #ld050001
+def upright(img:Image.Image) -> Image.Image:
+    "The image as viewers show it: its EXIF orientation applied (`ImageOps.exif_transpose`); a broken EXIF block is ignored."
+    try: orientation = img.getexif().get(0x0112, 1)
+    except Exception: return img
+    return img if orientation in (None, 1) else ImageOps.exif_transpose(img)
+
+# %% ../nbs/05_data.ipynb #ld050003
+class UnreadableImage(BadSample, ValueError):
+    "An image that cannot be read: a `BadSample` to the training sources, a `ValueError` to inference; one sentence."
+
+def _unreadable(name, reason:str, hint:str='give a JPEG or PNG file') -> UnreadableImage:
+    return UnreadableImage(name, reason, f"cannot read '{name}' as an image: {reason}; {hint}.")
+
+# %% ../nbs/05_data.ipynb #6879e04e
+def _opened(src, name, max_pixels, draft) -> Image.Image:
+    "Decode a path or bytes, closing the file whether it decodes or not (`load_image`)."
+    if isinstance(src, (bytes, bytearray, memoryview)):
+        if len(src) == 0: raise _unreadable(name, 'empty file (0 bytes)')
+        f = io.BytesIO(src)
+    else:
+        f = Path(src)
+        if not f.is_file(): raise _unreadable(name, 'file not found', 'check the path')
+        if f.stat().st_size == 0: raise _unreadable(name, 'empty file (0 bytes)')
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', Image.DecompressionBombWarning)
+            with Image.open(f) as img:                              # the file is closed when this block ends, however
+                w, h = img.size
+                if max_pixels and w * h > max_pixels and draft and img.format == 'JPEG':
+                    img.draft('RGB', (draft, draft))                # libjpeg decodes at 1/2, 1/4 or 1/8 scale for free
+                if max_pixels and img.width * img.height > max_pixels:
+                    raise _unreadable(name, f'image too large ({w}x{h} pixels, more than max_pixels={max_pixels})',
+                                      'shrink it first or raise max_pixels')
+                img.load()
+        return img
+    except UnreadableImage: raise
+    except UnidentifiedImageError: raise _unreadable(name, 'not an image (PIL cannot identify the bytes)') from None
+    except Exception as e: raise _unreadable(name, f'unreadable image ({type(e).__name__}: {e})') from None
+
+# %% ../nbs/05_data.ipynb #ld050005
+def load_image(src, name=None, max_pixels:int|None=MAX_PIXELS, draft:int|None=None) -> Image.Image:
+    """A path, bytes or PIL image → upright 8-bit RGB PIL image, or `UnreadableImage` saying which and why. The pixel
+    count is read from the header before anything is decoded: above `max_pixels` (None: no limit) a JPEG is decoded
+    reduced if `draft` (a side in pixels) is given, and anything else is refused. Training and inference both read
+    their images with it."""
+    if isinstance(src, Image.Image):
+        img, name = src, name or 'the image'
+        if max_pixels and img.width * img.height > max_pixels:
+            raise _unreadable(name, f'image too large ({img.width}x{img.height} pixels, more than max_pixels={max_pixels})',
+                              'shrink it first or raise max_pixels')
+    elif isinstance(src, (str, os.PathLike, bytes, bytearray, memoryview)):
+        name = name if name is not None else '<bytes>' if isinstance(src, (bytes, bytearray, memoryview)) else str(src)
+        img = _opened(src, name, max_pixels, draft)
+    else: raise TypeError(f"expected a path, bytes or a PIL image, got {type(src).__name__}.")
+    try: return to_rgb(upright(img))
+    except Exception as e: raise _unreadable(name, f'cannot convert {img.mode} image to RGB ({e})') from None
+
 # %% ../nbs/05_data.ipynb #0b4aae1c
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+
+
+# %% ../nbs/05_data.ipynb #72a489c7
+def normalize(x:torch.Tensor) -> torch.Tensor:
+    "Pixel values in [0, 1], `[..., 3, H, W]` → normalised with the ImageNet mean and standard deviation, as the model takes them."
+    return (x - x.new_tensor(IMAGENET_MEAN)[:, None, None]) / x.new_tensor(IMAGENET_STD)[:, None, None]
+
+def denormalize(x:torch.Tensor) -> torch.Tensor:
+    "Undo `normalize`: `[..., 3, H, W]` → pixel values, clamped to [0, 1]."
+    return (x * x.new_tensor(IMAGENET_STD)[:, None, None] + x.new_tensor(IMAGENET_MEAN)[:, None, None]).clamp(0, 1)

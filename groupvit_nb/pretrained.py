@@ -11,13 +11,14 @@ from pathlib import Path
 import torch
 from .core import GroupViT, GroupViTConfig
 from .cli import WEIGHT_SUFFIXES, _is_hub_id, check_weights  # plain Python (below), for the commands' early checks
+from .cli import bg_rule  # the background rules (BG_RULES, notebook 07)
 
 # %% auto #0
-__all__ = ['UNSEEN_FIELDS', 'ZERO_SHOT_KEYS', 'BG_MODES', 'INFERENCE_MODES', 'INIT_FUNCTIONS', 'load_weights_file',
-           'load_state_dict_strict', 'nvlabs_to_ours', 'ours_to_nvlabs', 'shape_fields', 'config_from_state_dict',
-           'check_plain_state_dict', 'hf_name', 'ours_to_hf', 'hf_to_ours', 'hf_config_to_ours', 'ours_config_to_hf',
-           'file_sha256', 'check_sha256', 'check_zero_shot', 'check_vocabulary', 'save_pretrained', 'export_hf',
-           'skip_init', 'load_pretrained', 'UnknownClassWarning', 'unknown_classes', 'unknown_classes_message',
+__all__ = ['UNSEEN_FIELDS', 'ZERO_SHOT_KEYS', 'INFERENCE_MODES', 'INIT_FUNCTIONS', 'load_weights_file', 'load_state_dict_strict',
+           'nvlabs_to_ours', 'ours_to_nvlabs', 'shape_fields', 'config_from_state_dict', 'check_plain_state_dict',
+           'hf_name', 'ours_to_hf', 'hf_to_ours', 'hf_config_to_ours', 'ours_config_to_hf', 'file_sha256',
+           'check_sha256', 'check_zero_shot', 'check_vocabulary', 'save_pretrained', 'export_hf', 'skip_init',
+           'load_pretrained', 'UnknownClassWarning', 'unknown_classes', 'unknown_classes_message',
            'warn_unknown_classes']
 
 # %% ../nbs/03a_pretrained.ipynb #45c916c3
@@ -273,23 +274,22 @@ def check_sha256(folder:Path, cfg:dict):
 
 # %% ../nbs/03a_pretrained.ipynb #10eba556
 ZERO_SHOT_KEYS = ('bg_thresh', 'templates', 'bg_mode', 'short_side', 'window', 'stride', 'mode')
-BG_MODES = ('threshold', 'logit', 'probability')   # how background is decided (notebook 07); 'threshold' is the official one
 INFERENCE_MODES = ('slide', 'whole')               # sliding windows (the official protocol) or the whole image at once
 
 # %% ../nbs/03a_pretrained.ipynb #2d8d2c1c
 def check_zero_shot(zero_shot, source:str='zero_shot') -> dict:
-    "Validate a zero-shot defaults dict: keys from `ZERO_SHOT_KEYS`, `bg_thresh` in [0, 1] ([-1, 1] for `bg_mode` 'logit'), `templates` a set name or sentences, the geometry whole pixels."
+    "Validate a zero-shot defaults dict: keys from `ZERO_SHOT_KEYS`, `bg_mode` a rule of `BG_RULES` and `bg_thresh` in its range, `templates` a set name or sentences, the geometry whole pixels."
     if not isinstance(zero_shot, dict): raise TypeError(f"{source} must be a dict with keys from {ZERO_SHOT_KEYS}, got {type(zero_shot).__name__}.")
     unknown = sorted(set(zero_shot) - set(ZERO_SHOT_KEYS))
     if unknown: raise ValueError(f"{source} has unknown keys {unknown}; the zero-shot defaults are {list(ZERO_SHOT_KEYS)}.")
     out = dict(zero_shot)
-    if out.get('bg_mode', 'threshold') not in BG_MODES:
-        raise ValueError(f"{source}: bg_mode must be one of {BG_MODES}, got {out['bg_mode']!r}.")
+    try: rule = bg_rule(out.get('bg_mode', 'threshold'))                     # notebook 07's table
+    except ValueError as e: raise ValueError(f"{source}: {e}") from None
     if 'bg_thresh' in out:
-        t, low = out['bg_thresh'], -1 if out.get('bg_mode') == 'logit' else 0     # a cosine, else a score
+        t = out['bg_thresh']                                                   # a score, or a cosine for 'logit'
         if isinstance(t, torch.Tensor) and t.numel() == 1: t = t.item()
-        if isinstance(t, bool) or not isinstance(t, numbers.Real) or not low <= t <= 1:
-            raise ValueError(f"{source}: bg_thresh must be a number between {low} and 1, got {t!r}.")
+        if isinstance(t, bool) or not isinstance(t, numbers.Real) or not rule.low <= t <= rule.high:
+            raise ValueError(f"{source}: bg_thresh must be a number between {rule.low:g} and {rule.high:g}, got {t!r}.")
         out['bg_thresh'] = float(t)                       # numpy / torch scalars become plain floats (JSON)
     if 'templates' in out:
         from groupvit_nb.text import get_templates

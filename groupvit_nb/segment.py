@@ -14,69 +14,31 @@ import torch.nn.functional as F
 from PIL import Image, ImageOps
 from .core import GroupViT, resolve_precision
 from .patch import all_finite
-from .cli import (segment_parser, OneLineParser, Once, at_least, finite, _fail, claim_folder, release_folder, bg_thresh_range, check_inputs, check_out_folder, check_weights,
+from .cli import (segment_parser, OneLineParser, Once, at_least, finite, _fail, claim_folder, release_folder, BG_RULES, bg_rule, PRECISIONS, PRECISION_HELP, check_inputs, check_out_folder, check_weights,
                              get_templates, EARLY_CHECKS, check_segment_args, parse_class_list, output_stems)  # the options and their early checks, importable without torch (00_cli)
 from .text import check_class_names  # notebook 03
-from .pretrained import BG_MODES, check_zero_shot, warn_unknown_classes  # notebook 03a: background rules, geometry; what a model knows
+from .pretrained import check_zero_shot, warn_unknown_classes  # notebook 03a: geometry; what a model knows
 
 # %% auto #0
-__all__ = ['PAMR_DEFAULTS', 'ZERO_SHOT_DEFAULTS', 'TAB20', 'upright', 'load_image', 'normalize_image', 'denormalize_image',
-           'as_image_tensors', 'patch_group_maps', 'group_class_scores', 'add_background', 'window_scores',
-           'window_starts', 'slide_scores', 'target_size', 'resize_bilinear', 'pamr', 'resize_short_side',
-           'model_background', 'zero_shot_settings', 'segment', 'palette', 'overlay', 'show_segmentation',
-           'overlay_picture', 'group_maps', 'show_groups', 'SegmentationHead', 'export_segmenter', 'save_label_map',
-           'main']
+__all__ = ['CLASS_VALUES', 'BG_CHANNELS', 'PAMR_DEFAULTS', 'ZERO_SHOT_DEFAULTS', 'TAB20', 'normalize_image', 'denormalize_image',
+           'as_image_tensors', 'patch_group_maps', 'group_class_scores', 'bg_rules_table', 'add_background',
+           'window_scores', 'window_starts', 'slide_scores', 'target_size', 'resize_bilinear', 'pamr',
+           'resize_short_side', 'model_background', 'zero_shot_settings', 'segment', 'palette', 'overlay',
+           'show_segmentation', 'overlay_picture', 'group_maps', 'show_groups', 'SegmentationHead', 'export_segmenter',
+           'save_label_map', 'main']
 
 # %% ../nbs/07_segment.ipynb #255fbec7
-from .patch import to_rgb, IMAGENET_MEAN, IMAGENET_STD, MAX_PIXELS  # shared with training (notebook 05), without its imports
-
-def upright(img:Image.Image) -> Image.Image:
-    "The image as viewers show it: its EXIF orientation applied (`ImageOps.exif_transpose`, as in training)."
-    try: orientation = img.getexif().get(0x0112, 1)
-    except Exception: return img
-    return img if orientation in (None, 1) else ImageOps.exif_transpose(img)
-
-# %% ../nbs/07_segment.ipynb #d5543826
-def _check_pixels(size, max_pixels, name):
-    w, h = size
-    if max_pixels and w * h > max_pixels:
-        raise ValueError(f"{name} has {w}x{h} pixels, more than max_pixels={max_pixels}; "
-                         "shrink it first or raise max_pixels.")
-
-# %% ../nbs/07_segment.ipynb #b3bc14b6
-def load_image(src, max_pixels:int|None=MAX_PIXELS) -> Image.Image:
-    "A path or PIL image → upright RGB PIL image; one-sentence errors for missing, unreadable or too large images."
-    if isinstance(src, (str, Path)):
-        p = Path(src)
-        if not p.is_file(): raise FileNotFoundError(f"image file '{p}' does not exist; check the path.")
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter('ignore', Image.DecompressionBombWarning)
-                img = Image.open(p)
-                _check_pixels(img.size, max_pixels, f"'{p}'")      # from the header, before decoding
-                img.load()
-        except ValueError as e:
-            if 'max_pixels' in str(e): raise
-            raise ValueError(f"cannot read '{p}' as an image ({type(e).__name__}); give a JPEG or PNG file.") from None
-        except Exception as e:
-            raise ValueError(f"cannot read '{p}' as an image ({type(e).__name__}); give a JPEG or PNG file.") from None
-    elif isinstance(src, Image.Image):
-        img = src
-        _check_pixels(img.size, max_pixels, 'the image')
-    else: raise TypeError(f"expected a PIL image or a path, got {type(src).__name__}.")
-    return to_rgb(upright(img))
+from .patch import to_rgb, upright, load_image, normalize, denormalize, IMAGENET_MEAN, IMAGENET_STD, MAX_PIXELS  # shared with training (notebook 05), without its imports
 
 # %% ../nbs/07_segment.ipynb #ea496c46
 def normalize_image(img:Image.Image) -> torch.Tensor:
-    "RGB PIL image → float tensor `[3, H, W]` normalised with the ImageNet mean/std."
-    x = torch.from_numpy(np.asarray(to_rgb(img), dtype=np.float32).copy()).permute(2, 0, 1) / 255.
-    return (x - torch.tensor(IMAGENET_MEAN)[:, None, None]) / torch.tensor(IMAGENET_STD)[:, None, None]
+    "RGB PIL image → float tensor `[3, H, W]` normalised with the ImageNet mean/std (`normalize`, notebook 05)."
+    return normalize(torch.from_numpy(np.asarray(to_rgb(img), dtype=np.float32).copy()).permute(2, 0, 1) / 255.)
 
 # %% ../nbs/07_segment.ipynb #4d534adf
 def denormalize_image(x:torch.Tensor) -> np.ndarray:
-    "Normalised `[3, H, W]` tensor → uint8 `[H, W, 3]` array for display."
-    x = x.detach().float().cpu() * torch.tensor(IMAGENET_STD)[:, None, None] + torch.tensor(IMAGENET_MEAN)[:, None, None]
-    return (x.clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()
+    "Normalised `[3, H, W]` tensor → uint8 `[H, W, 3]` array for display (`denormalize`, notebook 05)."
+    return (denormalize(x.detach().float().cpu()) * 255).round().byte().permute(1, 2, 0).numpy()
 
 # %% ../nbs/07_segment.ipynb #c3e41ca4
 def as_image_tensors(images) -> list[torch.Tensor]:
@@ -125,25 +87,54 @@ def group_class_scores(segment_emb:torch.Tensor, image_emb:torch.Tensor, text_em
     restricted = logits.masked_fill(~keep[:, None], float('-inf')).softmax(-1)
     return restricted * logits.softmax(-1)
 
+# %% ../nbs/07_segment.ipynb #bgr00009
+def _scores(out:dict, text_emb:torch.Tensor, model:GroupViT, top_k:int) -> torch.Tensor:
+    "scores $p_{s,c}\\,q_{s,c}$ of its segment (step 2)"
+    return group_class_scores(out['segment_emb'], out['image_emb'], text_emb, model.logit_scale, top_k)
+
+def _cosines(out:dict, text_emb:torch.Tensor, model:GroupViT, top_k:int) -> torch.Tensor:
+    "cosines $\\hat z_s\\cdot\\hat t_c$ of its segment to every class"
+    return F.normalize(out['segment_emb'], dim=-1) @ F.normalize(text_emb, dim=-1).T
+
+CLASS_VALUES = dict(scores=_scores, cosines=_cosines)   # `BackgroundRule.values` → values `[B, S, C]` of each segment
+
+# %% ../nbs/07_segment.ipynb #bgr00011
+def _capped(pix:torch.Tensor, segment_values:torch.Tensor, t:float) -> torch.Tensor:
+    "1 where its best value < min(t, the image's best segment value), else 0"
+    thresh = segment_values.flatten(1).max(1).values.clamp(max=t)                          # [B]
+    return (pix.max(1, keepdim=True).values < thresh[:, None, None, None]).to(pix.dtype)
+
+def _constant(pix:torch.Tensor, segment_values:torch.Tensor, t:float) -> torch.Tensor:
+    "the constant t: background where its best value < t"
+    return pix.new_full((pix.shape[0], 1, *pix.shape[2:]), float(t))
+
+BG_CHANNELS = dict(capped=_capped, constant=_constant)   # `BackgroundRule.channel` → channel 0 `[B, 1, H, W]`
+
+# %% ../nbs/07_segment.ipynb #bgr00013
+def bg_rules_table() -> str:
+    "`BG_RULES` as a markdown table: each rule's class values, background channel, threshold range and tuning grid."
+    rows = ['| `bg_mode` | class values of a pixel | background channel 0 | t lies in | `tune_background` tries |',
+            '|---|---|---|---|---|']
+    for name, r in BG_RULES.items():
+        grid = f"{len(r.grid)} values from {min(r.grid):g} to {max(r.grid):g}" if r.grid else 'nothing (not tuned)'
+        rows.append(f"| `'{name}'` ({r.help}) | {CLASS_VALUES[r.values].__doc__} | {BG_CHANNELS[r.channel].__doc__} "
+                    f"| [{r.low:g}, {r.high:g}] | {grid} |")
+    return '\n'.join(rows)
+
 # %% ../nbs/07_segment.ipynb #341c5b17
 def add_background(pix:torch.Tensor, segment_values:torch.Tensor, bg_thresh:float, bg_mode:str='threshold',
                    background:bool=True) -> torch.Tensor:
-    "Per-pixel class values `[B, C, H, W]` → `[B, 1+C, H, W]` with a background channel 0 (see the table above)."
-    if bg_mode not in BG_MODES: raise ValueError(f"bg_mode must be one of {BG_MODES}, got {bg_mode!r}.")
-    B, _, H, W = pix.shape
-    if not background:                                                   # below any class value
-        return torch.cat([pix.new_full((B, 1, H, W), -2. if bg_mode == 'logit' else 0.), pix], 1)
-    if bg_mode == 'threshold':
-        thresh = segment_values.flatten(1).max(1).values.clamp(max=bg_thresh)                # [B]
-        bg = (pix.max(1, keepdim=True).values < thresh[:, None, None, None]).to(pix.dtype)
-    else: bg = pix.new_full((B, 1, H, W), float(bg_thresh))              # a constant background value
+    "Per-pixel class values `[B, C, H, W]` → `[B, 1+C, H, W]` with background channel 0 by rule `bg_mode` (`BG_RULES`)."
+    rule = bg_rule(bg_mode)
+    bg = (BG_CHANNELS[rule.channel](pix, segment_values, bg_thresh) if background
+          else pix.new_full((pix.shape[0], 1, *pix.shape[2:]), rule.off))
     return torch.cat([bg, pix], 1)
 
 # %% ../nbs/07_segment.ipynb #8bae3a7a
 def window_scores(model:GroupViT, x:torch.Tensor, text_emb:torch.Tensor, background:bool=True,
                   bg_thresh:float=0.95, top_k:int=5, bg_mode:str='threshold', precision:str='fp32') -> torch.Tensor:
     "Normalised images `[B, 3, H, W]` → per-pixel scores `[B, 1+C, H, W]`; channel 0 is background (`add_background`)."
-    if bg_mode not in BG_MODES: raise ValueError(f"bg_mode must be one of {BG_MODES}, got {bg_mode!r}.")
+    rule = bg_rule(bg_mode)
     B, _, H, W = x.shape
     p = model.cfg.patch_size
     Hp, Wp = math.ceil(H / p) * p, math.ceil(W / p) * p
@@ -151,9 +142,7 @@ def window_scores(model:GroupViT, x:torch.Tensor, text_emb:torch.Tensor, backgro
     seg_map = patch_group_maps(out['assignments'], out['grid'])[-1]                         # [B, S, h, w]
     seg_map = F.interpolate(seg_map, size=(Hp, Wp), mode='bilinear', align_corners=False)[..., :H, :W]
     group = seg_map.argmax(1).flatten(1)                                                    # [B, H*W]
-    if bg_mode == 'logit':                                                                  # cosine similarity
-        values = F.normalize(out['segment_emb'], dim=-1) @ F.normalize(text_emb, dim=-1).T
-    else: values = group_class_scores(out['segment_emb'], out['image_emb'], text_emb, model.logit_scale, top_k)  # [B, S, C]
+    values = CLASS_VALUES[rule.values](out, text_emb, model, top_k)                         # [B, S, C]
     C = values.shape[-1]
     pix = values.transpose(1, 2).gather(2, group[:, None].expand(-1, C, -1)).view(B, C, H, W)
     return add_background(pix, values, bg_thresh, bg_mode, background)
@@ -289,7 +278,7 @@ def model_background(model, bg_mode:str|None=None) -> tuple:
     "`(bg_mode, the model's own threshold for it or None)`: `bg_mode` as given, else the model's own, else 'threshold'."
     own = getattr(model, 'zero_shot', None) or {}
     mode = bg_mode or own.get('bg_mode') or ZERO_SHOT_DEFAULTS['bg_mode']
-    if mode not in BG_MODES: raise ValueError(f"bg_mode must be one of {BG_MODES}, got {mode!r}.")
+    bg_rule(mode)                                                          # a rule of BG_RULES
     return mode, (own.get('bg_thresh') if own.get('bg_mode', 'threshold') == mode else None)
 
 def zero_shot_settings(model, protocol:dict|None=None, **given) -> dict:
@@ -308,7 +297,7 @@ def zero_shot_settings(model, protocol:dict|None=None, **given) -> dict:
         s['bg_thresh'] = row['bg_thresh'] if own_bg is None else own_bg
     if isinstance(s['bg_thresh'], bool) or not isinstance(s['bg_thresh'], (int, float)) or not math.isfinite(s['bg_thresh']):
         raise ValueError(f"bg_thresh must be a finite number (0.95 for the released weights), got {s['bg_thresh']!r}.")
-    low, high = bg_thresh_range(s['bg_mode'])
+    low, high = bg_rule(s['bg_mode'])[2:4]
     if not low <= s['bg_thresh'] <= high:                     # beyond them every pixel, or none, would be background
         raise ValueError(f"bg_thresh must lie in [{low:g}, {high:g}] with the {s['bg_mode']} rule, got {s['bg_thresh']:g}.")
     geometry = ('short_side', 'mode') + (('window', 'stride') if s['mode'] == 'slide' else ())
@@ -322,7 +311,7 @@ def _input_images(images, max_pixels) -> list:
     if isinstance(images, (str, Path, Image.Image)): images = [images]
     if not isinstance(images, (list, tuple)) or len(images) == 0:
         raise TypeError("images must be a PIL image, a path, a non-empty list of them, or a normalised tensor batch.")
-    return [load_image(im, max_pixels) for im in images]
+    return [load_image(im, max_pixels=max_pixels) for im in images]
 
 # %% ../nbs/07_segment.ipynb #c4667d28
 def _model_input(im, short_side, device, dtype) -> torch.Tensor:
@@ -330,7 +319,7 @@ def _model_input(im, short_side, device, dtype) -> torch.Tensor:
     if isinstance(im, Image.Image):
         x = torch.from_numpy(np.array(im)).permute(2, 0, 1)                  # [3, H, W] uint8 (a writable copy), no copy in float
         x = resize_bilinear(x, target_size(im.height, im.width, short_side)) / 255.
-        x = (x - torch.tensor(IMAGENET_MEAN)[:, None, None]) / torch.tensor(IMAGENET_STD)[:, None, None]
+        x = normalize(x)
     else: x = resize_bilinear(im, target_size(*im.shape[-2:], short_side))
     return x[None].to(device, dtype)
 
@@ -626,7 +615,7 @@ def _segment_into(args, out:Path, prog:str):
     try: precision = resolve_precision(args.precision, device)
     except ValueError as e: _fail(prog, f"--{e}")                      # "--precision fp16 needs a CUDA GPU ..."
     try:
-        for f in args.images: load_image(f, args.max_pixels)          # every image readable, before the model loads
+        for f in args.images: load_image(f, max_pixels=args.max_pixels)          # every image readable, before the model loads
     except (ValueError, TypeError) as e: _fail(prog, str(e))
     try: model = GroupViT.from_pretrained(args.weights)
     except Exception as e: _fail(prog, f"cannot load --weights '{args.weights}': {e}", 1)
@@ -641,7 +630,7 @@ def _segment_into(args, out:Path, prog:str):
     from tqdm.auto import tqdm
     try:
         for f, stem in zip(tqdm(args.images, desc='segmenting', disable=None), stems):
-            im = load_image(f, args.max_pixels)                         # one image in memory at a time
+            im = load_image(f, max_pixels=args.max_pixels)                         # one image in memory at a time
             lab = segment(model, im, names, background=not args.no_background, text_emb=text, max_pixels=args.max_pixels,
                           precision=precision, refine=None if args.refine == 'none' else args.refine, **z)[0]
             if stem == stems[0]:                                  # written with the first label map

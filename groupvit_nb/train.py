@@ -25,10 +25,10 @@ from fastai.callback.fp16 import MixedPrecision
 from fastai.callback.progress import ProgressCallback
 from fastai.distributed import DistributedTrainer
 from fastai.optimizer import OptimWrapper
-from .core import GroupViT, GroupViTConfig, groupvit_s16, groupvit_tiny, unwrap, evaluating, native_bf16  # unwrap: DDP/compile/GradCache → GroupViT
+from .core import GroupViT, GroupViTConfig, groupvit_s16, groupvit_tiny, unwrap, evaluating, native_bf16, resolve_precision  # unwrap: DDP/compile/GradCache → GroupViT
 from .cli import (PRESET_SIZES, FREEZE_PARTS, DATA_FORMATS, train_parser, parse_train_args, _HelpWithDefaults, OneLineParser, _fail, _mapping,
                              TrainConfig, PRESET_PATCH, ADAMW_IMPLS, CHECKPOINT, RUN_FILES, LOCK_FILE, claim_folder, previous_run, check_data,
-                             check_train_args, _flag, _need, check_weights, check_out_folder, EARLY_CHECKS)  # the options and their checks, importable without torch (00_cli)
+                             check_train_args, _flag, _need, check_weights, check_out_folder, EARLY_CHECKS, PRECISIONS, PRECISION_HELP, fp16_refusal)  # the options and their checks, importable without torch (00_cli)
 from .losses import (GroupViTLoss, prompt_ids_from_tokens, gather_features, rank_and_world, LOGIT_SCALE_MAX, GradCache,
                                  DIFFER_REACH, SAME_REACH, RIMS)
 from accelerate.utils import DistributedDataParallelKwargs, set_seed
@@ -688,10 +688,8 @@ def groupvit_learner(dls, model:GroupViT, wd:float=0.05, multi_label_weight:floa
     tokens, scales), gradients clipped at `grad_clip`, stopping at the first non-finite loss or gradient (`FiniteGuard`); `adamw`: which
     of PyTorch's AdamW implementations runs the update (`ADAMW_IMPLS`)."""
     if not isinstance(model, GroupViT): raise TypeError(f"model must be a GroupViT, got {type(model).__name__}.")
-    if precision not in ('fp32', 'bf16', 'fp16'):
-        raise ValueError(f"precision must be 'fp32', 'bf16' or 'fp16', got {precision!r}.")
     on_cpu = torch.device(dls.device).type == 'cpu' if getattr(dls, 'device', None) is not None else not torch.cuda.is_available()
-    if precision == 'fp16' and on_cpu: raise ValueError("fp16 mixed precision needs a CUDA GPU; use bf16 or fp32 on a CPU.")
+    precision = resolve_precision(precision, 'cpu' if on_cpu else 'cuda')       # notebook 02: the names, 'auto', fp16 off CUDA
     if activation_checkpointing is not None: _set_activation_checkpointing(model, activation_checkpointing)
     if compile: model.compile()
     opt_func = lambda groups, lr: OptimWrapper(groups, opt=torch.optim.AdamW, lr=lr, betas=(0.9, 0.999), eps=1e-8,
@@ -1034,7 +1032,7 @@ def check_hardware(c:TrainConfig):
     if c.device == 'cuda' and not torch.cuda.is_available():
         raise ValueError("--device cuda: no CUDA GPU is visible on this machine; use --device cpu (or leave --device auto).")
     if c.precision == 'fp16' and not torch.cuda.is_available():
-        raise ValueError("--precision fp16 needs a CUDA GPU; use --precision bf16 or fp32 on a CPU.")
+        raise ValueError('--' + fp16_refusal('cpu'))
 
 
 # %% ../nbs/06_train.ipynb #d849fd2a
@@ -1276,7 +1274,7 @@ def _write_config(args:TrainConfig, out:Path):
 # %% ../nbs/06_train.ipynb #e2787c73
 def _build(args:TrainConfig, stop, rank:int, world:int, device, out:Path):
     "The run once `--out` is claimed → `(learn, start_epoch)`."
-    precision = args.precision if args.precision != 'auto' else ('bf16' if device.type == 'cuda' else 'fp32')
+    precision = resolve_precision(args.precision, device)                      # once for the run (notebook 02)
     if precision == 'bf16' and device.type == 'cpu' and not native_bf16('cpu'):
         warnings.warn("--precision bf16: this CPU has neither AVX512-BF16 nor AMX, so bf16 is emulated and slower than fp32.")
     if args.batch % world:

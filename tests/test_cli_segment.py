@@ -111,7 +111,7 @@ def test_exif_orientation_gives_labels_of_the_displayed_size(weights, tmp_path):
     assert r.returncode == 0, r.stderr
     lab = np.array(Image.open(tmp_path / 'o' / 'turned_labels.png'))
     assert lab.shape == (72, 40)                                        # as shown: 40 wide, 72 high
-    from groupvit_nb.data import load_image as training_load
+    from groupvit_nb.patch import load_image as training_load   # the loader training uses too
     shown = training_load(tmp_path / 'turned.jpg')
     ref = segment(GroupViT.from_pretrained(weights), shown, ['dog', 'grass'], mode='whole', short_side=0)[0]
     np.testing.assert_array_equal(lab, ref.numpy())
