@@ -1,5 +1,4 @@
-"""The training path of GroupViT: a fastai `Learner` with the paper's recipe (eq. 8, AdamW, warm-up + cosine,
-gradient clipping), mixed precision, multi-GPU / multi-node DDP, crash-safe resume and the `groupvit_train` tool.
+"""The training path of GroupViT: a fastai `Learner` with the paper's recipe (eq. 8, AdamW, warm-up + cosine, gradient clipping), mixed precision, multi-GPU / multi-node DDP, crash-safe resume and the `groupvit_train` tool.
 
 Docs: https://groupvit-nb.github.io/groupvit_nb/train.html.md"""
 
