@@ -4,7 +4,7 @@ on the world's valid/), the world's description, the training config, and eval.j
 
     python experiments/voc_world/ship.py RUN_FOLDER WORLD_FOLDER "<the training command>" "<machine, threads, load>"
 """
-import json, shutil, sys, warnings
+import json, sys, warnings
 from pathlib import Path
 import yaml
 from groupvit_nb.core import GroupViT
@@ -17,7 +17,6 @@ warnings.simplefilter('ignore')
 best = finish_voc_model(GroupViT.from_pretrained(weights), world, out)
 cfg = yaml.safe_load((run/'config.yaml').read_text())
 steps = sum(1 for _ in open(run/'steps.csv')) - 1
-shutil.copy(Path(__file__).parents[2]/'groupvit_nb'/'demo'/'voc'/'train.yaml', out/'train.yaml') if not (out/'train.yaml').exists() else None
 ship = dict(bg_mode=best['bg_mode'], bg_thresh=best['bg_thresh'], valid_miou=best['miou'],
             chosen_on=f"{len(list((world/'valid'/'JPEGImages').iterdir()))} validation scenes of the training artists",
             training=dict(steps=steps, planned_steps=cfg['epochs'] * (json.loads((world/'world.json').read_text())['n_train'] // cfg['batch']),
