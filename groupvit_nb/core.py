@@ -20,7 +20,7 @@ from .grouping import Mlp, MixerMlp, GroupingBlock, merge_heads, attention
 from .cli import PRECISIONS, fp16_refusal  # the precision names and the fp16 sentence, for the commands too (below)
 
 # %% auto #0
-__all__ = ['CAST_LAYERS', 'GroupViTConfig', 'DropPath', 'SelfAttention', 'AttnBlock', 'GroupingLayer', 'VisionEncoder', 'QuickGELU', 'CausalSelfAttention', 'TextMlp', 'ResidualAttentionBlock', 'Transformer', 'TextEncoder', 'ProjectMLP', 'native_bf16', 'resolve_precision', 'autocast_to', 'GroupViT', 'groupvit_s16', 'groupvit_tiny', 'segment_areas', 'unwrap', 'evaluating']
+__all__ = ['MICRO', 'CAST_LAYERS', 'GroupViTConfig', 'DropPath', 'SelfAttention', 'AttnBlock', 'GroupingLayer', 'VisionEncoder', 'QuickGELU', 'CausalSelfAttention', 'TextMlp', 'ResidualAttentionBlock', 'Transformer', 'TextEncoder', 'ProjectMLP', 'native_bf16', 'resolve_precision', 'check_device', 'autocast_to', 'GroupViT', 'groupvit_s16', 'groupvit_tiny', 'groupvit_micro', 'segment_areas', 'unwrap', 'evaluating']
 
 # %% ../nbs/02_core.ipynb #25231aca
 @dataclass
@@ -341,6 +341,21 @@ def resolve_precision(precision:str, device) -> str:
     if precision == 'auto': return 'bf16' if device.type == 'cuda' and native_bf16(device) else 'fp32'
     return precision
 
+# %% ../nbs/02_core.ipynb #dv020002
+def check_device(name:str) -> torch.device:
+    "A `--device` value → the `torch.device` it names here ('auto': a CUDA GPU if one is visible); one sentence if it is none."
+    if name == 'auto': return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    try: dev = torch.device(name)
+    except (RuntimeError, ValueError, TypeError): raise ValueError(f"--device {name!r} is not a device; use auto, cpu, cuda, cuda:N or mps.") from None
+    if dev.type not in ('cpu', 'cuda', 'mps'): raise ValueError(f"--device {name!r}: groupvit_nb runs on cpu, cuda or mps.")
+    if dev.type == 'cuda' and not torch.cuda.is_available():
+        raise ValueError(f"--device {name}: no CUDA GPU is visible on this machine; use --device cpu (or leave --device auto).")
+    if dev.type == 'cuda' and (dev.index or 0) >= torch.cuda.device_count():
+        raise ValueError(f"--device {name}: this machine has {torch.cuda.device_count()} CUDA GPU(s), numbered from 0.")
+    if dev.type == 'mps' and not torch.backends.mps.is_available():
+        raise ValueError(f"--device {name}: Apple's MPS is not available on this machine; use --device cpu (or leave --device auto).")
+    return dev
+
 # %% ../nbs/02_core.ipynb #cf9a80b6
 @contextmanager
 def autocast_to(precision:str, device):
@@ -377,6 +392,14 @@ def groupvit_tiny(**kwargs) -> GroupViT:
                proj_dim=128, proj_hidden=512)
     return GroupViT(GroupViTConfig(**{**cfg, **kwargs}))
 
+
+# %% ../nbs/02_core.ipynb #mc020001
+MICRO = dict(embed_dim=64, num_heads=2, depths=(1, 1, 1), text_width=64, text_layers=2, proj_hidden=256, proj_dim=64)
+
+def groupvit_micro(seed:int=0, **kwargs) -> GroupViT:
+    "`groupvit_tiny` smaller still (`MICRO`), in training mode, its weights drawn after `torch.manual_seed(seed)`: the tests' model."
+    torch.manual_seed(seed)
+    return groupvit_tiny(**{**MICRO, **kwargs}).train()
 
 # %% ../nbs/02_core.ipynb #cw000002
 CAST_LAYERS = (nn.Linear, nn.Conv2d)  # what autocast casts at every call; the grouping blocks (fp32 in eval mode) excepted
@@ -487,13 +510,12 @@ def unwrap(model:nn.Module) -> nn.Module:
 # %% ../nbs/02_core.ipynb #d0ad2847
 @contextmanager
 def evaluating(model:nn.Module):
-    "Eval mode inside the `with` block; afterwards the mode `model` was in, also when the block raises."
-    was = model.training
-    try:
-        model.eval()
-        yield model
-    finally: model.train(was)
-
+    "Eval mode inside the `with` block; afterwards every module in the mode it was in, also when the block raises."
+    modes = [(m, m.training) for m in model.modules()]
+    try: yield model.eval()
+    finally:
+        model.train(modes[0][1])                        # GroupViT.train drops the weights cast for inference
+        for m, was in modes: m.training = was
 
 # %% ../nbs/03a_pretrained.ipynb #abc00295
 @patch(cls_method=True)

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
-from .core import GroupViT, resolve_precision
+from .core import GroupViT, resolve_precision, check_device, evaluating  # notebook 02: one device check, one eval toggle
 from .cli import (eval_parser, EVAL_DATASETS, OneLineParser, _fail, check_out_file, check_weights, get_templates,
                              EARLY_CHECKS, check_eval_args)  # the options and their early checks, without torch (00_cli)
 from .segment import segment, load_image, zero_shot_settings, ZERO_SHOT_DEFAULTS, IMAGENET_MEAN, IMAGENET_STD
@@ -23,8 +23,8 @@ from .pretrained import warn_unknown_classes  # notebook 03a: classes the model 
 __all__ = ['VOC_CLASSES', 'CONTEXT_CLASSES', 'COCO_OBJECT_CLASSES', 'COCO_STUFF_CLASSES', 'CITYSCAPES_CLASSES', 'ADE20K_CLASSES',
            'SEG_DATASETS', 'CLASSIFICATION_PROTOCOL', 'SegDatasetSpec', 'DatasetFileError', 'SegmentationDataset',
            'SegmentationMetric', 'iou_table', 'evaluate_segmentation', 'protocol_settings', 'zero_shot_predictor',
-           'imagenet_class_names', 'classification_transform', 'image_folder', 'zero_shot_classification',
-           'check_device', 'main', 'run_eval']
+           'imagenet_class_names', 'classification_transform', 'image_folder', 'zero_shot_classification', 'main',
+           'run_eval']
 
 # %% ../nbs/08_eval.ipynb #9fcc7f18
 VOC_CLASSES = ('aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat', 'chair', 'cow', 'table', 'dog',
@@ -308,30 +308,13 @@ def zero_shot_classification(model:GroupViT, root, class_names=None, templates=N
     if max_images is not None: ds = torch.utils.data.Subset(ds, range(min(max_images, len(ds))))
     dl = torch.utils.data.DataLoader(ds, batch_size=batch_size, num_workers=num_workers)
     k = min(5, len(class_names))
-    was_training = model.training; model.eval()
     correct1 = correct5 = n = 0
-    try:
+    with evaluating(model):
         for x, y in tqdm(dl, desc='zero-shot classification', disable=not progress):
             logits = F.normalize(model.encode_image(x.to(param.device, param.dtype), precision=precision), dim=-1) @ text.T
             top = logits.topk(k, -1).indices.cpu()
             correct1 += (top[:, 0] == y).sum().item(); correct5 += (top == y[:, None]).any(1).sum().item(); n += len(y)
-    finally: model.train(was_training)
     return dict(top1=correct1 / n, top5=correct5 / n, images=n, classes=len(class_names))
-
-# %% ../nbs/08_eval.ipynb #a38b86b9
-def check_device(name:str) -> str:
-    "A `--device` value → a device PyTorch can use here; a ValueError in one sentence otherwise."
-    if name == 'auto': return 'cuda' if torch.cuda.is_available() else 'cpu'
-    try: d = torch.device(name)
-    except (RuntimeError, ValueError): raise ValueError(f"--device {name!r} is not a device; use auto, cpu, cuda, cuda:N or mps.") from None
-    if d.type == 'cuda':
-        if not torch.cuda.is_available(): raise ValueError(f"--device {name}: no CUDA GPU is visible to PyTorch here; use --device cpu.")
-        if d.index is not None and d.index >= torch.cuda.device_count():
-            raise ValueError(f"--device {name}: there are only {torch.cuda.device_count()} CUDA device(s), numbered from 0.")
-    elif d.type == 'mps':
-        if not torch.backends.mps.is_available(): raise ValueError(f"--device {name}: Apple's MPS is not available here; use --device cpu.")
-    elif d.type != 'cpu': raise ValueError(f"--device {name}: groupvit_eval runs on cpu, cuda or mps.")
-    return name
 
 # %% ../nbs/08_eval.ipynb #dd64920f
 def _check_args(args) -> tuple:

@@ -8,10 +8,11 @@ Docs: https://groupvit-nb.github.io/groupvit_nb/losses.html.md"""
 __all__ = ['LOGIT_SCALE_INIT', 'LOGIT_SCALE_MAX', 'DIFFER_REACH', 'SAME_REACH', 'RIMS', 'temperature_scale', 'rank_and_world',
            'gather_features', 'contrastive_loss', 'prompt_ids_from_tokens', 'multi_label_targets', 'multi_label_loss',
            'GroupViTLoss', 'segment_multi_label_loss', 'match_segments', 'segment_noun_loss', 'affinity_loss',
-           'encoder_features', 'embeddings_from_features', 'GradCache']
+           'encoder_features', 'embeddings_from_features', 'rng_state', 'set_rng_state', 'GradCache']
 
 # %% ../nbs/04_losses.ipynb #0d87e8ae
-import math
+import math, random
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -475,15 +476,20 @@ def embeddings_from_features(model:GroupViT, image_feat:torch.Tensor, text_feat:
 
 
 # %% ../nbs/04_losses.ipynb #99264423
-def _rng_state(device:torch.device) -> tuple:
-    return torch.get_rng_state(), (torch.cuda.get_rng_state(device) if device.type == 'cuda' else None)
-
+def rng_state() -> dict:
+    "This process's random states (python, numpy, torch, CUDA) as tensors and plain containers."
+    kind, keys, pos, has_gauss, gauss = np.random.get_state()
+    return dict(python=random.getstate(), numpy=(kind, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, gauss),
+                torch=torch.get_rng_state(), cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [])
 
 # %% ../nbs/04_losses.ipynb #9e6318a6
-def _set_rng_state(s:tuple, device:torch.device):
-    torch.set_rng_state(s[0])
-    if s[1] is not None: torch.cuda.set_rng_state(s[1], device)
-
+def set_rng_state(s:dict):
+    "Restore what `rng_state` returned."
+    random.setstate((s['python'][0], tuple(s['python'][1]), s['python'][2]))
+    kind, keys, pos, has_gauss, gauss = s['numpy']
+    np.random.set_state((kind, keys.numpy().astype(np.uint32), pos, has_gauss, gauss))
+    torch.set_rng_state(s['torch'])
+    if s['cuda'] and torch.cuda.is_available(): torch.cuda.set_rng_state_all(s['cuda'])
 
 # %% ../nbs/04_losses.ipynb #396ba59d
 def _autocast_state(device_type:str):
@@ -504,8 +510,8 @@ class _CachedEncoders(torch.autograd.Function):
         ctx.model, ctx.chunk, ctx.dev, ctx.autocast = model, chunk, dev, _autocast_state(dev.type)
         ctx.images, ctx.tokens, ctx.states, img, txt = images, tokens, [], [], []
         for s in range(0, B, chunk):
-            st_img = _rng_state(dev); img.append(model.img_encoder(images[s:s + chunk]))
-            st_txt = _rng_state(dev); txt.append(model.text_encoder(tokens[s:s + chunk].reshape(-1, L)))
+            st_img = rng_state(); img.append(model.img_encoder(images[s:s + chunk]))
+            st_txt = rng_state(); txt.append(model.text_encoder(tokens[s:s + chunk].reshape(-1, L)))
             ctx.states.append((st_img, st_txt))
         return torch.cat(img), torch.cat(txt)
 
@@ -521,10 +527,10 @@ class _CachedEncoders(torch.autograd.Function):
             for i, s in enumerate(range(0, tokens.shape[0], chunk)):
                 outs, grads = [], []
                 if do_img:
-                    _set_rng_state(ctx.states[i][0], dev)
+                    set_rng_state(ctx.states[i][0])
                     outs.append(model.img_encoder(images[s:s + chunk])); grads.append(g_img[s:s + chunk])
                 if do_txt:
-                    _set_rng_state(ctx.states[i][1], dev)
+                    set_rng_state(ctx.states[i][1])
                     outs.append(model.text_encoder(tokens[s:s + chunk].reshape(-1, L)))
                     grads.append(g_txt[s * T:(s + chunk) * T])
                 if outs: torch.autograd.backward(outs, grads)

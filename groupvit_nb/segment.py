@@ -12,7 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image, ImageOps
-from .core import GroupViT, resolve_precision
+from .core import GroupViT, resolve_precision, check_device, evaluating
 from .patch import all_finite
 from .cli import (segment_parser, OneLineParser, Once, at_least, finite, _fail, claim_folder, release_folder, BG_RULES, bg_rule, PRECISIONS, PRECISION_HELP, check_inputs, check_out_folder, check_weights,
                              get_templates, EARLY_CHECKS, check_segment_args, parse_class_list, output_stems)  # the options and their early checks, importable without torch (00_cli)
@@ -369,9 +369,7 @@ def segment(model:GroupViT, images, class_names, background:bool=True, bg_thresh
             raise ValueError(f"an image of {h}x{w} pixels is smaller than one {p}x{p} patch; "
                              f"give images at least {p} pixels on each side.")
     param = next(model.parameters())
-    was_training = model.training
-    model.eval()
-    try:
+    with evaluating(model):
         text = _text_embeddings(model, names, templates, text_emb).to(param.device, param.dtype)
         if text.shape[1] != model.cfg.proj_dim:
             raise ValueError(f"text_emb has {text.shape[1]} columns but this model's embeddings have {model.cfg.proj_dim}; "
@@ -389,7 +387,6 @@ def segment(model:GroupViT, images, class_names, background:bool=True, bg_thresh
                                    "(check them for NaN).")
             labels.append(_labels_at(s, (H, W)))
             if return_scores: scores.append(resize_bilinear(s, (H, W)))
-    finally: model.train(was_training)
     if len(labels) == 1: labels, scores = labels[0][None], (scores[0][None] if return_scores else None)
     elif len({l.shape for l in labels}) == 1:
         labels, scores = torch.stack(labels), (torch.stack(scores) if return_scores else None)
@@ -512,16 +509,12 @@ def group_maps(model:GroupViT, image, short_side:int|None=None) -> list[torch.Te
     if len(t) != 1: raise ValueError("group_maps takes one image.")
     H, W = t[0].shape[-2:]
     param = next(model.parameters())
-    was_training = model.training
-    model.eval()
-    try:
-        x = resize_short_side(t[0][None].to(param.device, param.dtype), short_side)
-        h, w = x.shape[-2:]
-        p = model.cfg.patch_size
-        if min(h, w) < p: raise ValueError(f"an image of {h}x{w} pixels is smaller than one {p}x{p} patch.")
-        Hp, Wp = math.ceil(h / p) * p, math.ceil(w / p) * p
-        out = model.encode_segments(F.pad(x, (0, Wp - w, 0, Hp - h)))
-    finally: model.train(was_training)
+    x = resize_short_side(t[0][None].to(param.device, param.dtype), short_side)
+    h, w = x.shape[-2:]
+    p = model.cfg.patch_size
+    if min(h, w) < p: raise ValueError(f"an image of {h}x{w} pixels is smaller than one {p}x{p} patch.")
+    Hp, Wp = math.ceil(h / p) * p, math.ceil(w / p) * p
+    with evaluating(model): out = model.encode_segments(F.pad(x, (0, Wp - w, 0, Hp - h)))
     res = []
     for m in patch_group_maps(out['assignments'], out['grid']):
         m = F.interpolate(m, size=(Hp, Wp), mode='bilinear', align_corners=False)[..., :h, :w]
@@ -590,27 +583,12 @@ def save_label_map(labels, path):
     else: im = Image.fromarray(lab.astype(np.uint16))
     im.save(path)
 
-# %% ../nbs/07_segment.ipynb #c5bc8688
-def _device(name:str) -> torch.device:
-    "`--device` → torch.device, or ValueError if it is not a device or not present on this machine."
-    if name == 'auto': return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
-    try: dev = torch.device(name)
-    except (RuntimeError, ValueError): raise ValueError(f"--device {name!r} is not a device; use auto, cpu, cuda, cuda:N or mps.") from None
-    if dev.type not in ('cpu', 'cuda', 'mps'): raise ValueError(f"--device {name!r}: this tool runs on cpu, cuda or mps.")
-    if dev.type == 'cuda' and not torch.cuda.is_available():
-        raise ValueError(f"--device {name}: no CUDA GPU is available on this machine; use --device cpu (or auto).")
-    if dev.type == 'cuda' and (dev.index or 0) >= torch.cuda.device_count():
-        raise ValueError(f"--device {name}: this machine has {torch.cuda.device_count()} CUDA GPU(s).")
-    if dev.type == 'mps' and not torch.backends.mps.is_available():
-        raise ValueError(f"--device {name}: Apple's MPS is not available on this machine; use --device cpu (or auto).")
-    return dev
-
 # %% ../nbs/07_segment.ipynb #ac233420
 def _segment_into(args, out:Path, prog:str):
     "`groupvit_segment` once its arguments are checked and `--out` is claimed: load the model, segment, write."
     names, stems = parse_class_list(args.classes), output_stems(args.images)
     if args.max_pixels is None: args.max_pixels = MAX_PIXELS
-    try: device = _device(args.device)
+    try: device = check_device(args.device)
     except ValueError as e: _fail(prog, str(e))
     try: precision = resolve_precision(args.precision, device)
     except ValueError as e: _fail(prog, f"--{e}")                      # "--precision fp16 needs a CUDA GPU ..."

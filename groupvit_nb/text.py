@@ -12,7 +12,7 @@ __all__ = ['SOT', 'EOT', 'WORDNET_DIRS', 'WORDNET_MISSING', 'CLOSED', 'TAGS', 'N
            'prompt_noun_ids', 'noun_counts', 'prompt_nouns']
 
 # %% ../nbs/03_text.ipynb #42b48dc9
-import functools, gzip, heapq, html, importlib.util, itertools, math, os, random, re, unicodedata, weakref
+import contextlib, functools, gzip, heapq, html, importlib.util, itertools, math, os, random, re, unicodedata, weakref
 from collections import Counter, OrderedDict
 from pathlib import Path
 
@@ -22,6 +22,7 @@ import regex
 import torch
 from fastcore.basics import patch
 from .cli import TEMPLATES, get_templates, check_class_names  # plain Python, exported to cli (below) for the early checks
+from .core import evaluating  # eval mode for a call, each module's mode restored (notebook 02)
 
 # %% ../nbs/03_text.ipynb #919a86ff
 def bpe_vocab_path() -> Path:
@@ -525,19 +526,14 @@ def class_embeddings(model, class_names:list[str], templates='simple', *, batch_
         if key in entries: entries.move_to_end(key); return entries[key].clone()
     context_length = getattr(getattr(model, 'cfg', None), 'context_length', 77)
     rows = _prompt_rows(names, tmpl, context_length)
-    modes = [(m, m.training) for m in model.modules()] if hasattr(model, 'modules') else []
-    try:
-        if hasattr(model, 'eval'): model.eval()
-        device, out = _device(model) if hasattr(model, 'parameters') else torch.device('cpu'), []
-        with torch.no_grad():
-            for i in range(0, len(rows), batch_size):
-                chunk = rows[i:i + batch_size]
-                emb = model.encode_text(_pack(chunk, context_length).to(device))
-                if not isinstance(emb, torch.Tensor) or emb.ndim != 2 or emb.shape[0] != len(chunk):
-                    raise ValueError(f"model.encode_text must return [N, D] for N token rows; got {getattr(emb, 'shape', type(emb))} for N={len(chunk)}.")
-                out.append(emb.float())
-    finally:
-        for m, training in modes: m.training = training
+    device, out = _device(model) if hasattr(model, 'parameters') else torch.device('cpu'), []
+    with evaluating(model) if isinstance(model, torch.nn.Module) else contextlib.nullcontext(), torch.no_grad():
+        for i in range(0, len(rows), batch_size):
+            chunk = rows[i:i + batch_size]
+            emb = model.encode_text(_pack(chunk, context_length).to(device))
+            if not isinstance(emb, torch.Tensor) or emb.ndim != 2 or emb.shape[0] != len(chunk):
+                raise ValueError(f"model.encode_text must return [N, D] for N token rows; got {getattr(emb, 'shape', type(emb))} for N={len(chunk)}.")
+            out.append(emb.float())
     emb = torch.cat(out).reshape(len(names), len(tmpl), -1).mean(1)
     emb = torch.nn.functional.normalize(emb, dim=-1)
     if cache:

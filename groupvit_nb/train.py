@@ -24,11 +24,11 @@ from fastai.callback.fp16 import MixedPrecision
 from fastai.callback.progress import ProgressCallback
 from fastai.distributed import DistributedTrainer
 from fastai.optimizer import OptimWrapper
-from .core import GroupViT, GroupViTConfig, groupvit_s16, groupvit_tiny, unwrap, evaluating, native_bf16, resolve_precision  # unwrap: DDP/compile/GradCache → GroupViT
+from .core import GroupViT, GroupViTConfig, groupvit_s16, groupvit_tiny, unwrap, evaluating, native_bf16, resolve_precision, check_device  # unwrap: DDP/compile/GradCache → GroupViT
 from .cli import (PRESET_SIZES, FREEZE_PARTS, DATA_FORMATS, train_parser, parse_train_args, _HelpWithDefaults, OneLineParser, _fail, _mapping,
                              TrainConfig, PRESET_PATCH, ADAMW_IMPLS, CHECKPOINT, RUN_FILES, LOCK_FILE, claim_folder, previous_run, check_data,
                              check_train_args, _flag, _need, check_weights, check_out_folder, EARLY_CHECKS, PRECISIONS, PRECISION_HELP, fp16_refusal)  # the options and their checks, importable without torch (00_cli)
-from .losses import (GroupViTLoss, prompt_ids_from_tokens, gather_features, rank_and_world, LOGIT_SCALE_MAX, GradCache,
+from .losses import (rng_state, set_rng_state, GroupViTLoss, prompt_ids_from_tokens, gather_features, rank_and_world, LOGIT_SCALE_MAX, GradCache,
                                  DIFFER_REACH, SAME_REACH, RIMS)
 from accelerate.utils import DistributedDataParallelKwargs, set_seed
 from dataclasses import fields, asdict
@@ -39,13 +39,13 @@ from fastcore.foundation import L
 __all__ = ['NO_DECAY_NAMES', 'CALLBACK_ORDER', 'STEP_FIELDS', 'TEMP_PATTERN', 'COLLAPSE_ADVICE', 'FINETUNE_LR_SCALE',
            'TRAINING_FIELDS', 'PARTS', 'PRESETS', 'RUN_SETTINGS', 'no_weight_decay', 'param_groups', 'scaled_lrs',
            'warmup_cosine', 'PairTraining', 'PairLoss', 'RetrievalTop1', 'StepLog', 'plot_log', 'DiskFull',
-           'atomic_save', 'load_checkpoint', 'remove_stale_temps', 'rng_state', 'set_rng_state', 'loader_state',
-           'set_loader_state', 'TrainingStopped', 'Checkpoint', 'GracefulStop', 'RankShard', 'init_distributed',
-           'ShardedTrainer', 'FiniteGuard', 'SkipGuard', 'CPUMixedPrecision', 'TimeBudget', 'adamw_kwargs',
-           'groupvit_learner', 'fit_groupvit', 'synthetic_dataloaders', 'PromptVocabulary', 'GradCacheCallback',
-           'assignment_stats', 'GroupCollapse', 'plot_group_stats', 'seed_everything', 'run_info', 'RunLog',
-           'finetune_lrs', 'load_init', 'freeze', 'FrozenBatchNormEval', 'check_hardware', 'lock_folder',
-           'run_settings', 'settings_differ', 'build_run', 'draw_shapes', 'Curriculum', 'main']
+           'atomic_save', 'load_checkpoint', 'remove_stale_temps', 'loader_state', 'set_loader_state',
+           'TrainingStopped', 'Checkpoint', 'GracefulStop', 'RankShard', 'init_distributed', 'ShardedTrainer',
+           'FiniteGuard', 'SkipGuard', 'CPUMixedPrecision', 'TimeBudget', 'adamw_kwargs', 'groupvit_learner',
+           'fit_groupvit', 'synthetic_dataloaders', 'PromptVocabulary', 'GradCacheCallback', 'assignment_stats',
+           'GroupCollapse', 'plot_group_stats', 'seed_everything', 'run_info', 'RunLog', 'finetune_lrs', 'load_init',
+           'freeze', 'FrozenBatchNormEval', 'check_hardware', 'lock_folder', 'run_settings', 'settings_differ',
+           'build_run', 'draw_shapes', 'Curriculum', 'main']
 
 # %% ../nbs/06_train.ipynb #6850d56b
 NO_DECAY_NAMES = ('pos_embed', 'positional_embedding', 'group_token', 'logit_scale')
@@ -348,24 +348,6 @@ def remove_stale_temps(*folders) -> list:
                 p.unlink()
                 gone.append(p)
     return gone
-
-# %% ../nbs/06_train.ipynb #96cd5764
-def rng_state() -> dict:
-    "This process's random states (python, numpy, torch, CUDA) as tensors and plain containers."
-    kind, keys, pos, has_gauss, gauss = np.random.get_state()
-    return dict(python=random.getstate(), numpy=(kind, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, gauss),
-                torch=torch.get_rng_state(), cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [])
-
-
-# %% ../nbs/06_train.ipynb #ae0d977b
-def set_rng_state(s:dict):
-    "Restore what `rng_state` returned."
-    random.setstate((s['python'][0], tuple(s['python'][1]), s['python'][2]))
-    kind, keys, pos, has_gauss, gauss = s['numpy']
-    np.random.set_state((kind, keys.numpy().astype(np.uint32), pos, has_gauss, gauss))
-    torch.set_rng_state(s['torch'])
-    if s['cuda'] and torch.cuda.is_available(): torch.cuda.set_rng_state_all(s['cuda'])
-
 
 # %% ../nbs/06_train.ipynb #e8ea157a
 def loader_state(dl) -> dict:
@@ -1028,8 +1010,7 @@ PRESETS = {'s16': groupvit_s16, 'tiny': groupvit_tiny}
 # %% ../nbs/06_train.ipynb #tc000004
 def check_hardware(c:TrainConfig):
     "Refuse `--device cuda` and `--precision fp16` where no CUDA GPU is visible."
-    if c.device == 'cuda' and not torch.cuda.is_available():
-        raise ValueError("--device cuda: no CUDA GPU is visible on this machine; use --device cpu (or leave --device auto).")
+    if c.device == 'cuda': check_device(c.device)                            # notebook 02: the one device check
     if c.precision == 'fp16' and not torch.cuda.is_available():
         raise ValueError('--' + fp16_refusal('cpu'))
 

@@ -67,7 +67,7 @@ def test_broken_dataset_file_is_named(tmp_path, capsys, weights, damage, says):
     (['--templates', 'fancy'], "Unknown template set 'fancy'"),
     (['--device', 'tpu'], "--device 'tpu' is not a device"),
     (['--device', 'cuda:99'], '--device cuda:99:'),
-    (['--device', 'meta'], 'groupvit_eval runs on cpu, cuda or mps'),
+    (['--device', 'meta'], 'groupvit_nb runs on cpu, cuda or mps'),
 ], ids=lambda v: ' '.join(map(str, v)) if isinstance(v, list) else None)
 def test_bad_option_stops_before_loading(tmp_path, capsys, opts, says):
     root = write_voc(tmp_path / 'voc')

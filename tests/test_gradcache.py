@@ -15,18 +15,15 @@ import torch.nn as nn
 
 from groupvit_nb.losses import GradCache
 from conftest import run_ranks
-from groupvit_nb.core import groupvit_tiny
+from groupvit_nb.core import groupvit_micro
 from groupvit_nb.losses import GroupViTLoss
 
 B, K, CHUNK, WORLD, STEPS = 8, 3, 2, 2, 2
-MICRO = dict(embed_dim=64, num_heads=2, depths=(1, 1, 1), text_width=64, text_layers=2, proj_layers=1, proj_dim=64,
-             gumbel=False, drop_path_rate=0.)
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def make_model_and_batch():
-    torch.manual_seed(0)
-    model = groupvit_tiny(**MICRO).double().train()
+    model = groupvit_micro(0, proj_layers=1, gumbel=False, drop_path_rate=0.).double()   # the tests' model (notebook 02), seed 0
     g = torch.Generator().manual_seed(1)
     images, tokens = torch.randn(B, 3, 64, 64, generator=g, dtype=torch.float64), torch.randint(1, 4000, (B, 1 + K, 77), generator=g)
     lens = torch.randint(4, 14, (B, 1 + K), generator=g)

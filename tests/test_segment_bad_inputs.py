@@ -173,7 +173,7 @@ CLI_CASES = [  # (id, extra arguments, part of the one-line message)
     ('bg-thresh-5', ['--bg-thresh', '5'], 'bg_thresh must lie in [0, 1] with the threshold rule, got 5'),
 ]
 if not torch.cuda.is_available():
-    CLI_CASES.append(('device-cuda-without-gpu', ['--device', 'cuda'], 'no CUDA GPU is available'))
+    CLI_CASES.append(('device-cuda-without-gpu', ['--device', 'cuda'], 'no CUDA GPU is visible'))
 
 
 @pytest.mark.parametrize('extra,message', [c[1:] for c in CLI_CASES], ids=[c[0] for c in CLI_CASES])
