@@ -14,7 +14,8 @@ from PIL import Image
 import webdataset as wds
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from groupvit_nb.data import SyntheticShapes, WebShards, pair_dataloaders, train_transform, load_image
+from groupvit_nb.shapes import SyntheticShapes
+from groupvit_nb.data import WebShards, pair_dataloaders, train_transform, load_image
 from groupvit_nb.text import MultiLabelTokenizer
 
 

@@ -15,7 +15,7 @@ from fastcore.basics import patch
 from .core import GroupViT, GroupViTConfig, evaluating
 from .cli import demo_parser, OneLineParser, check_out_folder, EARLY_CHECKS, check_demo_args, BG_RULES  # the options, importable without torch (00_cli)
 from PIL import Image
-from .data import SyntheticShapes
+from .shapes import SyntheticShapes
 from .segment import segment, window_scores, group_maps, patch_group_maps, overlay, palette, normalize_image
 from .train import plot_log
 from .eval import SegmentationMetric

@@ -2,7 +2,8 @@
 import io, warnings
 import numpy as np, pytest, torch, webdataset as wds
 from PIL import Image
-from groupvit_nb.data import (SyntheticShapes, BadDataWarning, pair_dataloaders, train_transform, WebShards)
+from groupvit_nb.shapes import SyntheticShapes
+from groupvit_nb.data import BadDataWarning, pair_dataloaders, train_transform, WebShards
 
 
 class IndexTokenizer:

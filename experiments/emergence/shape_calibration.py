@@ -10,7 +10,7 @@ import argparse, time, warnings
 import torch, torch.nn as nn, yaml
 from PIL import Image
 from groupvit_nb.core import groupvit_tiny
-from groupvit_nb.data import SyntheticShapes
+from groupvit_nb.shapes import SyntheticShapes
 from groupvit_nb.segment import normalize_image
 
 p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
