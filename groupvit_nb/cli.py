@@ -10,7 +10,7 @@ import argparse, importlib, os, sys, warnings
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['QUIET', 'EARLY_CHECKS', 'LOCK_FILE', 'demo_main', 'segment_main', 'eval_main', 'train_main', 'quiet_warnings', 'keep_freed_memory', 'launch', 'OneLineParser', 'at_least', 'finite', 'Once', 'claim_folder', 'release_folder', 'check_inputs', 'check_out_folder', 'check_out_file', 'console_script', 'PRECISIONS', 'PRECISION_HELP', 'fp16_refusal', 'TEMPLATES', 'get_templates', 'check_class_names', 'WEIGHT_SUFFIXES', 'check_weights', 'CHECKPOINT', 'ADAMW_IMPLS', 'PRESET_SIZES', 'FREEZE_PARTS', 'AFFINITY_CHOICES', 'DATA_FORMATS', 'PRESET_PATCH', 'RUN_FILES', 'train_parser', 'parse_train_args', 'TrainConfig', 'previous_run', 'expand_braces', 'check_data', 'check_train_args', 'BG_RULES', 'BackgroundRule', 'bg_rule', 'bg_thresh_ranges', 'output_stems', 'device_name', 'add_bg_mode_and_refine', 'segment_parser', 'parse_class_list', 'check_segment_args', 'EVAL_DATASETS', 'eval_parser', 'check_eval_args', 'demo_parser', 'check_demo_args', 'app_main', 'app_parser', 'check_app_args']
+__all__ = ['QUIET', 'EARLY_CHECKS', 'LOCK_FILE', 'demo_main', 'segment_main', 'eval_main', 'train_main', 'quiet_warnings', 'keep_freed_memory', 'launch', 'OneLineParser', 'at_least', 'finite', 'Once', 'claim_folder', 'release_folder', 'check_inputs', 'check_out_folder', 'check_out_file', 'console_script', 'PRECISIONS', 'PRECISION_HELP', 'fp16_refusal', 'TEMPLATES', 'get_templates', 'WEIGHT_SUFFIXES', 'check_weights', 'check_class_names', 'CHECKPOINT', 'ADAMW_IMPLS', 'PRESET_SIZES', 'FREEZE_PARTS', 'AFFINITY_CHOICES', 'DATA_FORMATS', 'PRESET_PATCH', 'RUN_FILES', 'train_parser', 'parse_train_args', 'TrainConfig', 'previous_run', 'expand_braces', 'check_data', 'check_train_args', 'BG_RULES', 'BackgroundRule', 'bg_rule', 'bg_thresh_ranges', 'output_stems', 'device_name', 'add_bg_mode_and_refine', 'segment_parser', 'parse_class_list', 'check_segment_args', 'EVAL_DATASETS', 'eval_parser', 'check_eval_args', 'demo_parser', 'check_demo_args', 'app_main', 'app_parser', 'check_app_args']
 
 # %% ../nbs/00_cli.ipynb #26c7273b
 QUIET = (r'`torch\.jit\.script` is deprecated',)  # third-party messages that say nothing about a run
@@ -226,26 +226,6 @@ def get_templates(templates='full') -> list:
             raise ValueError(f"Each template must be a str with exactly one '{{}}' where the name goes (and no other braces), got {t!r}.")
     return list(templates)
 
-# %% ../nbs/03_text.ipynb #bcf03cb9
-def check_class_names(class_names) -> list[str]:
-    "The class names as a list of stripped strings; one-sentence errors for a string, an empty list, blanks or duplicates."
-    if isinstance(class_names, str):
-        raise TypeError(f"class_names must be a list of strings such as ['dog', 'grass'], got the string {class_names!r}; "
-                        "split it first, e.g. names.split(',').")
-    try: names = list(class_names)
-    except TypeError: raise TypeError(f"class_names must be a list of strings, got {type(class_names).__name__}.") from None
-    if not names: raise ValueError("class_names is empty; give at least one class name, e.g. ['dog'].")
-    for i, n in enumerate(names):
-        if not isinstance(n, str): raise TypeError(f"class_names[{i}] is a {type(n).__name__}; every class name must be a string.")
-    names = [n.strip() for n in names]
-    if any(not n for n in names): raise ValueError("class_names contains an empty name; remove it.")
-    seen, dups = set(), []
-    for n in names:                      # CLIP's tokenizer lower-cases: 'Dog' and 'dog' are one prompt
-        if n.lower() in seen and n not in dups: dups.append(n)
-        seen.add(n.lower())
-    if dups: raise ValueError(f"class_names lists {dups} more than once; each class must appear once.")
-    return names
-
 # %% ../nbs/03a_pretrained.ipynb #bbe893ae
 WEIGHT_SUFFIXES = ('.pth', '.pt', '.bin', '.safetensors', '.ckpt', '.json')
 
@@ -264,6 +244,26 @@ def check_weights(s:str) -> None:
                                 "nvidia/groupvit-gcc-yfcc); check the path.")
     if p.is_dir() and not (p/'config.json').exists():
         raise FileNotFoundError(f"{p} is a folder without config.json: not a saved GroupViT.")
+
+# %% ../nbs/03b_classes.ipynb #bcf03cb9
+def check_class_names(class_names) -> list[str]:
+    "The class names as a list of stripped strings; one-sentence errors for a string, an empty list, blanks or duplicates."
+    if isinstance(class_names, str):
+        raise TypeError(f"class_names must be a list of strings such as ['dog', 'grass'], got the string {class_names!r}; "
+                        "split it first, e.g. names.split(',').")
+    try: names = list(class_names)
+    except TypeError: raise TypeError(f"class_names must be a list of strings, got {type(class_names).__name__}.") from None
+    if not names: raise ValueError("class_names is empty; give at least one class name, e.g. ['dog'].")
+    for i, n in enumerate(names):
+        if not isinstance(n, str): raise TypeError(f"class_names[{i}] is a {type(n).__name__}; every class name must be a string.")
+    names = [n.strip() for n in names]
+    if any(not n for n in names): raise ValueError("class_names contains an empty name; remove it.")
+    seen, dups = set(), []
+    for n in names:                      # CLIP's tokenizer lower-cases: 'Dog' and 'dog' are one prompt
+        if n.lower() in seen and n not in dups: dups.append(n)
+        seen.add(n.lower())
+    if dups: raise ValueError(f"class_names lists {dups} more than once; each class must appear once.")
+    return names
 
 # %% ../nbs/06_train.ipynb #tc000001
 CHECKPOINT = 'last.pth'  # OUT/checkpoints/CHECKPOINT: the latest checkpoint of a run (in cli: the early checks look for it)

@@ -16,7 +16,7 @@ from .core import GroupViT, resolve_precision, check_device, evaluating
 from .patch import all_finite
 from .cli import (segment_parser, OneLineParser, Once, at_least, finite, _fail, claim_folder, release_folder, BG_RULES, bg_rule, PRECISIONS, PRECISION_HELP, check_inputs, check_out_folder, check_weights,
                              get_templates, EARLY_CHECKS, check_segment_args, parse_class_list, output_stems)  # the options and their early checks, importable without torch (00_cli)
-from .text import check_class_names  # notebook 03
+from .classes import check_class_names  # notebook 03b
 from .pretrained import check_zero_shot, warn_unknown_classes  # notebook 03a: geometry; what a model knows
 
 # %% auto #0
@@ -257,7 +257,7 @@ def pamr(image:torch.Tensor, masks:torch.Tensor, iterations:int=10, dilations=(1
 # %% ../nbs/07_segment.ipynb #8328ce9d
 def _text_embeddings(model, class_names, templates, text_emb):
     if text_emb is None:
-        from groupvit_nb.text import class_embeddings
+        from groupvit_nb.classes import class_embeddings
         text_emb = class_embeddings(model, class_names, templates=templates)
     if not isinstance(text_emb, torch.Tensor) or text_emb.ndim != 2 or text_emb.shape[0] != len(class_names):
         raise ValueError(f"text_emb must be a tensor [C, D] with one row per class ({len(class_names)} classes).")
@@ -602,7 +602,7 @@ def _segment_into(args, out:Path, prog:str):
         z = zero_shot_settings(model, bg_thresh=args.bg_thresh, templates=args.templates, bg_mode=args.bg_mode,
                                mode=args.mode, short_side=args.short_side, window=args.window, stride=args.stride)
         warn_unknown_classes(model, names)             # the classes it never met, and their embeddings (no cache to check)
-        from groupvit_nb.text import class_embeddings
+        from groupvit_nb.classes import class_embeddings
         text = class_embeddings(model, names, templates=z['templates'], cache=False)
     except (ValueError, TypeError) as e: _fail(prog, str(e))
     from tqdm.auto import tqdm
