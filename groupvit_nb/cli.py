@@ -164,15 +164,16 @@ def check_out_file(out, what:str='--out'):
 
 
 # %% ../nbs/00_cli.ipynb #987c7149
-def console_script(module:str):
-    "The function behind console script `groupvit_<module>`: `launch` with that module's parser and `main`."
-    def main(argv=None): launch(f'groupvit_{module}', module, f'{module}_parser', argv)
-    main.__name__, main.__qualname__, main.__doc__ = f'{module}_main', f'{module}_main', f"Console script `groupvit_{module}`."
+def console_script(command:str, module:str|None=None):
+    "The function behind console script `groupvit_<command>`: `launch` with its parser and the `main` of `module` (default: `command`)."
+    module = module or command
+    def main(argv=None): launch(f'groupvit_{command}', module, f'{command}_parser', argv)
+    main.__name__, main.__qualname__, main.__doc__ = f'{command}_main', f'{command}_main', f"Console script `groupvit_{command}`."
     return main
 
 
 # %% ../nbs/00_cli.ipynb #16f392fa
-demo_main, segment_main = console_script('demo'), console_script('segment')
+demo_main, segment_main = console_script('demo'), console_script('segment', 'segment_command')
 eval_main, train_main = console_script('eval'), console_script('train')
 
 
@@ -702,7 +703,7 @@ def bg_thresh_ranges() -> str:
     for name, r in BG_RULES.items(): by_range.setdefault((r.low, r.high), []).append(name)
     return ', '.join(f"[{lo:g}, {hi:g}] with {' or '.join(names)}" for (lo, hi), names in by_range.items())
 
-# %% ../nbs/07_segment.ipynb #e3b9631d
+# %% ../nbs/07a_segment_command.ipynb #e3b9631d
 def output_stems(paths) -> list[str]:
     "One output name per input file: its stem, or `stem_1`, `stem_2`, … for repeats (never another input's stem)."
     stems = [Path(p).stem for p in paths]
@@ -714,7 +715,7 @@ def output_stems(paths) -> list[str]:
         taken.add(name.lower()); res.append(name)
     return res
 
-# %% ../nbs/07_segment.ipynb #a178a0c6
+# %% ../nbs/07a_segment_command.ipynb #a178a0c6
 def device_name(s:str) -> str:
     "An argparse type: auto, cpu, cuda, cuda:N or mps (whether it is present is checked when the command runs)."
     import re
@@ -722,7 +723,7 @@ def device_name(s:str) -> str:
         raise argparse.ArgumentTypeError(f"{s!r} is not a device; use auto, cpu, cuda, cuda:N or mps")
     return s
 
-# %% ../nbs/07_segment.ipynb #396c1a86
+# %% ../nbs/07a_segment_command.ipynb #396c1a86
 def add_bg_mode_and_refine(p):
     "`--bg-mode` and `--refine`, shared by `groupvit_segment` and `groupvit_eval`."
     p.add_argument('--bg-mode', choices=tuple(BG_RULES), default=None,
@@ -759,14 +760,14 @@ def segment_parser():
     p.add_argument('--precision', choices=PRECISIONS, default='fp32', help=PRECISION_HELP + ' (default: fp32)')
     return p
 
-# %% ../nbs/07_segment.ipynb #sg000002
+# %% ../nbs/07a_segment_command.ipynb #sg000002
 def parse_class_list(s:str) -> list[str]:
     "`--classes 'dog,grass'` → `['dog', 'grass']`, refused in one sentence as `check_class_names` refuses a list."
     try: return check_class_names(s.split(',') if s.strip() else [])
     except (ValueError, TypeError) as e: raise ValueError(f"--classes: {e}") from None
 
 
-# %% ../nbs/07_segment.ipynb #sg000003
+# %% ../nbs/07a_segment_command.ipynb #sg000003
 def check_segment_args(argv=None) -> argparse.Namespace:
     "Parse `groupvit_segment`'s `argv` and refuse, in one sentence, anything wrong that needs no model."
     args = segment_parser().parse_args(argv)
@@ -789,7 +790,7 @@ def check_segment_args(argv=None) -> argparse.Namespace:
     check_out_folder(out)
     return args
 
-EARLY_CHECKS['segment'] = check_segment_args
+EARLY_CHECKS['segment_command'] = check_segment_args
 
 # %% ../nbs/08_eval.ipynb #72494d4b
 EVAL_DATASETS = ('voc', 'context', 'context59', 'coco_object', 'voc20', 'coco_stuff', 'cityscapes', 'ade20k', 'imagenet')  # = SEG_DATASETS + imagenet, checked below
