@@ -84,7 +84,7 @@ def main():
             print(f"segment s16 {p}, 500x375 image, mode={mode}: best {best*1000:.0f} ms, mean {mean*1000:.0f} ms per image; "
                   f"{a.batch} per call: {a.batch / many:.1f} images/s")
     t = time.perf_counter()
-    from groupvit_nb.text import class_embeddings
+    from groupvit_nb.classes import class_embeddings
     class_embeddings(model, list(VOC_CLASSES), templates='full', cache=False); sync()
     print(f"class_embeddings: 20 VOC classes x 80 templates: {time.perf_counter() - t:.1f} s (once per dataset)")
 

@@ -14,11 +14,10 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 from .core import GroupViT
-from .cli import app_parser, OneLineParser, at_least, console_script, check_weights, EARLY_CHECKS, check_app_args, bg_thresh_ranges  # the options, importable without torch (defined below, exported to cli)
-from .text import check_class_names
+from .cli import app_parser, OneLineParser, at_least, console_script, check_weights, EARLY_CHECKS, check_app_args, bg_thresh_ranges, _fail  # the options, importable without torch (defined below, exported to cli)
+from .classes import check_class_names, class_embeddings  # notebook 03b
 from .segment import (segment, load_image, show_segmentation, show_groups,
-                                 zero_shot_settings, _fail)
-from .text import class_embeddings
+                                 zero_shot_settings)
 from .pretrained import warn_unknown_classes  # notebook 03a: classes the model never met in training
 
 # %% auto #0

@@ -10,7 +10,7 @@ import argparse, importlib, os, sys, warnings
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['QUIET', 'EARLY_CHECKS', 'LOCK_FILE', 'demo_main', 'segment_main', 'eval_main', 'train_main', 'quiet_warnings', 'keep_freed_memory', 'launch', 'OneLineParser', 'at_least', 'finite', 'Once', 'claim_folder', 'release_folder', 'check_inputs', 'check_out_folder', 'check_out_file', 'console_script', 'PRECISIONS', 'PRECISION_HELP', 'fp16_refusal', 'TEMPLATES', 'get_templates', 'check_class_names', 'WEIGHT_SUFFIXES', 'check_weights', 'CHECKPOINT', 'ADAMW_IMPLS', 'PRESET_SIZES', 'FREEZE_PARTS', 'AFFINITY_CHOICES', 'DATA_FORMATS', 'PRESET_PATCH', 'RUN_FILES', 'train_parser', 'parse_train_args', 'TrainConfig', 'previous_run', 'expand_braces', 'check_data', 'check_train_args', 'BG_RULES', 'BackgroundRule', 'bg_rule', 'bg_thresh_ranges', 'output_stems', 'device_name', 'add_bg_mode_and_refine', 'segment_parser', 'parse_class_list', 'check_segment_args', 'EVAL_DATASETS', 'eval_parser', 'check_eval_args', 'demo_parser', 'check_demo_args', 'app_main', 'app_parser', 'check_app_args']
+__all__ = ['QUIET', 'EARLY_CHECKS', 'LOCK_FILE', 'demo_main', 'segment_main', 'eval_main', 'train_main', 'quiet_warnings', 'keep_freed_memory', 'launch', 'OneLineParser', 'at_least', 'finite', 'Once', 'claim_folder', 'release_folder', 'check_inputs', 'check_out_folder', 'check_out_file', 'console_script', 'PRECISIONS', 'PRECISION_HELP', 'fp16_refusal', 'TEMPLATES', 'get_templates', 'WEIGHT_SUFFIXES', 'check_weights', 'check_class_names', 'CHECKPOINT', 'ADAMW_IMPLS', 'PRESET_SIZES', 'FREEZE_PARTS', 'AFFINITY_CHOICES', 'DATA_FORMATS', 'PRESET_PATCH', 'RUN_FILES', 'train_parser', 'parse_train_args', 'TrainConfig', 'previous_run', 'expand_braces', 'check_data', 'check_train_args', 'BG_RULES', 'BackgroundRule', 'bg_rule', 'bg_thresh_ranges', 'output_stems', 'device_name', 'add_bg_mode_and_refine', 'segment_parser', 'parse_class_list', 'check_segment_args', 'EVAL_DATASETS', 'eval_parser', 'check_eval_args', 'demo_parser', 'check_demo_args', 'app_main', 'app_parser', 'check_app_args']
 
 # %% ../nbs/00_cli.ipynb #26c7273b
 QUIET = (r'`torch\.jit\.script` is deprecated',)  # third-party messages that say nothing about a run
@@ -164,15 +164,16 @@ def check_out_file(out, what:str='--out'):
 
 
 # %% ../nbs/00_cli.ipynb #987c7149
-def console_script(module:str):
-    "The function behind console script `groupvit_<module>`: `launch` with that module's parser and `main`."
-    def main(argv=None): launch(f'groupvit_{module}', module, f'{module}_parser', argv)
-    main.__name__, main.__qualname__, main.__doc__ = f'{module}_main', f'{module}_main', f"Console script `groupvit_{module}`."
+def console_script(command:str, module:str|None=None):
+    "The function behind console script `groupvit_<command>`: `launch` with its parser and the `main` of `module` (default: `command`)."
+    module = module or command
+    def main(argv=None): launch(f'groupvit_{command}', module, f'{command}_parser', argv)
+    main.__name__, main.__qualname__, main.__doc__ = f'{command}_main', f'{command}_main', f"Console script `groupvit_{command}`."
     return main
 
 
 # %% ../nbs/00_cli.ipynb #16f392fa
-demo_main, segment_main = console_script('demo'), console_script('segment')
+demo_main, segment_main = console_script('demo'), console_script('segment', 'segment_command')
 eval_main, train_main = console_script('eval'), console_script('train')
 
 
@@ -226,26 +227,6 @@ def get_templates(templates='full') -> list:
             raise ValueError(f"Each template must be a str with exactly one '{{}}' where the name goes (and no other braces), got {t!r}.")
     return list(templates)
 
-# %% ../nbs/03_text.ipynb #bcf03cb9
-def check_class_names(class_names) -> list[str]:
-    "The class names as a list of stripped strings; one-sentence errors for a string, an empty list, blanks or duplicates."
-    if isinstance(class_names, str):
-        raise TypeError(f"class_names must be a list of strings such as ['dog', 'grass'], got the string {class_names!r}; "
-                        "split it first, e.g. names.split(',').")
-    try: names = list(class_names)
-    except TypeError: raise TypeError(f"class_names must be a list of strings, got {type(class_names).__name__}.") from None
-    if not names: raise ValueError("class_names is empty; give at least one class name, e.g. ['dog'].")
-    for i, n in enumerate(names):
-        if not isinstance(n, str): raise TypeError(f"class_names[{i}] is a {type(n).__name__}; every class name must be a string.")
-    names = [n.strip() for n in names]
-    if any(not n for n in names): raise ValueError("class_names contains an empty name; remove it.")
-    seen, dups = set(), []
-    for n in names:                      # CLIP's tokenizer lower-cases: 'Dog' and 'dog' are one prompt
-        if n.lower() in seen and n not in dups: dups.append(n)
-        seen.add(n.lower())
-    if dups: raise ValueError(f"class_names lists {dups} more than once; each class must appear once.")
-    return names
-
 # %% ../nbs/03a_pretrained.ipynb #bbe893ae
 WEIGHT_SUFFIXES = ('.pth', '.pt', '.bin', '.safetensors', '.ckpt', '.json')
 
@@ -264,6 +245,26 @@ def check_weights(s:str) -> None:
                                 "nvidia/groupvit-gcc-yfcc); check the path.")
     if p.is_dir() and not (p/'config.json').exists():
         raise FileNotFoundError(f"{p} is a folder without config.json: not a saved GroupViT.")
+
+# %% ../nbs/03b_classes.ipynb #bcf03cb9
+def check_class_names(class_names) -> list[str]:
+    "The class names as a list of stripped strings; one-sentence errors for a string, an empty list, blanks or duplicates."
+    if isinstance(class_names, str):
+        raise TypeError(f"class_names must be a list of strings such as ['dog', 'grass'], got the string {class_names!r}; "
+                        "split it first, e.g. names.split(',').")
+    try: names = list(class_names)
+    except TypeError: raise TypeError(f"class_names must be a list of strings, got {type(class_names).__name__}.") from None
+    if not names: raise ValueError("class_names is empty; give at least one class name, e.g. ['dog'].")
+    for i, n in enumerate(names):
+        if not isinstance(n, str): raise TypeError(f"class_names[{i}] is a {type(n).__name__}; every class name must be a string.")
+    names = [n.strip() for n in names]
+    if any(not n for n in names): raise ValueError("class_names contains an empty name; remove it.")
+    seen, dups = set(), []
+    for n in names:                      # CLIP's tokenizer lower-cases: 'Dog' and 'dog' are one prompt
+        if n.lower() in seen and n not in dups: dups.append(n)
+        seen.add(n.lower())
+    if dups: raise ValueError(f"class_names lists {dups} more than once; each class must appear once.")
+    return names
 
 # %% ../nbs/06_train.ipynb #tc000001
 CHECKPOINT = 'last.pth'  # OUT/checkpoints/CHECKPOINT: the latest checkpoint of a run (in cli: the early checks look for it)
@@ -702,7 +703,7 @@ def bg_thresh_ranges() -> str:
     for name, r in BG_RULES.items(): by_range.setdefault((r.low, r.high), []).append(name)
     return ', '.join(f"[{lo:g}, {hi:g}] with {' or '.join(names)}" for (lo, hi), names in by_range.items())
 
-# %% ../nbs/07_segment.ipynb #e3b9631d
+# %% ../nbs/07a_segment_command.ipynb #e3b9631d
 def output_stems(paths) -> list[str]:
     "One output name per input file: its stem, or `stem_1`, `stem_2`, … for repeats (never another input's stem)."
     stems = [Path(p).stem for p in paths]
@@ -714,7 +715,7 @@ def output_stems(paths) -> list[str]:
         taken.add(name.lower()); res.append(name)
     return res
 
-# %% ../nbs/07_segment.ipynb #a178a0c6
+# %% ../nbs/07a_segment_command.ipynb #a178a0c6
 def device_name(s:str) -> str:
     "An argparse type: auto, cpu, cuda, cuda:N or mps (whether it is present is checked when the command runs)."
     import re
@@ -722,7 +723,7 @@ def device_name(s:str) -> str:
         raise argparse.ArgumentTypeError(f"{s!r} is not a device; use auto, cpu, cuda, cuda:N or mps")
     return s
 
-# %% ../nbs/07_segment.ipynb #396c1a86
+# %% ../nbs/07a_segment_command.ipynb #396c1a86
 def add_bg_mode_and_refine(p):
     "`--bg-mode` and `--refine`, shared by `groupvit_segment` and `groupvit_eval`."
     p.add_argument('--bg-mode', choices=tuple(BG_RULES), default=None,
@@ -759,14 +760,14 @@ def segment_parser():
     p.add_argument('--precision', choices=PRECISIONS, default='fp32', help=PRECISION_HELP + ' (default: fp32)')
     return p
 
-# %% ../nbs/07_segment.ipynb #sg000002
+# %% ../nbs/07a_segment_command.ipynb #sg000002
 def parse_class_list(s:str) -> list[str]:
     "`--classes 'dog,grass'` → `['dog', 'grass']`, refused in one sentence as `check_class_names` refuses a list."
     try: return check_class_names(s.split(',') if s.strip() else [])
     except (ValueError, TypeError) as e: raise ValueError(f"--classes: {e}") from None
 
 
-# %% ../nbs/07_segment.ipynb #sg000003
+# %% ../nbs/07a_segment_command.ipynb #sg000003
 def check_segment_args(argv=None) -> argparse.Namespace:
     "Parse `groupvit_segment`'s `argv` and refuse, in one sentence, anything wrong that needs no model."
     args = segment_parser().parse_args(argv)
@@ -789,7 +790,7 @@ def check_segment_args(argv=None) -> argparse.Namespace:
     check_out_folder(out)
     return args
 
-EARLY_CHECKS['segment'] = check_segment_args
+EARLY_CHECKS['segment_command'] = check_segment_args
 
 # %% ../nbs/08_eval.ipynb #72494d4b
 EVAL_DATASETS = ('voc', 'context', 'context59', 'coco_object', 'voc20', 'coco_stuff', 'cityscapes', 'ade20k', 'imagenet')  # = SEG_DATASETS + imagenet, checked below

@@ -19,7 +19,7 @@ from .shapes import SyntheticShapes
 from .segment import segment, window_scores, group_maps, patch_group_maps, overlay, palette, normalize_image
 from .train import plot_log
 from .eval import SegmentationMetric
-from .text import class_embeddings
+from .classes import class_embeddings
 
 # %% auto #0
 __all__ = ['BG_GRIDS', 'demo_dir', 'demo_settings', 'demo_shapes', 'background_baseline', 'shapes_miou', 'tune_bg_thresh',
@@ -421,7 +421,7 @@ def _remembered(model:GroupViT):
 def tune_voc_background(model:GroupViT, root, grids:dict=BG_GRIDS) -> dict:
     "The background rule and threshold with the best mIoU on VOC folder `root` (the world's `valid/`), the model's geometry kept."
     from groupvit_nb.eval import SegmentationDataset, evaluate_segmentation, zero_shot_predictor
-    from groupvit_nb.text import class_embeddings
+    from groupvit_nb.classes import class_embeddings
     ds = SegmentationDataset(root, 'voc')
     text = class_embeddings(model, list(ds.class_names), templates=(model.zero_shot or {}).get('templates', 'simple'))
     with _remembered(model):

@@ -256,7 +256,7 @@ def zero_shot_predictor(model:GroupViT, dataset:SegmentationDataset, bg_thresh:f
                            window=window, stride=stride, bg_mode=bg_mode)
     if text_emb is None:
         warn_unknown_classes(model, list(dataset.class_names))
-        from groupvit_nb.text import class_embeddings
+        from groupvit_nb.classes import class_embeddings
         text_emb = class_embeddings(model, list(dataset.class_names), templates=s['templates'])
     kw = dict(s, bg_mode=s.get('bg_mode', 'threshold'), **segment_kwargs)      # resolved once: segment takes them as given
     predict = lambda img: segment(model, img, list(dataset.class_names), text_emb=text_emb, **kw)[0]
@@ -300,7 +300,7 @@ def zero_shot_classification(model:GroupViT, root, class_names=None, templates=N
         raise ValueError(f"{len(class_names)} class names for {len(ds.classes)} class folders; give one name per folder.")
     if text_emb is None:
         warn_unknown_classes(model, class_names, stacklevel=3)
-        from groupvit_nb.text import class_embeddings
+        from groupvit_nb.classes import class_embeddings
         templates = zero_shot_settings(model, CLASSIFICATION_PROTOCOL, templates=templates)['templates']   # given > model's > subset
         text_emb = class_embeddings(model, class_names, templates=templates)
     param = next(model.parameters())

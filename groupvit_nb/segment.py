@@ -1,4 +1,4 @@
-"""From a trained GroupViT and a list of class names to a label map per pixel: the patch→segment map, group→class scores, the background threshold, whole and sliding-window inference, pictures of labels and groups, and the `groupvit_segment` command.
+"""From a trained GroupViT and a list of class names to a label map per pixel: the patch→segment map, group→class scores, the background threshold, whole and sliding-window inference, pictures of labels and groups, and the export of it all as one graph.
 
 Docs: https://groupvit-nb.github.io/groupvit_nb/segment.html.md"""
 
@@ -6,17 +6,16 @@ Docs: https://groupvit-nb.github.io/groupvit_nb/segment.html.md"""
 
 # %% ../nbs/07_segment.ipynb #464c11ae
 from __future__ import annotations
-import argparse, copy, json, math, os, sys, warnings
+import copy, math, os, sys, warnings
 from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image, ImageOps
-from .core import GroupViT, resolve_precision, check_device, evaluating
+from .core import GroupViT, resolve_precision, evaluating
 from .patch import all_finite
-from .cli import (segment_parser, OneLineParser, Once, at_least, finite, _fail, claim_folder, release_folder, BG_RULES, bg_rule, PRECISIONS, PRECISION_HELP, check_inputs, check_out_folder, check_weights,
-                             get_templates, EARLY_CHECKS, check_segment_args, parse_class_list, output_stems)  # the options and their early checks, importable without torch (00_cli)
-from .text import check_class_names  # notebook 03
+from .cli import BG_RULES, bg_rule  # the background rules, importable without torch (defined below, exported to cli)
+from .classes import check_class_names  # notebook 03b
 from .pretrained import check_zero_shot, warn_unknown_classes  # notebook 03a: geometry; what a model knows
 
 # %% auto #0
@@ -24,8 +23,7 @@ __all__ = ['CLASS_VALUES', 'BG_CHANNELS', 'PAMR_DEFAULTS', 'ZERO_SHOT_DEFAULTS',
            'as_image_tensors', 'patch_group_maps', 'group_class_scores', 'bg_rules_table', 'add_background',
            'window_scores', 'window_starts', 'slide_scores', 'target_size', 'resize_bilinear', 'pamr',
            'resize_short_side', 'model_background', 'zero_shot_settings', 'segment', 'palette', 'overlay',
-           'show_segmentation', 'overlay_picture', 'group_maps', 'show_groups', 'SegmentationHead', 'export_segmenter',
-           'save_label_map', 'main']
+           'show_segmentation', 'overlay_picture', 'group_maps', 'show_groups', 'SegmentationHead', 'export_segmenter']
 
 # %% ../nbs/07_segment.ipynb #255fbec7
 from .patch import to_rgb, upright, load_image, normalize, denormalize, IMAGENET_MEAN, IMAGENET_STD, MAX_PIXELS  # shared with training (notebook 05), without its imports
@@ -257,7 +255,7 @@ def pamr(image:torch.Tensor, masks:torch.Tensor, iterations:int=10, dilations=(1
 # %% ../nbs/07_segment.ipynb #8328ce9d
 def _text_embeddings(model, class_names, templates, text_emb):
     if text_emb is None:
-        from groupvit_nb.text import class_embeddings
+        from groupvit_nb.classes import class_embeddings
         text_emb = class_embeddings(model, class_names, templates=templates)
     if not isinstance(text_emb, torch.Tensor) or text_emb.ndim != 2 or text_emb.shape[0] != len(class_names):
         raise ValueError(f"text_emb must be a tensor [C, D] with one row per class ({len(class_names)} classes).")
@@ -572,68 +570,3 @@ def export_segmenter(model:GroupViT, class_names, size:tuple[int, int], batch_si
     head = SegmentationHead(model, text, bg_thresh, top_k, bg_mode, background).eval()
     x = torch.zeros(batch_size, 3, H, W, device=next(model.parameters()).device)
     return torch.export.export(head, (x,))  # check_images leaves out its pixel check while exporting
-
-# %% ../nbs/07_segment.ipynb #35865252
-def save_label_map(labels, path):
-    "Write a label map as PNG: palette-coloured 8-bit if labels fit, else 16-bit grey."
-    lab = np.asarray(labels.cpu() if isinstance(labels, torch.Tensor) else labels)
-    if lab.max(initial=0) < 256:
-        im = Image.fromarray(lab.astype(np.uint8), mode='P')
-        im.putpalette(palette(256).flatten().tolist())
-    else: im = Image.fromarray(lab.astype(np.uint16))
-    im.save(path)
-
-# %% ../nbs/07_segment.ipynb #ac233420
-def _segment_into(args, out:Path, prog:str):
-    "`groupvit_segment` once its arguments are checked and `--out` is claimed: load the model, segment, write."
-    names, stems = parse_class_list(args.classes), output_stems(args.images)
-    if args.max_pixels is None: args.max_pixels = MAX_PIXELS
-    try: device = check_device(args.device)
-    except ValueError as e: _fail(prog, str(e))
-    try: precision = resolve_precision(args.precision, device)
-    except ValueError as e: _fail(prog, f"--{e}")                      # "--precision fp16 needs a CUDA GPU ..."
-    try:
-        for f in args.images: load_image(f, max_pixels=args.max_pixels)          # every image readable, before the model loads
-    except (ValueError, TypeError) as e: _fail(prog, str(e))
-    try: model = GroupViT.from_pretrained(args.weights)
-    except Exception as e: _fail(prog, f"cannot load --weights '{args.weights}': {e}", 1)
-    model = model.to(device).eval()
-    try:                                             # once for all images: the settings (option > model's own > official),
-        z = zero_shot_settings(model, bg_thresh=args.bg_thresh, templates=args.templates, bg_mode=args.bg_mode,
-                               mode=args.mode, short_side=args.short_side, window=args.window, stride=args.stride)
-        warn_unknown_classes(model, names)             # the classes it never met, and their embeddings (no cache to check)
-        from groupvit_nb.text import class_embeddings
-        text = class_embeddings(model, names, templates=z['templates'], cache=False)
-    except (ValueError, TypeError) as e: _fail(prog, str(e))
-    from tqdm.auto import tqdm
-    try:
-        for f, stem in zip(tqdm(args.images, desc='segmenting', disable=None), stems):
-            im = load_image(f, max_pixels=args.max_pixels)                         # one image in memory at a time
-            lab = segment(model, im, names, background=not args.no_background, text_emb=text, max_pixels=args.max_pixels,
-                          precision=precision, refine=None if args.refine == 'none' else args.refine, **z)[0]
-            if stem == stems[0]:                                  # written with the first label map
-                (out / 'classes.json').write_text(json.dumps({'0': 'background', **{str(i + 1): n for i, n in enumerate(names)}}, indent=1))
-            save_label_map(lab, out / f'{stem}_labels.png')
-            overlay_picture(*_for_display(im, lab, 1024), names).save(out / f'{stem}_overlay.png')   # Pillow, at display size
-            print(f"{f} -> {stem}_labels.png: " + ', '.join(
-                f"{(['background'] + names)[i]} {float((lab == i).float().mean()):.0%}" for i in lab.unique().tolist()))
-    except (ValueError, TypeError) as e: _fail(prog, str(e))                 # the input: exit 2
-    except (RuntimeError, OSError) as e: _fail(prog, str(e), 1)              # running it: exit 1
-    print(f"wrote {len(stems)} overlay(s) and label map(s) to {out}")
-
-# %% ../nbs/07_segment.ipynb #ba64f842
-def main(argv=None):
-    "Console script `groupvit_segment`."
-    prog = 'groupvit_segment'
-    try: args = check_segment_args(argv)                     # what needs no model, as the command asked before importing torch
-    except (ValueError, TypeError, OSError) as e: _fail(prog, ' '.join(str(e).split()))
-    out = Path(args.out)
-    made = not out.exists()
-    try: lock = claim_folder(out, 'groupvit_segment run')              # one run writes into --out at a time
-    except ValueError as e: _fail(prog, str(e))
-    except OSError as e: _fail(prog, f"cannot create output folder '{out}': {e.strerror}.")
-    try:
-        try: check_segment_args(argv)                                   # again, now that --out is ours: a run that ended
-        except (ValueError, TypeError, OSError) as e: _fail(prog, ' '.join(str(e).split()))   # meanwhile left its outputs
-        _segment_into(args, out, prog)
-    finally: release_folder(lock, out, made)                            # a refused or failed run leaves no empty folder

@@ -10,7 +10,7 @@ from PIL import Image
 from groupvit_nb.core import GroupViT, groupvit_tiny
 from groupvit_nb.eval import SEG_DATASETS, main
 from groupvit_nb.pretrained import save_pretrained
-from groupvit_nb.text import class_embeddings
+from groupvit_nb.classes import class_embeddings
 
 
 def write_voc(root, n=2, size=(24, 32)):

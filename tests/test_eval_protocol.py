@@ -31,12 +31,12 @@ def fake(root, name):
 def seen(monkeypatch):
     "Record the predictor groupvit_eval builds (settings, class embeddings) instead of running the evaluation."
     calls = {}
-    import groupvit_nb.text as text
-    orig = text.class_embeddings
+    import groupvit_nb.classes as classes
+    orig = classes.class_embeddings
     def spy(model, names, templates='simple', **kw):
         calls['templates'] = templates; calls['classes'] = len(names)
         return orig(model, names, templates, **kw)
-    monkeypatch.setattr(text, 'class_embeddings', spy)
+    monkeypatch.setattr(classes, 'class_embeddings', spy)
     def fake_eval(pred, data, max_images=None, progress=True):
         calls['settings'] = pred.settings
         return dict(miou=0.0, acc=0.0, iou={n: 0.0 for n in data.classes}, pixels=0, dataset=data.name, images=0)
@@ -88,9 +88,9 @@ def test_context59_never_predicts_background(tmp_path, seen, weights):
 
 def test_classification_uses_the_subset_templates(tmp_path, weights, monkeypatch):
     used = []
-    import groupvit_nb.text as text
-    orig = text.class_embeddings
-    monkeypatch.setattr(text, 'class_embeddings', lambda m, names, templates='simple', **kw: used.append(templates) or orig(m, names, templates, **kw))
+    import groupvit_nb.classes as classes
+    orig = classes.class_embeddings
+    monkeypatch.setattr(classes, 'class_embeddings', lambda m, names, templates='simple', **kw: used.append(templates) or orig(m, names, templates, **kw))
     for c in ('cat', 'dog'):
         (tmp_path / 'cls' / c).mkdir(parents=True); Image.new('RGB', (40, 30), (9, 99, 199)).save(tmp_path / 'cls' / c / '0.png')
     res = run(tmp_path, '--dataset', 'imagenet', '--root', tmp_path / 'cls', '--weights', weights)

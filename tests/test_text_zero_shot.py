@@ -6,7 +6,8 @@ import torch
 import torch.nn.functional as F
 
 from groupvit_nb.core import groupvit_tiny
-from groupvit_nb.text import TEMPLATES, class_embeddings, clip_bpe, tokenize
+from groupvit_nb.text import TEMPLATES, clip_bpe, tokenize
+from groupvit_nb.classes import class_embeddings
 
 NVLABS_SUBSET = ['itap of a {}.', 'a bad photo of a {}.', 'a origami {}.', 'a photo of the large {}.',
                  'a {} in a video game.', 'art of the {}.', 'a photo of the small {}.']   # datasets/imagenet_template.py

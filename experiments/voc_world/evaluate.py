@@ -10,7 +10,7 @@ from PIL import Image
 from groupvit_nb.world import *
 from groupvit_nb.core import GroupViT
 from groupvit_nb.segment import window_scores, _model_input
-from groupvit_nb.text import class_embeddings
+from groupvit_nb.classes import class_embeddings
 from groupvit_nb.eval import VOC_CLASSES, SegmentationMetric
 OPEN10 = ('tree', 'house', 'apple', 'umbrella', 'flower', 'fish', 'truck', 'elephant', 'rabbit', 'clock')
 

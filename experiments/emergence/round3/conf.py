@@ -2,7 +2,7 @@ import sys, os, torch, yaml, warnings; warnings.filterwarnings('ignore')
 from groupvit_nb.core import GroupViT
 from groupvit_nb.demo import demo_shapes, _batches
 from groupvit_nb.segment import window_scores
-from groupvit_nb.text import class_embeddings
+from groupvit_nb.classes import class_embeddings
 from groupvit_nb.eval import SegmentationMetric
 torch.set_num_threads(int(os.environ.get('OMP_NUM_THREADS', 2)))
 s = yaml.safe_load(open(sys.argv[2])); m = GroupViT.from_pretrained(sys.argv[1]).eval()
