@@ -15,7 +15,7 @@ import torch.distributed as dist
 from fastai.learner import Metric
 from fastai.callback.core import Callback, CancelBatchException, CancelFitException
 from fastcore.basics import patch
-from .cli import CHECKPOINT
+from .options import CHECKPOINT
 from .core import GroupViT, unwrap, evaluating  # unwrap: DDP/compile/GradCache → GroupViT
 from .losses import rank_and_world, LOGIT_SCALE_MAX, GradCache, rng_state, set_rng_state
 from .learner import CALLBACK_ORDER, TrainingStopped

@@ -6,12 +6,11 @@ Docs: https://groupvit-nb.github.io/groupvit_nb/cli.html.md"""
 
 # %% ../nbs/00_cli.ipynb #a0603dce
 from __future__ import annotations
-import argparse, importlib, math, os, sys, typing, warnings
-from dataclasses import MISSING, dataclass, field, fields
+import argparse, importlib, os, re, sys, warnings
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['QUIET', 'EARLY_CHECKS', 'LOCK_FILE', 'demo_main', 'segment_main', 'eval_main', 'train_main', 'quiet_warnings', 'keep_freed_memory', 'launch', 'OneLineParser', 'at_least', 'finite', 'Once', 'claim_folder', 'release_folder', 'option', 'add_options', 'check_choices', 'check_inputs', 'check_out_folder', 'check_out_file', 'console_script', 'PRECISIONS', 'PRECISION_HELP', 'fp16_refusal', 'TEMPLATES', 'get_templates', 'check_class_names', 'WEIGHT_SUFFIXES', 'check_weights', 'DIFFER_REACH', 'SAME_REACH', 'RIMS', 'LossConfig', 'ADAMW_IMPLS', 'CHECKPOINT', 'PRESET_SIZES', 'PRESET_PATCH', 'FREEZE_PARTS', 'DATA_FORMATS', 'RENAMED', 'RUN_FILES', 'DataOptions', 'ModelOptions', 'OptimOptions', 'TextOptions', 'RunOptions', 'TrainConfig', 'train_parser', 'parse_train_args', 'previous_run', 'expand_braces', 'check_data', 'check_train_args', 'BG_RULES', 'BackgroundRule', 'bg_rule', 'bg_thresh_ranges', 'output_stems', 'device_name', 'add_bg_mode_and_refine', 'segment_parser', 'parse_class_list', 'check_segment_args', 'EVAL_DATASETS', 'eval_parser', 'check_eval_args', 'demo_parser', 'check_demo_args', 'app_main', 'app_parser', 'check_app_args']
+__all__ = ['QUIET', 'EARLY_CHECKS', 'LOCK_FILE', 'demo_main', 'segment_main', 'eval_main', 'train_main', 'quiet_warnings', 'keep_freed_memory', 'launch', 'OneLineParser', 'at_least', 'finite', 'Once', 'claim_folder', 'release_folder', 'check_inputs', 'check_out_folder', 'check_out_file', 'console_script', 'PRECISIONS', 'PRECISION_HELP', 'fp16_refusal', 'TEMPLATES', 'get_templates', 'check_class_names', 'WEIGHT_SUFFIXES', 'check_weights', 'BG_RULES', 'BackgroundRule', 'bg_rule', 'bg_thresh_ranges', 'output_stems', 'device_name', 'add_bg_mode_and_refine', 'segment_parser', 'parse_class_list', 'check_segment_args', 'EVAL_DATASETS', 'eval_parser', 'check_eval_args', 'demo_parser', 'check_demo_args', 'app_main', 'app_parser', 'check_app_args']
 
 # %% ../nbs/00_cli.ipynb #26c7273b
 QUIET = (r'`torch\.jit\.script` is deprecated',)  # third-party messages that say nothing about a run
@@ -37,11 +36,13 @@ EARLY_CHECKS = {}  # command module → check(argv): parse argv, refuse what nee
 
 
 # %% ../nbs/00_cli.ipynb #ab5014a3
-def launch(prog:str, module:str, parser, argv=None):
-    "Run command `prog`: parse `argv` with `parser` (a function, or its name here), then `groupvit_nb.<module>.main(argv)`."
+def launch(prog:str, module:str, parser, argv=None, settings:str='cli'):
+    """Run command `prog`: parse `argv` with `parser` (a function, or its name in `groupvit_nb.<settings>`, the
+    standard-library module that declares the command's options and early check), then `groupvit_nb.<module>.main(argv)`."""
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
-    if isinstance(parser, str):                   # a parser not (or no longer) exported here is found in its module
-        parser = globals().get(parser) or getattr(importlib.import_module(f'groupvit_nb.{module}'), parser)
+    declared = importlib.import_module(f'groupvit_nb.{settings}')   # standard library only; registers the early check
+    if isinstance(parser, str):                   # a parser not (or no longer) declared there is found in its module
+        parser = getattr(declared, parser, None) or getattr(importlib.import_module(f'groupvit_nb.{module}'), parser)
     parser().parse_args(argv)                     # --help and usage errors end here, before any heavy import
     if module in EARLY_CHECKS:                    # so does every check that needs no model (0.1 s, not seconds)
         try: EARLY_CHECKS[module](argv)
@@ -128,59 +129,6 @@ def release_folder(lock, folder, made:bool=False):
     lock.close()
     if made and folder.is_dir() and not any(folder.iterdir()): folder.rmdir()
 
-# %% ../nbs/00_cli.ipynb #5f2629e5
-def _flag(k:str) -> str: return '--' + k.replace('_', '-')
-
-def _need(ok, msg:str):
-    "Raise `ValueError(msg)` unless `ok`: the one sentence a bad setting gets."
-    if not ok: raise ValueError(msg)
-
-# %% ../nbs/00_cli.ipynb #be512675
-def _mapping(s):
-    "A `dict` option's value: a YAML mapping given on the command line (from a config file it arrives parsed)."
-    if isinstance(s, dict): return s
-    import yaml
-    try: v = yaml.safe_load(s)
-    except yaml.YAMLError as e: raise argparse.ArgumentTypeError(f"not valid YAML ({str(e).splitlines()[0]})")
-    if v is None: return {}
-    if not isinstance(v, dict): raise argparse.ArgumentTypeError(f"must be a mapping like '{{key: value}}', got {s!r}")
-    return v
-
-# %% ../nbs/00_cli.ipynb #b3981de0
-def option(default=None, help:str='', **argparse_kw):
-    "A dataclass field that is also a command-line option: its default, its help text and any other argparse keyword."
-    meta = dict(help=help, **argparse_kw)
-    if isinstance(default, (dict, list)): return field(default_factory=lambda: type(default)(default), metadata=meta)
-    return field(default=default, metadata=meta)
-
-# %% ../nbs/00_cli.ipynb #12e280cb
-def _own_fields(cls) -> list:
-    "The fields that dataclass `cls` declares itself (not those it inherits)."
-    return [f for f in fields(cls) if f.name in cls.__dict__.get('__annotations__', {})]
-
-def add_options(p, cls, inherited:bool=True):
-    """Add an option per field of dataclass `cls` to `p` (a parser or an argument group): `--name-with-dashes`, the field's
-    default, help and argparse keywords; `bool` fields are flags, `int`/`float` numbers, `dict` YAML mappings.
-    `inherited=False`: only the fields `cls` declares itself."""
-    hints = typing.get_type_hints(cls)
-    for f in (fields(cls) if inherited else _own_fields(cls)):
-        kw, t = dict(f.metadata), hints[f.name]
-        aliases, t = kw.pop('aliases', ()), next((a for a in typing.get_args(t) if a is not type(None)), t)  # X|None → X
-        if t is bool: kw['action'] = 'store_true'
-        elif t is dict: kw.setdefault('type', _mapping)
-        elif t in (int, float): kw.setdefault('type', t)
-        if 'choices' in kw: kw['choices'] = list(kw['choices'])
-        p.add_argument(_flag(f.name), *aliases, dest=f.name,
-                       default=f.default_factory() if f.default_factory is not MISSING else f.default, **kw)
-    return p
-
-# %% ../nbs/00_cli.ipynb #eb76ce55
-def check_choices(settings):
-    "Refuse, in one sentence, a field of the dataclass `settings` whose value is not among the field's `choices`."
-    for f in fields(settings):
-        v = getattr(settings, f.name)
-        if 'choices' in f.metadata: _need(v in f.metadata['choices'], f"{_flag(f.name)} must be one of {list(f.metadata['choices'])}, got {v!r}.")
-
 # %% ../nbs/00_cli.ipynb #ec000003
 def check_inputs(paths, what:str, kind:str='file'):
     "Refuse input `paths` that do not exist or are not a `kind` ('file' or 'folder'), naming them all in one sentence."
@@ -218,16 +166,16 @@ def check_out_file(out, what:str='--out'):
 
 
 # %% ../nbs/00_cli.ipynb #987c7149
-def console_script(module:str):
-    "The function behind console script `groupvit_<module>`: `launch` with that module's parser and `main`."
-    def main(argv=None): launch(f'groupvit_{module}', module, f'{module}_parser', argv)
+def console_script(module:str, settings:str='cli'):
+    "The function behind console script `groupvit_<module>`: `launch` with that module's parser (in `settings`) and `main`."
+    def main(argv=None): launch(f'groupvit_{module}', module, f'{module}_parser', argv, settings)
     main.__name__, main.__qualname__, main.__doc__ = f'{module}_main', f'{module}_main', f"Console script `groupvit_{module}`."
     return main
 
 
 # %% ../nbs/00_cli.ipynb #16f392fa
 demo_main, segment_main = console_script('demo'), console_script('segment')
-eval_main, train_main = console_script('eval'), console_script('train')
+eval_main, train_main = console_script('eval'), console_script('train', 'options')
 
 
 # %% ../nbs/02_core.ipynb #pr020001
@@ -318,374 +266,6 @@ def check_weights(s:str) -> None:
                                 "nvidia/groupvit-gcc-yfcc); check the path.")
     if p.is_dir() and not (p/'config.json').exists():
         raise FileNotFoundError(f"{p} is a folder without config.json: not a saved GroupViT.")
-
-# %% ../nbs/04_losses.ipynb #cecb26d9
-DIFFER_REACH = ('neighbours', 'image', 'flat')   # the patch pairs the affinity term keeps apart (`affinity_loss`, below)
-SAME_REACH = ('neighbours', 'image')             # the pairs of one colour it pulls into one group
-RIMS = ('pairs', 'free', 'join')                 # what it does with patches an outline crosses
-
-@dataclass
-class LossConfig:
-    "Loss: the options of eq. 8 and of the terms this project adds to it, each off by default (the paper's loss); checked when made."
-    multi_label_weight: float = option(1.0, 'weight of eq. 7 in eq. 8')
-    same_prompt_positive: bool = option(False, 'equal prompts of other images count as positives in eq. 7')
-    segment_weight: float = option(0.0, 'weight of the segment-level variant of eq. 7 (0: the paper)')
-    segment_own_prompts: bool = option(False, "in the segment-level term only an image's own prompts are positives, even "
-                                              "with --same-prompt-positive")
-    segment_exclusive: bool = option(False, "each prompt's best segment must pick it out among the image's other prompts too")
-    segment_match: bool = option(False, 'with --segment-exclusive: pair prompts and segments one-to-one first')
-    segment_noun_weight: float = option(0.0, "weight of the term that names every segment from its own caption's prompts "
-                                             "(0: the paper)")
-    affinity_weight: float = option(0.0, 'weight of the pairwise colour-affinity term of the first grouping (0: the paper)')
-    affinity_differ: float = option(0.25, 'RGB distance above which neighbouring patches are kept apart by that term; inf: never')
-    affinity_differ_reach: str = option('neighbours', 'which patch pairs that term keeps apart: neighbours only, any two '
-                                        'patches of the image, or neighbours and any two flat-coloured patches', choices=DIFFER_REACH)
-    affinity_same_reach: str = option('neighbours', 'which patch pairs of one colour that term pulls into one group: '
-                                      'neighbours only, or neighbours and any two flat-coloured patches', choices=SAME_REACH)
-    affinity_rims: str = option('pairs', 'patches an outline crosses: in pairs like any other, out of the keep-apart pairs, '
-                                'or out of them and pulled towards their closest-coloured flat neighbour', choices=RIMS)
-
-    def __post_init__(self): self.check()
-    def check(self): _check_loss(self)
-
-    @property
-    def uses_segments(self) -> bool:
-        "Whether a term needs the final segments and the first assignment (`GroupViT.forward(..., segments=True)`)."
-        return bool(self.segment_weight or self.segment_noun_weight or self.affinity_weight)
-
-# %% ../nbs/04_losses.ipynb #0fe401e3
-def _check_loss(c:LossConfig):
-    "Refuse a weight that is not a finite number >= 0, and options that cannot go together, with one sentence."
-    for k in ('multi_label_weight', 'segment_weight', 'segment_noun_weight', 'affinity_weight'):
-        v = getattr(c, k)
-        _need(math.isfinite(v), f"{_flag(k)} must be a finite number, got {v}.")
-        _need(v >= 0, f"{_flag(k)} must be >= 0, got {v}.")
-    _need(c.affinity_differ >= 0.1, f"--affinity-differ must be at least 0.1 (the 'same' distance), got {c.affinity_differ}.")
-    _need(not c.segment_match or c.segment_exclusive, "--segment-match needs --segment-exclusive.")
-    check_choices(c)
-
-# %% ../nbs/06_learner.ipynb #tc000002
-ADAMW_IMPLS = ('fused', 'foreach', 'for-loop')  # in cli: TrainConfig checks --adamw before torch is imported
-
-# %% ../nbs/06b_callbacks.ipynb #tc000001
-CHECKPOINT = 'last.pth'  # OUT/checkpoints/CHECKPOINT: the latest checkpoint of a run (in cli: the early checks look for it)
-
-# %% ../nbs/06c_train.ipynb #4619622d
-PRESET_SIZES = {'s16': 224, 'tiny': 64}   # = PRESETS, with their image sizes and patch sizes, checked below
-PRESET_PATCH = {'s16': 16, 'tiny': 8}
-FREEZE_PARTS = ('text', 'text_head', 'image', 'image_head', 'patch_embed', 'scales')  # = train.PARTS, checked below
-
-# %% ../nbs/06c_train.ipynb #6f6916e6
-@dataclass
-class DataOptions:
-    "Data: what is trained on, how it is read and augmented"
-    data: str|None = option(None, "training pairs: 'synthetic' (built-in captioned shapes), a .csv/.tsv/.parquet table with "
-                            "columns 'image' and 'caption', or webdataset shards 'dir/{00000..00099}.tar' (see below; required)")
-    valid: str|None = option(None, 'validation pairs, same forms (default: synthetic validation shapes with --data synthetic, else none)')
-    n_train: int = option(2048, 'number of synthetic training pairs (--data synthetic)')
-    n_valid: int = option(256, 'number of synthetic validation pairs')
-    epoch_length: int|None = option(None, "samples per epoch, for shards without *_stats.json (default: the count in the shards' stats)")
-    synthetic: dict = option({}, "SyntheticShapes options for --data synthetic, as a YAML mapping, e.g. "
-                             "'{kinds: [circle, square, star], max_objects: 2}' (default: none)")
-    curriculum: dict = option({}, "SyntheticShapes options over --synthetic's for the first --curriculum-epochs epochs, as a YAML "
-                              "mapping, e.g. '{max_rotation: 20}' (upright shapes first); the world of --synthetic is drawn afresh "
-                              "after them (default: none)")
-    curriculum_epochs: int = option(0, 'epochs trained on the --curriculum shapes before the world of --synthetic')
-    num_workers: int|None = option(None, 'data-loading processes per training process (default: min(8, cores))')
-    max_skip: float = option(0.05, 'largest fraction of unusable samples in an epoch; above it the run stops')
-    augment: str = option('randaugment', "policy after crop + flip: the paper's RandAugment, colour jitter, or none (for small "
-                          "synthetic shapes whose captions name colours)", choices=('randaugment', 'colorjitter', 'none'))
-    crop_scale: float = option(0.08, 'smallest area fraction of RandomResizedCrop (paper: 0.08)')
-    erase: float = option(0.25, 'probability of random erasing')
-
-# %% ../nbs/06c_train.ipynb #c1a0b7ac
-@dataclass
-class ModelOptions:
-    "Model: its size and where its weights start"
-    preset: str = option('s16', 'model size', choices=tuple(PRESET_SIZES))
-    arch: dict = option({}, "GroupViTConfig fields over the preset's, as a YAML mapping, e.g. "
-                        "'{depths: [1, 1, 0], patch_stem: conv, center_assign: true}' (default: none)")
-    image_size: int|None = option(None, "training image size (default: the preset's, 224 for s16)")
-    drop_path: float|None = option(None, "drop-path rate (default: the preset's, 0.1 for s16)")
-    init: str|None = option(None, 'start from a checkpoint GroupViT.from_pretrained reads: folder, .pth, hub id '
-                            '(nvidia/groupvit-gcc-yfcc) or a training checkpoint (default: random initialisation)')
-    freeze: str|None = option(None, f"comma-separated parts kept fixed: {', '.join(FREEZE_PARTS)} (default: none)")
-
-# %% ../nbs/06c_train.ipynb #a76ddceb
-@dataclass
-class OptimOptions:
-    "Optimisation: AdamW, a linear warm-up then a cosine (the learning rates scale with the batch), precision and device"
-    batch: int = option(4096, 'global batch of eq. 6–7 (the contrastive batch), over all processes')
-    chunk: int|None = option(None, 'gradient caching: encode CHUNK samples per process at a time (eq. 8 still over the whole '
-                             'batch; ~4x less activation memory at batch/8, ~1.4x time; default: off)')
-    epochs: int = option(30, 'training epochs (the length of the schedule)')
-    warmup_epochs: float = option(2, 'epochs of linear warm-up from --warmup-lr to --lr, then cosine; must be < --epochs')
-    lr: float|None = option(None, 'peak learning rate (default 1.6e-3 × batch/4096)')
-    warmup_lr: float|None = option(None, 'start of the warm-up (default 4e-6 × batch/4096)')
-    min_lr: float|None = option(None, 'end of the cosine (default 4e-5 × batch/4096)')
-    wd: float = option(0.05, 'AdamW weight decay')
-    grad_clip: float = option(5.0, 'max gradient norm (0: off)')
-    precision: str = option('auto', PRECISION_HELP + ' (bf16 on a CPU: fastest with AMX)', choices=PRECISIONS)
-    device: str = option('auto', 'auto: a CUDA GPU if one is visible, else the CPU', choices=('auto', 'cpu', 'cuda'))
-    compile: bool = option(False, 'torch.compile the model')
-    checkpoint_activations: bool = option(False, 'recompute activations in the backward pass (less memory)')
-    adamw: str = option('fused', "PyTorch's AdamW implementation (the same update up to rounding)", choices=ADAMW_IMPLS)
-
-# %% ../nbs/06c_train.ipynb #78d84d8d
-@dataclass
-class TextOptions:
-    "Text: the noun prompts of eq. 7"
-    num_prompts: int = option(3, 'noun prompts per caption (eq. 7)', aliases=('-K',))
-    templates: str = option('full', 'prompt template set for the nouns (see groupvit_nb.text)')
-    context_length: int = option(77, 'text tokens per caption or prompt (≤ 77)')
-
-# %% ../nbs/06c_train.ipynb #ac22ec6b
-@dataclass
-class RunOptions:
-    "The run: its folder, checkpoints, resuming, seed and time budget"
-    out: str = option('runs/groupvit', 'output folder: logs, plot, checkpoints; one run at a time (locked), and a folder '
-                      'holding a run needs --resume or --overwrite')
-    save_every: int = option(1000, 'steps between checkpoints (and one at each epoch end)')
-    resume: str|None = option(None, 'continue from OUT/checkpoints/last.pth if it exists (else start), or from the given '
-                              'checkpoint; the settings must be those of the run (default: a new run)', nargs='?', const='auto')
-    overwrite: bool = option(False, 'replace the run in --out (its files are deleted once all settings are checked)')
-    collapse_every: int = option(100, 'steps between group-collapse probes (0: off)')
-    seed: int = option(0, 'fixes initialisation, data order, augmentation, noun sampling, Gumbel noise')
-    minutes: float|None = option(None, 'stop after this many minutes of training (the schedule stays the one of --epochs; '
-                                 'default: no limit)')
-    no_progress: bool = option(False, 'no progress bars')
-
-# %% ../nbs/06c_train.ipynb #722aa65a
-@dataclass
-class TrainConfig(RunOptions, LossConfig, TextOptions, OptimOptions, ModelOptions, DataOptions):
-    "The settings of a training run (defaults: the paper's recipe), in its parts; checked when made: one `ValueError` naming the option."
-    config: str|None = option(None, 'YAML file of options (keys as below, dashes or underscores); flags override it (default: none)',
-                              metavar='FILE')
-
-    @classmethod
-    def from_args(cls, args):
-        "From the `argparse.Namespace` of `parse_train_args` (or a `TrainConfig`, returned as it is)."
-        if isinstance(args, cls): return args
-        return cls(**{f.name: getattr(args, f.name) for f in fields(cls) if hasattr(args, f.name)})
-
-    def check(self):
-        "Refuse settings that cannot train with one `ValueError` sentence, before anything is built or written."
-        _check_values(self); _check_loss(self); _check_ranges(self); _check_combinations(self)
-
-    @property
-    def loss(self) -> LossConfig:
-        "The options of the loss, as `GroupViTLoss` takes them."
-        return LossConfig(**{f.name: getattr(self, f.name) for f in fields(LossConfig)})
-
-# %% ../nbs/06c_train.ipynb #bfde12f5
-def _check_values(self:TrainConfig):
-    _need(self.data, "--data is required: 'synthetic', a table file (.csv/.tsv/.parquet) or webdataset shards.")
-    for k in ('lr', 'warmup_lr', 'min_lr', 'wd', 'grad_clip', 'drop_path', 'warmup_epochs', 'crop_scale', 'erase', 'minutes', 'max_skip'):
-        v = getattr(self, k)
-        _need(v is None or math.isfinite(v), f"{_flag(k)} must be a finite number, got {v}.")
-    _need(self.lr is None or self.lr > 0, f"--lr must be positive, got {self.lr}.")
-    for k in ('warmup_lr', 'min_lr', 'wd', 'grad_clip'):
-        v = getattr(self, k)
-        _need(v is None or v >= 0, f"{_flag(k)} must be >= 0, got {v}.")
-    if self.freeze is not None:
-        parts = [p.strip() for p in str(self.freeze).split(',') if p.strip()]
-        bad = [p for p in parts if p not in FREEZE_PARTS]
-        _need(parts and not bad, f"unknown part(s) {bad or parts!r} to freeze: choose from {', '.join(FREEZE_PARTS)}.")
-
-
-# %% ../nbs/06c_train.ipynb #95273f8f
-def _check_ranges(c:TrainConfig):
-    _need(c.drop_path is None or 0 <= c.drop_path < 1, f"--drop-path must be in [0, 1), got {c.drop_path}.")
-    _need(0 <= c.max_skip <= 1, f"--max-skip must be a fraction in [0, 1], got {c.max_skip}.")
-    _need(c.epochs >= 1, f"--epochs must be at least 1, got {c.epochs}.")
-    _need(c.batch >= 1, f"--batch must be at least 1, got {c.batch}.")
-    _need(0 <= c.warmup_epochs < c.epochs, f"--warmup-epochs {c.warmup_epochs} must be in [0, --epochs {c.epochs}).")
-    _need(1 <= c.context_length <= 77, f"--context-length must be between 1 and 77, got {c.context_length}.")
-    _need(0 < c.crop_scale <= 1, f"--crop-scale must be in (0, 1], got {c.crop_scale}.")
-    _need(0 <= c.erase <= 1, f"--erase must be a probability in [0, 1], got {c.erase}.")
-    _need(c.num_prompts >= 0, f"--num-prompts must be >= 0, got {c.num_prompts}.")
-    _need(c.save_every >= 0,
-          f"--save-every must be 0 (epoch ends only) or a positive number of steps, got {c.save_every}.")
-    _need(c.collapse_every >= 0,
-          f"--collapse-every must be 0 (off) or a positive number of steps, got {c.collapse_every}.")
-    _need(0 <= c.curriculum_epochs < c.epochs,
-          f"--curriculum-epochs {c.curriculum_epochs} must be in [0, --epochs {c.epochs}): the world of --synthetic needs an epoch.")
-    _need(c.epoch_length is None or c.epoch_length >= 1, f"--epoch-length must be at least 1, got {c.epoch_length}.")
-    _need(c.num_workers is None or c.num_workers >= 0, f"--num-workers must be >= 0, got {c.num_workers}.")
-    _need(c.chunk is None or c.chunk >= 1, f"--chunk must be a positive number of samples, got {c.chunk}.")
-    if c.data == 'synthetic': _need(c.n_train >= 1, f"--n-train must be at least 1, got {c.n_train}.")
-    if c.valid == 'synthetic' or (c.data == 'synthetic' and not c.valid):
-        _need(c.n_valid >= 1, f"--n-valid must be at least 1, got {c.n_valid}.")
-    _need(c.minutes is None or c.minutes > 0, f"--minutes must be positive, got {c.minutes}.")
-
-
-# %% ../nbs/06c_train.ipynb #3f20c2d5
-def _check_combinations(c:TrainConfig):
-    _need(not (c.chunk and c.compile),
-          "--compile with --chunk is not supported: gradient caching calls the encoders directly.")
-    _need(not (c.chunk and c.segment_weight),
-          "--segment-weight with --chunk is not supported: gradient caching keeps no segments.")
-    _need(not (c.chunk and c.segment_noun_weight),
-          "--segment-noun-weight with --chunk is not supported: gradient caching keeps no segments.")
-    _need(not (c.chunk and c.affinity_weight),
-          "--affinity-weight with --chunk is not supported: gradient caching keeps no assignments.")
-    _need(not c.synthetic or 'synthetic' in (c.data, c.valid), "--synthetic options only apply to --data synthetic.")
-    _need(not (c.curriculum or c.curriculum_epochs) or c.data == 'synthetic', "--curriculum only applies to --data synthetic.")
-    _need(bool(c.curriculum) == bool(c.curriculum_epochs),
-          "--curriculum and --curriculum-epochs go together: the shapes of the first epochs, and how many epochs they last.")
-    if c.image_size is not None:
-        patch = c.arch.get('patch_size', PRESET_PATCH[c.preset])
-        _need(c.image_size >= 1 and (not isinstance(patch, int) or c.image_size % patch == 0),
-              f"--image-size must be a positive multiple of the patch size {patch}, got {c.image_size}.")
-    _need(not (c.resume and c.overwrite),
-          "--resume continues the run in --out and --overwrite replaces it: pass one of them.")
-    _need(not (c.precision == 'fp16' and c.device == 'cpu'), '--' + fp16_refusal('cpu'))
-
-
-# %% ../nbs/06c_train.ipynb #9c8580cc
-class _HelpWithDefaults(argparse.HelpFormatter):
-    "Every option's help ends with its default, unless the help already says it or there is none."
-    def _get_help_string(self, action):
-        h = action.help or ''
-        d = action.default
-        if 'default' in h or d is None or d is False or d == {} or d is argparse.SUPPRESS or '-h' in action.option_strings:
-            return h
-        return f'{h} (default: %(default)s)'
-
-
-# %% ../nbs/06c_train.ipynb #7113e807
-DATA_FORMATS = """--data and --valid take one of: 'synthetic' (captioned shapes made on the fly); a table file (.csv, .tsv or
-.parquet) with the columns 'image' (path of the image file, relative to the table's folder or absolute) and 'caption'
-(its text), other columns ignored; webdataset .tar shards, e.g. 'dir/{00000..00099}.tar', each sample an image
-(.jpg, .jpeg, .png or .webp) and a caption (.txt) under the same key. Unusable samples (missing or broken image,
-empty caption) are skipped and reported; more than --max-skip of them in an epoch stops the run. Exit status: 0 trained,
-2 bad input, 1 training failed (the last good checkpoint is kept), 128+N stopped by signal N (checkpoint saved:
-continue with --resume)."""
-
-
-# %% ../nbs/06c_train.ipynb #rn000001
-RENAMED = {'contrastive_batch': 'batch'}   # an option's former name → its name now
-
-class _Renamed(argparse.Action):
-    "A former option's flag: using it ends the parse with one line naming the option as it is called now."
-    def __call__(self, parser, namespace, values, option_string=None):
-        parser.error(f"{option_string} is now {_flag(RENAMED[option_string[2:].replace('-', '_')])}.")
-
-# %% ../nbs/06c_train.ipynb #4edeb75f
-def train_parser(config:type|None=None) -> argparse.ArgumentParser:
-    """The options of `groupvit_train`: a field of `TrainConfig` each (or of `config`, a dataclass that extends it), in a
-    group per part, `--config` first; former names are refused with their names now (`RENAMED`). Standard library only."""
-    from dataclasses import is_dataclass
-    p = OneLineParser(prog='groupvit_train', usage='%(prog)s --data DATA [--config FILE] [options]',
-                      description='Train GroupViT on image–caption pairs (defaults: the paper recipe).',
-                      epilog=DATA_FORMATS, formatter_class=_HelpWithDefaults)
-    add_options(p, TrainConfig, inherited=False)                    # --config
-    for part in reversed((config or TrainConfig).__mro__):
-        if is_dataclass(part) and part is not TrainConfig:
-            title, _, about = part.__doc__.split(';')[0].partition(': ')
-            add_options(p.add_argument_group(title, about or None), part, inherited=False)
-    for old in RENAMED:
-        p.add_argument(_flag(old), nargs='?', action=_Renamed, dest=argparse.SUPPRESS, default=argparse.SUPPRESS,
-                       help=argparse.SUPPRESS)
-    return p
-
-# %% ../nbs/06c_train.ipynb #6bf6de78
-def parse_train_args(argv=None) -> argparse.Namespace:
-    "Flags over the `--config` YAML over the recipe defaults (a key is an option's name, with dashes or underscores)."
-    p = train_parser()
-    args = p.parse_args(argv)
-    if args.config:
-        import yaml
-        path = Path(args.config)
-        if not path.is_file(): p.error(f"--config {path} does not exist.")
-        try: cfg = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as e: p.error(f"--config {path} is not valid YAML ({str(e).splitlines()[0]}).")
-        if not isinstance(cfg, dict): p.error(f"--config {path} must hold a mapping of option: value.")
-        cfg = {str(k).replace('-', '_'): v for k, v in cfg.items()}
-        old = sorted(set(cfg) & set(RENAMED))
-        if old: p.error(f"--config {path}: '{old[0]}' is now '{RENAMED[old[0]]}'; rename it in the file.")
-        known = {a.dest for a in p._actions}
-        unknown = sorted(set(cfg) - known - {'help'})
-        if unknown: p.error(f"--config {path}: unknown option(s) {unknown}; see groupvit_train --help.")
-        p.set_defaults(**cfg)
-        args = p.parse_args(argv)
-    for a in p._actions:  # values from the YAML file arrive unchecked
-        v = getattr(args, a.dest, None)
-        if a.choices and v is not None and v not in a.choices:
-            p.error(f"--{a.dest.replace('_', '-')} must be one of {list(a.choices)}, got {v!r}.")
-        if a.type in (int, float) and v is not None:
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or (a.type is int and not isinstance(v, int)):
-                p.error(f"--{a.dest.replace('_', '-')} must be {'an integer' if a.type is int else 'a number'}, got {v!r}.")
-            setattr(args, a.dest, a.type(v))
-        if a.type is None and a.nargs != 0 and v is not None and not isinstance(v, str) and a.dest != 'templates':  # a path or a name
-            if a.nargs == '?' and isinstance(v, bool): setattr(args, a.dest, a.const if v else None); continue  # resume: true
-            p.error(f"--{a.dest.replace('_', '-')} must be text (a path or a name), got {v!r}"
-                    + (": 'synthetic', a table file (.csv/.tsv/.parquet) or webdataset shards." if a.dest in ('data', 'valid') else "."))
-    if not args.data:
-        p.error("--data is required: 'synthetic', a table file (.csv/.tsv/.parquet) or webdataset shards.")
-    return args
-
-# %% ../nbs/06c_train.ipynb #338588ec
-RUN_FILES = ('config.yaml', 'run.json', 'steps.csv', 'epochs.csv', 'groups.csv', 'train.png', 'final.pth', 'vocabulary.json',
-             f'checkpoints/{CHECKPOINT}')
-
-# %% ../nbs/06c_train.ipynb #072ac5e8
-def previous_run(folder) -> list:
-    "The files of an earlier run (`RUN_FILES`) that `folder` holds."
-    return [n for n in RUN_FILES if (Path(folder)/n).exists()]
-
-
-# %% ../nbs/06c_train.ipynb #tc000006
-import re
-
-def expand_braces(spec:str) -> list[str]:
-    "The names a shard spec stands for: `{a..b}` ranges (zero-padded as written) and `{x,y}` lists expanded, `::` splitting specs."
-    if '::' in spec: return [u for part in spec.split('::') for u in expand_braces(part)]
-    m = re.search(r'\{(\d+)\.\.(\d+)\}|\{([^{}]*,[^{}]*)\}', spec)
-    if m is None: return [spec]
-    a, b, items = m.groups()
-    if items is None:
-        width = len(a) if len(a) == len(b) else 0
-        items = ','.join(str(i).zfill(width) for i in range(int(a), int(b) + 1))
-    return [u for it in items.split(',') for u in expand_braces(spec[:m.start()] + it + spec[m.end():])]
-
-
-# %% ../nbs/06c_train.ipynb #tc000008
-def check_data(spec, what:str='data'):
-    "Refuse a `--data`/`--valid` that names no table file or misses shards ('synthetic' and `pipe:` commands pass)."
-    s = str(spec)
-    if s == 'synthetic' or s.startswith('pipe:'): return
-    if '.tar' in s:
-        urls = expand_braces(s)
-        missing = [u for u in urls if not u.startswith('pipe:') and '://' not in u and not Path(u).exists()]
-        if missing: raise FileNotFoundError(f"--{what}: {len(missing)} of {len(urls)} shard(s) do not exist, e.g. {missing[0]}.")
-    elif not Path(s).exists():
-        raise FileNotFoundError(f"--{what} '{s}' does not exist; pass 'synthetic', a .csv/.tsv/.parquet table or shards 'dir/{{00000..00009}}.tar'.")
-    elif Path(s).is_dir():
-        raise ValueError(f"--{what} '{s}' is a folder; pass the .csv/.tsv/.parquet table in it, or its shards 'dir/{{00000..00009}}.tar'.")
-
-
-# %% ../nbs/06c_train.ipynb #tc000011
-def check_train_args(argv=None) -> argparse.Namespace:
-    "Parse `groupvit_train`'s `argv` and refuse, in one sentence, any setting or path that is wrong before torch is imported."
-    args = parse_train_args(argv)
-    c = TrainConfig.from_args(args)                      # every option's value, and their combinations
-    check_data(c.data, 'data')
-    if c.valid: check_data(c.valid, 'valid')
-    if c.init:
-        try: check_weights(c.init)
-        except FileNotFoundError as e: raise FileNotFoundError(f"--init: {e}") from None
-    if c.resume not in (None, 'auto') and not Path(c.resume).is_file():
-        raise FileNotFoundError(f"--resume {c.resume}: no such checkpoint.")
-    if os.environ.get('RANK', '0') != '0': return args       # one process of several: the first one claims --out
-    old = previous_run(c.out)
-    if old and not (c.resume or c.overwrite):
-        raise ValueError(f"--out {c.out} already holds a run ({', '.join(old)}): pass --resume to continue it, "
-                         "--overwrite to replace it, or choose another --out.")
-    check_out_folder(c.out)
-    return args
-
-EARLY_CHECKS['train'] = check_train_args
 
 # %% ../nbs/07_segment.ipynb #bgr00001
 from typing import NamedTuple

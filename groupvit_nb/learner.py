@@ -22,7 +22,7 @@ from fastai.distributed import DistributedTrainer
 from fastai.optimizer import OptimWrapper
 from fastcore.foundation import L
 from .core import GroupViT, unwrap, resolve_precision  # unwrap: DDP/compile/GradCache → GroupViT
-from .cli import LossConfig, ADAMW_IMPLS  # the loss's options and AdamW's implementations, importable without torch
+from .options import LossConfig, ADAMW_IMPLS  # the loss's options and AdamW's implementations, importable without torch
 from .losses import GroupViTLoss, prompt_ids_from_tokens, gather_features, rank_and_world
 
 # %% auto #0

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 import torch.distributed as dist
 from dataclasses import replace
 from .core import GroupViT
-from .cli import LossConfig, DIFFER_REACH, SAME_REACH, RIMS  # the loss's options, declared below for groupvit_train too
+from .options import LossConfig, DIFFER_REACH, SAME_REACH, RIMS  # the loss's options, declared below for groupvit_train too
 
 
 # %% ../nbs/04_losses.ipynb #2ee675b3

@@ -16,9 +16,11 @@ from fastai.callback.progress import ProgressCallback
 from accelerate.utils import DistributedDataParallelKwargs
 from dataclasses import fields, asdict
 from .core import GroupViT, GroupViTConfig, groupvit_s16, groupvit_tiny, unwrap, native_bf16, resolve_precision, check_device  # unwrap: DDP/compile/GradCache → GroupViT
-from .cli import (PRESET_SIZES, FREEZE_PARTS, DATA_FORMATS, train_parser, parse_train_args, _HelpWithDefaults, OneLineParser, _fail,
-                             TrainConfig, LossConfig, PRESET_PATCH, ADAMW_IMPLS, CHECKPOINT, RUN_FILES, LOCK_FILE, claim_folder, previous_run, check_data,
-                             check_train_args, _flag, _need, check_weights, check_out_folder, EARLY_CHECKS, fp16_refusal)  # the options and their checks, importable without torch (00_cli)
+from .cli import (OneLineParser, _fail, LOCK_FILE, claim_folder, check_weights, check_out_folder, EARLY_CHECKS,
+                             fp16_refusal)  # the commands' shared pieces (00_cli)
+from .options import (PRESET_SIZES, FREEZE_PARTS, DATA_FORMATS, train_parser, parse_train_args, _HelpWithDefaults,
+                                 TrainConfig, LossConfig, PRESET_PATCH, ADAMW_IMPLS, CHECKPOINT, RUN_FILES, previous_run, check_data,
+                                 check_train_args, _flag, _need)  # the settings and their checks, importable without torch (00_options)
 
 # %% auto #0
 __all__ = ['PRESETS', 'RUN_SETTINGS', 'check_hardware', 'lock_folder', 'run_settings', 'settings_differ', 'build_run', 'main']
