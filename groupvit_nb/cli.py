@@ -6,11 +6,11 @@ Docs: https://groupvit-nb.github.io/groupvit_nb/cli.html.md"""
 
 # %% ../nbs/00_cli.ipynb #a0603dce
 from __future__ import annotations
-import argparse, importlib, os, sys, warnings
+import argparse, importlib, os, re, sys, warnings
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['QUIET', 'EARLY_CHECKS', 'LOCK_FILE', 'demo_main', 'segment_main', 'eval_main', 'train_main', 'quiet_warnings', 'keep_freed_memory', 'launch', 'OneLineParser', 'at_least', 'finite', 'Once', 'claim_folder', 'release_folder', 'check_inputs', 'check_out_folder', 'check_out_file', 'console_script', 'PRECISIONS', 'PRECISION_HELP', 'fp16_refusal', 'TEMPLATES', 'get_templates', 'WEIGHT_SUFFIXES', 'check_weights', 'check_class_names', 'CHECKPOINT', 'ADAMW_IMPLS', 'PRESET_SIZES', 'FREEZE_PARTS', 'AFFINITY_CHOICES', 'DATA_FORMATS', 'PRESET_PATCH', 'RUN_FILES', 'train_parser', 'parse_train_args', 'TrainConfig', 'previous_run', 'expand_braces', 'check_data', 'check_train_args', 'BG_RULES', 'BackgroundRule', 'bg_rule', 'bg_thresh_ranges', 'output_stems', 'device_name', 'add_bg_mode_and_refine', 'segment_parser', 'parse_class_list', 'check_segment_args', 'EVAL_DATASETS', 'eval_parser', 'check_eval_args', 'demo_parser', 'check_demo_args', 'app_main', 'app_parser', 'check_app_args']
+__all__ = ['QUIET', 'EARLY_CHECKS', 'LOCK_FILE', 'demo_main', 'segment_main', 'eval_main', 'train_main', 'quiet_warnings', 'keep_freed_memory', 'launch', 'OneLineParser', 'at_least', 'finite', 'Once', 'claim_folder', 'release_folder', 'check_inputs', 'check_out_folder', 'check_out_file', 'console_script', 'PRECISIONS', 'PRECISION_HELP', 'fp16_refusal', 'TEMPLATES', 'get_templates', 'WEIGHT_SUFFIXES', 'check_weights', 'check_class_names', 'BG_RULES', 'BackgroundRule', 'bg_rule', 'bg_thresh_ranges', 'output_stems', 'device_name', 'add_bg_mode_and_refine', 'segment_parser', 'parse_class_list', 'check_segment_args', 'EVAL_DATASETS', 'eval_parser', 'check_eval_args', 'demo_parser', 'check_demo_args', 'app_main', 'app_parser', 'check_app_args']
 
 # %% ../nbs/00_cli.ipynb #26c7273b
 QUIET = (r'`torch\.jit\.script` is deprecated',)  # third-party messages that say nothing about a run
@@ -36,11 +36,13 @@ EARLY_CHECKS = {}  # command module → check(argv): parse argv, refuse what nee
 
 
 # %% ../nbs/00_cli.ipynb #ab5014a3
-def launch(prog:str, module:str, parser, argv=None):
-    "Run command `prog`: parse `argv` with `parser` (a function, or its name here), then `groupvit_nb.<module>.main(argv)`."
+def launch(prog:str, module:str, parser, argv=None, settings:str='cli'):
+    """Run command `prog`: parse `argv` with `parser` (a function, or its name in `groupvit_nb.<settings>`, the
+    standard-library module that declares the command's options and early check), then `groupvit_nb.<module>.main(argv)`."""
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
-    if isinstance(parser, str):                   # a parser not (or no longer) exported here is found in its module
-        parser = globals().get(parser) or getattr(importlib.import_module(f'groupvit_nb.{module}'), parser)
+    declared = importlib.import_module(f'groupvit_nb.{settings}')   # standard library only; registers the early check
+    if isinstance(parser, str):                   # a parser not (or no longer) declared there is found in its module
+        parser = getattr(declared, parser, None) or getattr(importlib.import_module(f'groupvit_nb.{module}'), parser)
     parser().parse_args(argv)                     # --help and usage errors end here, before any heavy import
     if module in EARLY_CHECKS:                    # so does every check that needs no model (0.1 s, not seconds)
         try: EARLY_CHECKS[module](argv)
@@ -164,17 +166,17 @@ def check_out_file(out, what:str='--out'):
 
 
 # %% ../nbs/00_cli.ipynb #987c7149
-def console_script(command:str, module:str|None=None):
-    "The function behind console script `groupvit_<command>`: `launch` with its parser and the `main` of `module` (default: `command`)."
+def console_script(command:str, module:str|None=None, settings:str='cli'):
+    "The function behind console script `groupvit_<command>`: `launch` with its parser (in `settings`) and the `main` of `module` (default: `command`)."
     module = module or command
-    def main(argv=None): launch(f'groupvit_{command}', module, f'{command}_parser', argv)
+    def main(argv=None): launch(f'groupvit_{command}', module, f'{command}_parser', argv, settings)
     main.__name__, main.__qualname__, main.__doc__ = f'{command}_main', f'{command}_main', f"Console script `groupvit_{command}`."
     return main
 
 
 # %% ../nbs/00_cli.ipynb #16f392fa
 demo_main, segment_main = console_script('demo'), console_script('segment', 'segment_command')
-eval_main, train_main = console_script('eval'), console_script('train')
+eval_main, train_main = console_script('eval'), console_script('train', settings='options')
 
 
 # %% ../nbs/02_core.ipynb #pr020001
@@ -265,408 +267,6 @@ def check_class_names(class_names) -> list[str]:
         seen.add(n.lower())
     if dups: raise ValueError(f"class_names lists {dups} more than once; each class must appear once.")
     return names
-
-# %% ../nbs/06_train.ipynb #tc000001
-CHECKPOINT = 'last.pth'  # OUT/checkpoints/CHECKPOINT: the latest checkpoint of a run (in cli: the early checks look for it)
-
-
-# %% ../nbs/06_train.ipynb #tc000002
-ADAMW_IMPLS = ('fused', 'foreach', 'for-loop')  # in cli: TrainConfig checks --adamw before torch is imported
-
-
-# %% ../nbs/06_train.ipynb #4619622d
-PRESET_SIZES = {'s16': 224, 'tiny': 64}
-FREEZE_PARTS = ('text', 'text_head', 'image', 'image_head', 'patch_embed', 'scales')  # = train.PARTS, checked below
-AFFINITY_CHOICES = dict(affinity_differ_reach=('neighbours', 'image', 'flat'), affinity_same_reach=('neighbours', 'image'),
-                        affinity_rims=('pairs', 'free', 'join'))  # = losses.DIFFER_REACH, SAME_REACH, RIMS, checked below
-
-
-
-# %% ../nbs/06_train.ipynb #9c8580cc
-class _HelpWithDefaults(argparse.HelpFormatter):
-    "Every option's help ends with its default, unless the help already says it or there is none."
-    def _get_help_string(self, action):
-        h = action.help or ''
-        d = action.default
-        if 'default' in h or d is None or d is False or d == {} or d is argparse.SUPPRESS or '-h' in action.option_strings:
-            return h
-        return f'{h} (default: %(default)s)'
-
-
-# %% ../nbs/06_train.ipynb #7113e807
-DATA_FORMATS = """--data and --valid take one of: 'synthetic' (captioned shapes made on the fly); a table file (.csv, .tsv or
-.parquet) with the columns 'image' (path of the image file, relative to the table's folder or absolute) and 'caption'
-(its text), other columns ignored; webdataset .tar shards, e.g. 'dir/{00000..00099}.tar', each sample an image
-(.jpg, .jpeg, .png or .webp) and a caption (.txt) under the same key. Unusable samples (missing or broken image,
-empty caption) are skipped and reported; more than --max-skip of them in an epoch stops the run. Exit status: 0 trained,
-2 bad input, 1 training failed (the last good checkpoint is kept), 128+N stopped by signal N (checkpoint saved:
-continue with --resume)."""
-
-
-# %% ../nbs/06_train.ipynb #4edeb75f
-def train_parser() -> argparse.ArgumentParser:
-    "The options of `groupvit_train` (standard library only, so `--help` needs no torch)."
-    p = OneLineParser(prog='groupvit_train',
-                       description='Train GroupViT on image–caption pairs (defaults: the paper recipe).',
-                       epilog=DATA_FORMATS, formatter_class=_HelpWithDefaults)
-    a = p.add_argument
-    a('--config', help='YAML file of options (keys as below, dashes or underscores); flags override it (default: none)')
-    a('--data', help="training pairs: 'synthetic' (built-in captioned shapes), a .csv/.tsv/.parquet table with columns "
-                   "'image' and 'caption', or webdataset shards 'dir/{00000..00099}.tar' (see below; required)")
-    a('--valid',
-      help='validation pairs, same forms (default: synthetic validation shapes with --data synthetic, else none)')
-    a('--n-train', type=int, default=2048, help='number of synthetic training pairs (--data synthetic)')
-    a('--n-valid', type=int, default=256, help='number of synthetic validation pairs')
-    a('--epoch-length', type=int,
-      help='samples per epoch, for shards without *_stats.json (default: the count in the shards\' stats)')
-    a('--preset', default='s16', choices=list(PRESET_SIZES), help='model size')
-    a('--arch', type=_mapping, default={}, help="GroupViTConfig fields over the preset's, as a YAML mapping, e.g. "
-      "'{depths: [1, 1, 0], patch_stem: conv, center_assign: true}' (default: none)")
-    a('--synthetic', type=_mapping, default={},
-      help="SyntheticShapes options for --data synthetic, as a YAML mapping, e.g. "
-      "'{kinds: [circle, square, star], max_objects: 2}' (default: none)")
-    a('--curriculum', type=_mapping, default={},
-      help="SyntheticShapes options over --synthetic's for the first --curriculum-epochs epochs, as a YAML mapping, "
-      "e.g. '{max_rotation: 20}' (upright shapes first); the world of --synthetic is drawn afresh after them (default: none)")
-    a('--curriculum-epochs', type=int, default=0, help='epochs trained on the --curriculum shapes before the world of --synthetic')
-    a('--image-size', type=int, help="training image size (default: the preset's, 224 for s16)")
-    a('--batch', '--contrastive-batch', type=int, default=4096, help='global batch of eq. 6–7, over all processes')
-    a('--chunk', type=int,
-      help='gradient caching: encode CHUNK samples per process at a time (eq. 8 still over the whole '
-      'batch; ~4x less activation memory at batch/8, ~1.4x time; default: off)')
-    a('--epochs', type=int, default=30, help='training epochs (the length of the schedule)')
-    a('--minutes', type=float,
-      help='stop after this many minutes of training (the schedule stays the one of --epochs; default: no limit)')
-    a('--warmup-epochs', type=float, default=2,
-      help='epochs of linear warm-up from --warmup-lr to --lr, then cosine; must be < --epochs')
-    a('--lr', type=float, help='peak learning rate (default 1.6e-3 × batch/4096)')
-    a('--warmup-lr', type=float, help='start of the warm-up (default 4e-6 × batch/4096)')
-    a('--min-lr', type=float, help='end of the cosine (default 4e-5 × batch/4096)')
-    a('--wd', type=float, default=0.05, help='AdamW weight decay')
-    a('--grad-clip', type=float, default=5.0, help='max gradient norm (0: off)')
-    a('--drop-path', type=float, help="drop-path rate (default: the preset's, 0.1 for s16)")
-    a('--num-prompts', '-K', type=int, default=3, help='noun prompts per caption (eq. 7)')
-    a('--templates', default='full', help='prompt template set for the nouns (see groupvit_nb.text)')
-    a('--augment', default='randaugment', choices=['randaugment', 'colorjitter', 'none'],
-      help="policy after crop + flip: the paper's RandAugment, colour jitter, or none (for small synthetic shapes whose captions name colours)")
-    a('--crop-scale', type=float, default=0.08, help='smallest area fraction of RandomResizedCrop (paper: 0.08)')
-    a('--erase', type=float, default=0.25, help='probability of random erasing')
-    a('--context-length', type=int, default=77, help='text tokens per caption or prompt (≤ 77)')
-    a('--multi-label-weight', type=float, default=1.0, help='weight of eq. 7 in eq. 8')
-    a('--segment-weight', type=float, default=0.0, help='weight of the segment-level variant of eq. 7 (0: the paper)')
-    a('--segment-exclusive', action='store_true', help="each prompt's best segment must pick it out among the image's other prompts too")
-    a('--segment-match', action='store_true', help="with --segment-exclusive: pair prompts and segments one-to-one first")
-    a('--segment-noun-weight', type=float, default=0.0, help="weight of the term that names every segment from its own caption's prompts (0: the paper)")
-    a('--affinity-weight', type=float, default=0.0, help='weight of the pairwise colour-affinity term of the first grouping (0: the paper)')
-    a('--affinity-differ', type=float, default=0.25, help='RGB distance above which neighbouring patches are kept apart by that term; inf: never')
-    a('--affinity-differ-reach', default='neighbours', choices=['neighbours', 'image', 'flat'],
-      help='which patch pairs that term keeps apart: neighbours only, any two patches of the image, or neighbours and any two flat-coloured patches')
-    a('--affinity-same-reach', default='neighbours', choices=['neighbours', 'image'],
-      help='which patch pairs of one colour that term pulls into one group: neighbours only, or neighbours and any two flat-coloured patches')
-    a('--affinity-rims', default='pairs', choices=['pairs', 'free', 'join'],
-      help='patches an outline crosses: in pairs like any other, out of the keep-apart pairs, or out of them and pulled towards their closest-coloured flat neighbour')
-    a('--segment-own-prompts', action='store_true', help="in the segment-level term only an image's own prompts are "
-                                                           "positives, even with --same-prompt-positive")
-    a('--same-prompt-positive', action='store_true', help='equal prompts of other images count as positives in eq. 7')
-    a('--precision', default='auto', choices=PRECISIONS, help=PRECISION_HELP + ' (bf16 on a CPU: fastest with AMX)')
-    a('--device', default='auto', choices=['auto', 'cpu', 'cuda'],
-      help='auto: a CUDA GPU if one is visible, else the CPU')
-    a('--compile', action='store_true', help='torch.compile the model')
-    a('--adamw', default='fused', choices=['fused', 'foreach', 'for-loop'], help="PyTorch's AdamW implementation (the same update up to rounding)")
-    a('--checkpoint-activations', action='store_true', help='recompute activations in the backward pass (less memory)')
-    a('--num-workers', type=int, help='data-loading processes per training process (default: min(8, cores))')
-    a('--out', default='runs/groupvit',
-      help='output folder: logs, plot, checkpoints; one run at a time (locked), and a folder '
-      'holding a run needs --resume or --overwrite')
-    a('--save-every', type=int, default=1000, help='steps between checkpoints (and one at each epoch end)')
-    a('--resume', nargs='?', const='auto',
-      help='continue from OUT/checkpoints/last.pth if it exists (else start), or from the given '
-      'checkpoint; the settings must be those of the run (default: a new run)')
-    a('--overwrite', action='store_true',
-      help='replace the run in --out (its files are deleted once all settings are checked)')
-    a('--init', help='start from a checkpoint GroupViT.from_pretrained reads: folder, .pth, hub id (nvidia/groupvit-gcc-yfcc) or a training checkpoint (default: random initialisation)')
-    a('--freeze', help=f"comma-separated parts kept fixed: {', '.join(FREEZE_PARTS)} (default: none)")
-    a('--collapse-every', type=int, default=100, help='steps between group-collapse probes (0: off)')
-    a('--seed', type=int, default=0, help='fixes initialisation, data order, augmentation, noun sampling, Gumbel noise')
-    a('--max-skip', type=float, default=0.05,
-      help='largest fraction of unusable samples in an epoch; above it the run stops')
-    a('--no-progress', action='store_true', help='no progress bars')
-    return p
-
-
-# %% ../nbs/06_train.ipynb #12b9acec
-def _mapping(s):
-    "A `--arch`/`--synthetic`/`--curriculum` value: a YAML mapping given on the command line (from a config file it arrives parsed)."
-    if isinstance(s, dict): return s
-    import yaml
-    try: v = yaml.safe_load(s)
-    except yaml.YAMLError as e: raise argparse.ArgumentTypeError(f"not valid YAML ({str(e).splitlines()[0]})")
-    if v is None: return {}
-    if not isinstance(v, dict): raise argparse.ArgumentTypeError(f"must be a mapping like '{{key: value}}', got {s!r}")
-    return v
-
-
-# %% ../nbs/06_train.ipynb #6bf6de78
-def parse_train_args(argv=None) -> argparse.Namespace:
-    "Flags over the `--config` YAML over the recipe defaults."
-    p = train_parser()
-    args = p.parse_args(argv)
-    if args.config:
-        import yaml
-        path = Path(args.config)
-        if not path.is_file(): p.error(f"--config {path} does not exist.")
-        try: cfg = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as e: p.error(f"--config {path} is not valid YAML ({str(e).splitlines()[0]}).")
-        if not isinstance(cfg, dict): p.error(f"--config {path} must hold a mapping of option: value.")
-        cfg = {str(k).replace('-', '_'): v for k, v in cfg.items()}
-        known = {a.dest for a in p._actions}
-        unknown = sorted(set(cfg) - known - {'help'})
-        if unknown: p.error(f"--config {path}: unknown option(s) {unknown}; see groupvit_train --help.")
-        p.set_defaults(**cfg)
-        args = p.parse_args(argv)
-    for a in p._actions:  # values from the YAML file arrive unchecked
-        v = getattr(args, a.dest, None)
-        if a.choices and v is not None and v not in a.choices:
-            p.error(f"--{a.dest.replace('_', '-')} must be one of {list(a.choices)}, got {v!r}.")
-        if a.type in (int, float) and v is not None:
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or (a.type is int and not isinstance(v, int)):
-                p.error(f"--{a.dest.replace('_', '-')} must be {'an integer' if a.type is int else 'a number'}, got {v!r}.")
-            setattr(args, a.dest, a.type(v))
-        if a.type is None and a.nargs != 0 and v is not None and not isinstance(v, str) and a.dest != 'templates':  # a path or a name
-            if a.nargs == '?' and isinstance(v, bool): setattr(args, a.dest, a.const if v else None); continue  # resume: true
-            p.error(f"--{a.dest.replace('_', '-')} must be text (a path or a name), got {v!r}"
-                    + (": 'synthetic', a table file (.csv/.tsv/.parquet) or webdataset shards." if a.dest in ('data', 'valid') else "."))
-    if not args.data:
-        p.error("--data is required: 'synthetic', a table file (.csv/.tsv/.parquet) or webdataset shards.")
-    return args
-
-# %% ../nbs/06_train.ipynb #8e66d7bf
-PRESET_PATCH = {'s16': 16, 'tiny': 8}
-
-def _flag(k): return '--' + k.replace('_', '-')
-
-
-# %% ../nbs/06_train.ipynb #8b12de3d
-def _need(ok, msg):
-    if not ok: raise ValueError(msg)
-
-
-# %% ../nbs/06_train.ipynb #722aa65a
-import math
-from dataclasses import dataclass, field, fields, asdict
-
-@dataclass
-class TrainConfig:
-    "The settings of a training run (defaults: the paper's recipe); checked when made: one `ValueError` naming the option."
-    # data
-    data: str|None = None
-    valid: str|None = None
-    n_train: int = 2048
-    n_valid: int = 256
-    epoch_length: int|None = None
-    synthetic: dict = field(default_factory=dict)
-    curriculum: dict = field(default_factory=dict)
-    curriculum_epochs: int = 0
-    num_workers: int|None = None
-    max_skip: float = 0.05
-    augment: str = 'randaugment'
-    crop_scale: float = 0.08
-    erase: float = 0.25
-    # model
-    preset: str = 's16'
-    arch: dict = field(default_factory=dict)
-    image_size: int|None = None
-    drop_path: float|None = None
-    init: str|None = None
-    freeze: str|None = None
-    # optimisation: AdamW, linear warm-up then cosine; learning rates None = the recipe's, scaled with the batch
-    batch: int = 4096
-    chunk: int|None = None
-    epochs: int = 30
-    warmup_epochs: float = 2
-    lr: float|None = None
-    warmup_lr: float|None = None
-    min_lr: float|None = None
-    wd: float = 0.05
-    grad_clip: float = 5.0
-    precision: str = 'auto'
-    device: str = 'auto'
-    compile: bool = False
-    checkpoint_activations: bool = False
-    adamw: str = 'fused'
-    # text and loss (eq. 6-8)
-    num_prompts: int = 3
-    templates: str = 'full'
-    context_length: int = 77
-    multi_label_weight: float = 1.0
-    segment_weight: float = 0.0
-    segment_own_prompts: bool = False
-    segment_exclusive: bool = False
-    segment_noun_weight: float = 0.0
-    segment_match: bool = False
-    affinity_weight: float = 0.0
-    affinity_differ: float = 0.25
-    affinity_differ_reach: str = 'neighbours'
-    affinity_same_reach: str = 'neighbours'
-    affinity_rims: str = 'pairs'
-    same_prompt_positive: bool = False
-    # the run
-    out: str = 'runs/groupvit'
-    save_every: int = 1000
-    resume: str|None = None
-    overwrite: bool = False
-    collapse_every: int = 100
-    seed: int = 0
-    minutes: float|None = None
-    no_progress: bool = False
-    config: str|None = None  # the YAML file the settings were read from, if any
-
-    @classmethod
-    def from_args(cls, args):
-        "From the `argparse.Namespace` of `parse_train_args` (or a `TrainConfig`, returned as it is)."
-        if isinstance(args, cls): return args
-        return cls(**{f.name: getattr(args, f.name) for f in fields(cls) if hasattr(args, f.name)})
-
-    def __post_init__(self): self.check()
-
-    def check(self):
-        "Refuse settings that cannot train with one `ValueError` sentence, before anything is built or written."
-        _check_values(self); _check_ranges(self); _check_combinations(self)
-
-
-# %% ../nbs/06_train.ipynb #bfde12f5
-def _check_values(self:TrainConfig):
-    _need(self.data, "--data is required: 'synthetic', a table file (.csv/.tsv/.parquet) or webdataset shards.")
-    for k in ('lr', 'warmup_lr', 'min_lr', 'wd', 'grad_clip', 'drop_path', 'warmup_epochs', 'crop_scale', 'erase',
-              'multi_label_weight', 'segment_weight', 'segment_noun_weight', 'affinity_weight', 'minutes', 'max_skip'):
-        v = getattr(self, k)
-        _need(v is None or math.isfinite(v), f"{_flag(k)} must be a finite number, got {v}.")
-    _need(self.lr is None or self.lr > 0, f"--lr must be positive, got {self.lr}.")
-    for k in ('warmup_lr', 'min_lr', 'wd', 'grad_clip', 'multi_label_weight', 'segment_weight', 'segment_noun_weight',
-              'affinity_weight'):
-        v = getattr(self, k)
-        _need(v is None or v >= 0, f"{_flag(k)} must be >= 0, got {v}.")
-    _need(self.affinity_differ >= 0.1, f"--affinity-differ must be at least 0.1 (the 'same' distance), got {self.affinity_differ}.")
-    if self.freeze is not None:
-        parts = [p.strip() for p in str(self.freeze).split(',') if p.strip()]
-        bad = [p for p in parts if p not in FREEZE_PARTS]
-        _need(parts and not bad, f"unknown part(s) {bad or parts!r} to freeze: choose from {', '.join(FREEZE_PARTS)}.")
-    for k, allowed in AFFINITY_CHOICES.items():
-        _need(getattr(self, k) in allowed, f"{_flag(k)} must be one of {allowed}, got {getattr(self, k)!r}.")
-
-
-# %% ../nbs/06_train.ipynb #95273f8f
-def _check_ranges(c:TrainConfig):
-    _need(c.drop_path is None or 0 <= c.drop_path < 1, f"--drop-path must be in [0, 1), got {c.drop_path}.")
-    _need(0 <= c.max_skip <= 1, f"--max-skip must be a fraction in [0, 1], got {c.max_skip}.")
-    _need(c.epochs >= 1, f"--epochs must be at least 1, got {c.epochs}.")
-    _need(c.batch >= 1, f"--batch must be at least 1, got {c.batch}.")
-    _need(0 <= c.warmup_epochs < c.epochs, f"--warmup-epochs {c.warmup_epochs} must be in [0, --epochs {c.epochs}).")
-    _need(1 <= c.context_length <= 77, f"--context-length must be between 1 and 77, got {c.context_length}.")
-    _need(0 < c.crop_scale <= 1, f"--crop-scale must be in (0, 1], got {c.crop_scale}.")
-    _need(0 <= c.erase <= 1, f"--erase must be a probability in [0, 1], got {c.erase}.")
-    _need(c.num_prompts >= 0, f"--num-prompts must be >= 0, got {c.num_prompts}.")
-    _need(c.save_every >= 0,
-          f"--save-every must be 0 (epoch ends only) or a positive number of steps, got {c.save_every}.")
-    _need(c.collapse_every >= 0,
-          f"--collapse-every must be 0 (off) or a positive number of steps, got {c.collapse_every}.")
-    _need(0 <= c.curriculum_epochs < c.epochs,
-          f"--curriculum-epochs {c.curriculum_epochs} must be in [0, --epochs {c.epochs}): the world of --synthetic needs an epoch.")
-    _need(c.epoch_length is None or c.epoch_length >= 1, f"--epoch-length must be at least 1, got {c.epoch_length}.")
-    _need(c.num_workers is None or c.num_workers >= 0, f"--num-workers must be >= 0, got {c.num_workers}.")
-    _need(c.chunk is None or c.chunk >= 1, f"--chunk must be a positive number of samples, got {c.chunk}.")
-    if c.data == 'synthetic': _need(c.n_train >= 1, f"--n-train must be at least 1, got {c.n_train}.")
-    if c.valid == 'synthetic' or (c.data == 'synthetic' and not c.valid):
-        _need(c.n_valid >= 1, f"--n-valid must be at least 1, got {c.n_valid}.")
-    _need(c.minutes is None or c.minutes > 0, f"--minutes must be positive, got {c.minutes}.")
-    _need(c.adamw in ADAMW_IMPLS, f"--adamw must be one of {', '.join(ADAMW_IMPLS)}, got {c.adamw}.")
-
-
-# %% ../nbs/06_train.ipynb #3f20c2d5
-def _check_combinations(c:TrainConfig):
-    _need(not (c.chunk and c.compile),
-          "--compile with --chunk is not supported: gradient caching calls the encoders directly.")
-    _need(not (c.chunk and c.segment_weight),
-          "--segment-weight with --chunk is not supported: gradient caching keeps no segments.")
-    _need(not c.segment_match or c.segment_exclusive, "--segment-match needs --segment-exclusive.")
-    _need(not (c.chunk and c.segment_noun_weight),
-          "--segment-noun-weight with --chunk is not supported: gradient caching keeps no segments.")
-    _need(not (c.chunk and c.affinity_weight),
-          "--affinity-weight with --chunk is not supported: gradient caching keeps no assignments.")
-    _need(not c.synthetic or 'synthetic' in (c.data, c.valid), "--synthetic options only apply to --data synthetic.")
-    _need(not (c.curriculum or c.curriculum_epochs) or c.data == 'synthetic', "--curriculum only applies to --data synthetic.")
-    _need(bool(c.curriculum) == bool(c.curriculum_epochs),
-          "--curriculum and --curriculum-epochs go together: the shapes of the first epochs, and how many epochs they last.")
-    if c.image_size is not None:
-        patch = c.arch.get('patch_size', PRESET_PATCH[c.preset])
-        _need(c.image_size >= 1 and (not isinstance(patch, int) or c.image_size % patch == 0),
-              f"--image-size must be a positive multiple of the patch size {patch}, got {c.image_size}.")
-    _need(not (c.resume and c.overwrite),
-          "--resume continues the run in --out and --overwrite replaces it: pass one of them.")
-    _need(not (c.precision == 'fp16' and c.device == 'cpu'), '--' + fp16_refusal('cpu'))
-
-
-# %% ../nbs/06_train.ipynb #338588ec
-RUN_FILES = ('config.yaml', 'run.json', 'steps.csv', 'epochs.csv', 'groups.csv', 'train.png', 'final.pth', 'vocabulary.json',
-             f'checkpoints/{CHECKPOINT}')
-
-# %% ../nbs/06_train.ipynb #072ac5e8
-def previous_run(folder) -> list:
-    "The files of an earlier run (`RUN_FILES`) that `folder` holds."
-    return [n for n in RUN_FILES if (Path(folder)/n).exists()]
-
-
-# %% ../nbs/06_train.ipynb #tc000006
-import re
-
-def expand_braces(spec:str) -> list[str]:
-    "The names a shard spec stands for: `{a..b}` ranges (zero-padded as written) and `{x,y}` lists expanded, `::` splitting specs."
-    if '::' in spec: return [u for part in spec.split('::') for u in expand_braces(part)]
-    m = re.search(r'\{(\d+)\.\.(\d+)\}|\{([^{}]*,[^{}]*)\}', spec)
-    if m is None: return [spec]
-    a, b, items = m.groups()
-    if items is None:
-        width = len(a) if len(a) == len(b) else 0
-        items = ','.join(str(i).zfill(width) for i in range(int(a), int(b) + 1))
-    return [u for it in items.split(',') for u in expand_braces(spec[:m.start()] + it + spec[m.end():])]
-
-
-# %% ../nbs/06_train.ipynb #tc000008
-def check_data(spec, what:str='data'):
-    "Refuse a `--data`/`--valid` that names no table file or misses shards ('synthetic' and `pipe:` commands pass)."
-    s = str(spec)
-    if s == 'synthetic' or s.startswith('pipe:'): return
-    if '.tar' in s:
-        urls = expand_braces(s)
-        missing = [u for u in urls if not u.startswith('pipe:') and '://' not in u and not Path(u).exists()]
-        if missing: raise FileNotFoundError(f"--{what}: {len(missing)} of {len(urls)} shard(s) do not exist, e.g. {missing[0]}.")
-    elif not Path(s).exists():
-        raise FileNotFoundError(f"--{what} '{s}' does not exist; pass 'synthetic', a .csv/.tsv/.parquet table or shards 'dir/{{00000..00009}}.tar'.")
-    elif Path(s).is_dir():
-        raise ValueError(f"--{what} '{s}' is a folder; pass the .csv/.tsv/.parquet table in it, or its shards 'dir/{{00000..00009}}.tar'.")
-
-
-# %% ../nbs/06_train.ipynb #tc000011
-def check_train_args(argv=None) -> argparse.Namespace:
-    "Parse `groupvit_train`'s `argv` and refuse, in one sentence, any setting or path that is wrong before torch is imported."
-    args = parse_train_args(argv)
-    c = TrainConfig.from_args(args)                      # every option's value, and their combinations
-    check_data(c.data, 'data')
-    if c.valid: check_data(c.valid, 'valid')
-    if c.init:
-        try: check_weights(c.init)
-        except FileNotFoundError as e: raise FileNotFoundError(f"--init: {e}") from None
-    if c.resume not in (None, 'auto') and not Path(c.resume).is_file():
-        raise FileNotFoundError(f"--resume {c.resume}: no such checkpoint.")
-    if os.environ.get('RANK', '0') != '0': return args       # one process of several: the first one claims --out
-    old = previous_run(c.out)
-    if old and not (c.resume or c.overwrite):
-        raise ValueError(f"--out {c.out} already holds a run ({', '.join(old)}): pass --resume to continue it, "
-                         "--overwrite to replace it, or choose another --out.")
-    check_out_folder(c.out)
-    return args
-
-EARLY_CHECKS['train'] = check_train_args
 
 # %% ../nbs/07_segment.ipynb #bgr00001
 from typing import NamedTuple

@@ -174,9 +174,9 @@ class VisionEncoder(nn.Module):
         for i, depth in enumerate(cfg.depths):
             last = i == len(cfg.depths) - 1
             downsample = None if last else GroupingBlock(
-                C, C, cfg.num_heads, cfg.num_group_tokens[i], cfg.num_output_groups[i], hard=cfg.hard_assignment,
-                gumbel=cfg.gumbel, tau=cfg.gumbel_tau, assign_eps=cfg.assign_eps, eps=eps, center=cfg.center_assign,
-                cosine_scale=cfg.assign_cosine_scale, assign_iters=cfg.assign_iters,
+                C, C, cfg.num_heads, cfg.num_group_tokens[i], cfg.num_output_groups[i], hard_assignment=cfg.hard_assignment,
+                gumbel=cfg.gumbel, gumbel_tau=cfg.gumbel_tau, assign_eps=cfg.assign_eps, eps=eps, center_assign=cfg.center_assign,
+                assign_cosine_scale=cfg.assign_cosine_scale, assign_iters=cfg.assign_iters,
                 group_residual=cfg.group_residual)
             projector = None
             if i > 0 and cfg.num_group_tokens[i] > 0:

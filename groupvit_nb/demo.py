@@ -17,7 +17,7 @@ from .cli import demo_parser, OneLineParser, check_out_folder, EARLY_CHECKS, che
 from PIL import Image
 from .shapes import SyntheticShapes
 from .segment import segment, window_scores, group_maps, patch_group_maps, overlay, palette, normalize_image
-from .train import plot_log
+from .runs import plot_log  # the logs' plot, without the training stack
 from .eval import SegmentationMetric
 from .classes import class_embeddings
 

@@ -105,39 +105,39 @@ def assign(logits:torch.Tensor, dim:int=-2, hard:bool=True, gumbel:bool=True, ta
 # %% ../nbs/01_grouping.ipynb #b38c10fd
 class AssignAttention(nn.Module):
     "Assign `N` segments to `M` groups (eq. 3–4) and merge each group's segments (eq. 5, without the `+ g_i`)."
-    def __init__(self, dim:int, qkv_bias:bool=True, hard:bool=True, gumbel:bool=True, tau:float=1.0, assign_eps:float=1.0,
-                 center:bool=False, cosine_scale:float=0.0, iters:int=1):
+    def __init__(self, dim:int, qkv_bias:bool=True, hard_assignment:bool=True, gumbel:bool=True, gumbel_tau:float=1.0,
+                 assign_eps:float=1.0, center_assign:bool=False, assign_cosine_scale:float=0.0, assign_iters:int=1):
         super().__init__()
-        if iters < 1: raise ValueError(f"iters must be at least 1, got {iters}.")
-        self.scale, self.iters = dim ** -0.5, int(iters)
+        if assign_iters < 1: raise ValueError(f"assign_iters must be at least 1, got {assign_iters}.")
+        self.scale, self.assign_iters = dim ** -0.5, int(assign_iters)
         self.q_proj = nn.Linear(dim, dim, bias=qkv_bias)
         self.k_proj = nn.Linear(dim, dim, bias=qkv_bias)
         self.v_proj = nn.Linear(dim, dim, bias=qkv_bias)
         self.proj = nn.Linear(dim, dim)
-        self.hard, self.gumbel, self.tau, self.assign_eps, self.center = hard, gumbel, tau, assign_eps, center
-        self.cosine_scale = float(cosine_scale)
+        self.hard_assignment, self.gumbel, self.gumbel_tau, self.assign_eps = hard_assignment, gumbel, gumbel_tau, assign_eps
+        self.center_assign, self.assign_cosine_scale = center_assign, float(assign_cosine_scale)
 
     def logits(self, groups, x):
-        "Similarities $W_q g_i \\cdot W_k s_j / \\sqrt{C}$, `[B, M, N]` (`center`: minus the means; `cosine_scale` > 0: scaled cosines)."
+        "Similarities $W_q g_i \\cdot W_k s_j / \\sqrt{C}$, `[B, M, N]` (`center_assign`: minus the means; `assign_cosine_scale` > 0: scaled cosines)."
         q, k = self.q_proj(groups), self.k_proj(x)
-        if self.center: q, k = q - q.mean(1, keepdim=True), k - k.mean(1, keepdim=True)
+        if self.center_assign: q, k = q - q.mean(1, keepdim=True), k - k.mean(1, keepdim=True)
         sim = self._similarity(q, k)
-        for _ in range(self.iters - 1):  # k-means steps: each group's query moves to the mean key of its soft members
+        for _ in range(self.assign_iters - 1):  # k-means steps: each group's query moves to the mean key of its soft members
             a = sim.softmax(-2)
             q = (a @ k) / (a.sum(-1, keepdim=True) + 1e-6)
             sim = self._similarity(q, k)
         return sim
 
     def _similarity(self, q, k):
-        if self.cosine_scale: return self.cosine_scale * F.normalize(q, dim=-1) @ F.normalize(k, dim=-1).transpose(-2, -1)
+        if self.assign_cosine_scale: return self.assign_cosine_scale * F.normalize(q, dim=-1) @ F.normalize(k, dim=-1).transpose(-2, -1)
         return (q @ k.transpose(-2, -1)) * self.scale
 
     def forward(self, groups:torch.Tensor, x:torch.Tensor, return_assign:bool=False):
         logits = self.logits(groups, x)
-        hard = assign(logits, -2, hard=self.hard, gumbel=self.gumbel and self.training, tau=self.tau)
+        hard = assign(logits, -2, hard=self.hard_assignment, gumbel=self.gumbel and self.training, tau=self.gumbel_tau)
         out = self.proj((hard / (hard.sum(-1, keepdim=True) + self.assign_eps)) @ self.v_proj(x))
         if not return_assign: return out, None
-        soft = logits.softmax(-2) if (self.hard or self.gumbel and self.training) else hard
+        soft = logits.softmax(-2) if (self.hard_assignment or self.gumbel and self.training) else hard
         return out, dict(hard=hard, soft=soft)
 
 # %% ../nbs/01_grouping.ipynb #a9112caa
@@ -160,8 +160,9 @@ class CrossAttnBlock(nn.Module):
 class GroupingBlock(nn.Module):
     "Merge `N` segments into `num_output_group` new segments using `num_group_token` group tokens (Fig. 2 of the paper)."
     def __init__(self, dim:int, out_dim:int, num_heads:int, num_group_token:int, num_output_group:int,
-                 mlp_ratio:tuple=(0.5, 4.0), hard:bool=True, gumbel:bool=True, tau:float=1.0, assign_eps:float=1.0, eps:float=1e-5,
-                 center:bool=False, cosine_scale:float=0.0, assign_iters:int=1, group_residual:bool=True):
+                 mlp_ratio:tuple=(0.5, 4.0), hard_assignment:bool=True, gumbel:bool=True, gumbel_tau:float=1.0,
+                 assign_eps:float=1.0, eps:float=1e-5, center_assign:bool=False, assign_cosine_scale:float=0.0,
+                 assign_iters:int=1, group_residual:bool=True):
         super().__init__()
         tokens_dim, channels_dim = int(mlp_ratio[0] * dim), int(mlp_ratio[1] * dim)
         self.num_output_group, self.group_residual = num_output_group, group_residual
@@ -170,8 +171,9 @@ class GroupingBlock(nn.Module):
         self.norm_post_tokens = nn.LayerNorm(dim, eps=eps)
         self.norm_x = nn.LayerNorm(dim, eps=eps)
         self.pre_assign_attn = CrossAttnBlock(dim, num_heads, mlp_ratio=4, qkv_bias=True, post_norm=True, eps=eps)
-        self.assign = AssignAttention(dim, qkv_bias=True, hard=hard, gumbel=gumbel, tau=tau, assign_eps=assign_eps,
-                                      center=center, cosine_scale=cosine_scale, iters=assign_iters)
+        self.assign = AssignAttention(dim, qkv_bias=True, hard_assignment=hard_assignment, gumbel=gumbel, gumbel_tau=gumbel_tau,
+                                      assign_eps=assign_eps, center_assign=center_assign,
+                                      assign_cosine_scale=assign_cosine_scale, assign_iters=assign_iters)
         self.norm_new_x = nn.LayerNorm(dim, eps=eps)
         self.mlp_channels = Mlp(dim, channels_dim, out_dim)
         self.reduction = (nn.Sequential(nn.LayerNorm(dim, eps=eps), nn.Linear(dim, out_dim, bias=False))

@@ -47,8 +47,8 @@ def step(model, batch, weight, same_prompt_positive):
     "Loss and parameter gradients of one forward/backward; `model` may be DDP-wrapped."
     images, texts, prompts, ids = batch
     model.zero_grad(set_to_none=True)
-    loss, _ = GroupViTLoss(weight, same_prompt_positive)(*model(images, texts, prompts),
-                                                          prompt_ids=ids if same_prompt_positive else None)
+    loss, _ = GroupViTLoss(multi_label_weight=weight, same_prompt_positive=same_prompt_positive)(
+        *model(images, texts, prompts), prompt_ids=ids if same_prompt_positive else None)
     loss.backward()
     inner = model.module if hasattr(model, 'module') else model
     return loss.detach(), {n: p.grad.detach().clone() for n, p in inner.named_parameters()}

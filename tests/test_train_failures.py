@@ -12,6 +12,7 @@ import torch
 from PIL import Image
 
 import groupvit_nb.train as train
+import groupvit_nb.runs as runs
 from groupvit_nb.train import main, load_checkpoint, lock_folder, LOCK_FILE
 
 TINY = ['--data', 'synthetic', '--preset', 'tiny', '--n-train', '16', '--n-valid', '8', '--batch', '8', '--epochs', '1',
@@ -173,7 +174,7 @@ def _full_disk_open(fragment):
 
 @pytest.mark.parametrize('target', ['last.pth', 'final.pth'])
 def test_full_disk(tmp_path, capsys, monkeypatch, target):
-    monkeypatch.setattr(train, 'open', _full_disk_open(f'.{target}.tmp'), raising=False)  # the write inside torch.save
+    monkeypatch.setattr(runs, 'open', _full_disk_open(f'.{target}.tmp'), raising=False)  # the write inside torch.save (atomic_save)
     out = tmp_path / 'run'
     err = _fails(TINY + ['--save-every', '1', '--out', str(out)], capsys, 1)
     path = out / 'checkpoints' / 'last.pth' if target == 'last.pth' else out / 'final.pth'
