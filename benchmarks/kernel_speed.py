@@ -1,10 +1,10 @@
 """Two CPU kernels behind two layout and precision rules, each timed both ways in one run:
 
 - fused attention (`F.scaled_dot_product_attention`), forward and forward + backward, in fp32 and bf16, at the demo
-  model's and the released model's shapes: why `attention` (notebook 01) runs in fp32 under CPU autocast in
+  model's and the released model's shapes: why `attention` (notebook 03) runs in fp32 under CPU autocast in
   training mode;
 - the demo's patch embedding (`CNNStem`, LayerNorm, position embedding; batch 64, 48²), forward and backward, computed
-  in NCHW and in channels-last (NHWC), interleaved: why `PatchEmbed` (notebook 00) stores its stem channels-last.
+  in NCHW and in channels-last (NHWC), interleaved: why `PatchEmbed` (notebook 02_patch_embed) stores its stem channels-last.
 
     python benchmarks/kernel_speed.py [--threads N] [--repeats 15]
 """

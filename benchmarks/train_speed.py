@@ -42,7 +42,7 @@ if __name__ == '__main__':
     if a.skip_proof: sys.exit()
     out = Path(tempfile.mkdtemp()) / 'proof'
     t0 = time.time()
-    # the settings of the `#| slow` proof cell of nbs/06c_train.ipynb: crop + flip only (no RandAugment, crop scale 0.5–1)
+    # the settings of the `#| slow` proof cell of nbs/14_train.ipynb: crop + flip only (no RandAugment, crop scale 0.5–1)
     main(['--data', 'synthetic', '--preset', 'tiny', '--n-train', '2560', '--n-valid', '100', '--batch', '64', '--epochs', '6',
           '--warmup-epochs', '0.5', '--lr', '1e-3', '--augment', 'none', '--crop-scale', '0.5', '--erase', '0',
           '--num-workers', '0', '--out', str(out), '--no-progress', '--save-every', '0', '--collapse-every', '20'])

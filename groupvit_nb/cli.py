@@ -179,7 +179,7 @@ demo_main, segment_main = console_script('demo'), console_script('segment', 'seg
 eval_main, train_main = console_script('eval'), console_script('train', settings='options')
 
 
-# %% ../nbs/02_core.ipynb #pr020001
+# %% ../nbs/04_core.ipynb #pr020001
 PRECISIONS = ('fp32', 'bf16', 'fp16', 'auto')
 PRECISION_HELP = ('fp32; bf16 (autocast, on a CPU or a GPU); fp16 (autocast, CUDA GPUs only); auto: bf16 on a CUDA GPU '
                   'that computes bf16 natively (compute capability 8.0 or newer), else fp32, on a CPU too')
@@ -188,7 +188,7 @@ def fp16_refusal(device_type:str) -> str:
     "The one sentence that refuses fp16 on a device that is not a CUDA GPU (the commands write it as `--precision ...`)."
     return f"precision fp16 needs a CUDA GPU and this runs on {device_type}; use bf16 or fp32."
 
-# %% ../nbs/03_text.ipynb #f0d96ebe
+# %% ../nbs/05_text.ipynb #f0d96ebe
 TEMPLATES = {
     'full': ['a bad photo of a {}.', 'a photo of many {}.', 'a sculpture of a {}.', 'a photo of the hard to see {}.',
              'a low resolution photo of the {}.', 'a rendering of a {}.', 'graffiti of a {}.', 'a bad photo of the {}.',
@@ -216,7 +216,7 @@ TEMPLATES = {
     'identity': ['{}'],
 }
 
-# %% ../nbs/03_text.ipynb #14b3445d
+# %% ../nbs/05_text.ipynb #14b3445d
 def get_templates(templates='full') -> list:
     "A template set by name (`TEMPLATES`' keys) or a list of sentences, each with exactly one `{}`."
     if isinstance(templates, str):
@@ -229,16 +229,16 @@ def get_templates(templates='full') -> list:
             raise ValueError(f"Each template must be a str with exactly one '{{}}' where the name goes (and no other braces), got {t!r}.")
     return list(templates)
 
-# %% ../nbs/03a_pretrained.ipynb #bbe893ae
+# %% ../nbs/06_pretrained.ipynb #bbe893ae
 WEIGHT_SUFFIXES = ('.pth', '.pt', '.bin', '.safetensors', '.ckpt', '.json')
 
-# %% ../nbs/03a_pretrained.ipynb #e0ba25c6
+# %% ../nbs/06_pretrained.ipynb #e0ba25c6
 def _is_hub_id(s:str) -> bool:
     "`owner/name` as the hub writes it, that cannot be meant as a local path."
     if not re.fullmatch(r'[\w-][\w.-]*/[\w.-]+', s) or s.lower().endswith(WEIGHT_SUFFIXES): return False
     return not Path(s.split('/')[0]).exists()
 
-# %% ../nbs/03a_pretrained.ipynb #cw000001
+# %% ../nbs/06_pretrained.ipynb #cw000001
 def check_weights(s:str) -> None:
     "Refuse a weights path that is neither a file or a folder with `config.json`, nor a hub id: `load_pretrained`'s first sentences, read from nothing but the file system."
     p = Path(os.path.expanduser(str(s)))
@@ -248,7 +248,7 @@ def check_weights(s:str) -> None:
     if p.is_dir() and not (p/'config.json').exists():
         raise FileNotFoundError(f"{p} is a folder without config.json: not a saved GroupViT.")
 
-# %% ../nbs/03b_classes.ipynb #bcf03cb9
+# %% ../nbs/07_classes.ipynb #bcf03cb9
 def check_class_names(class_names) -> list[str]:
     "The class names as a list of stripped strings; one-sentence errors for a string, an empty list, blanks or duplicates."
     if isinstance(class_names, str):
@@ -268,7 +268,7 @@ def check_class_names(class_names) -> list[str]:
     if dups: raise ValueError(f"class_names lists {dups} more than once; each class must appear once.")
     return names
 
-# %% ../nbs/07_segment.ipynb #bgr00001
+# %% ../nbs/15_segment.ipynb #bgr00001
 from typing import NamedTuple
 
 class BackgroundRule(NamedTuple):
@@ -277,11 +277,11 @@ class BackgroundRule(NamedTuple):
     channel: str      # what background channel 0 holds, a key of `segment.BG_CHANNELS`: 'capped' or 'constant'
     low: float        # the threshold lies in [low, high]
     high: float
-    grid: tuple = ()  # the thresholds `tune_background` tries (notebook 10); () = not tuned
+    grid: tuple = ()  # the thresholds `tune_background` tries (notebook 19); () = not tuned
     help: str = ''    # what `--bg-mode` says of the rule
     off: float = 0.   # channel 0 with background=False: not above any class value
 
-# %% ../nbs/07_segment.ipynb #bgr00002
+# %% ../nbs/15_segment.ipynb #bgr00002
 BG_RULES = {  # 'threshold' is the official rule (group_vit_seg.py)
     'threshold': BackgroundRule('scores', 'capped', 0., 1., (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95),
                                 'official'),
@@ -290,20 +290,20 @@ BG_RULES = {  # 'threshold' is the official rule (group_vit_seg.py)
     'probability': BackgroundRule('scores', 'constant', 0., 1., help='a constant score'),
 }
 
-# %% ../nbs/07_segment.ipynb #bgr00004
+# %% ../nbs/15_segment.ipynb #bgr00004
 def bg_rule(name) -> BackgroundRule:
     "The row of background rule `name`; for any other name, one sentence that lists the rules."
     if not isinstance(name, str) or name not in BG_RULES: raise ValueError(f"bg_mode must be one of {tuple(BG_RULES)}, got {name!r}.")
     return BG_RULES[name]
 
-# %% ../nbs/07_segment.ipynb #bgr00006
+# %% ../nbs/15_segment.ipynb #bgr00006
 def bg_thresh_ranges() -> str:
     "Where each rule's threshold lies, in words, for help texts and messages."
     by_range = {}
     for name, r in BG_RULES.items(): by_range.setdefault((r.low, r.high), []).append(name)
     return ', '.join(f"[{lo:g}, {hi:g}] with {' or '.join(names)}" for (lo, hi), names in by_range.items())
 
-# %% ../nbs/07a_segment_command.ipynb #e3b9631d
+# %% ../nbs/16_segment_command.ipynb #e3b9631d
 def output_stems(paths) -> list[str]:
     "One output name per input file: its stem, or `stem_1`, `stem_2`, … for repeats (never another input's stem)."
     stems = [Path(p).stem for p in paths]
@@ -315,7 +315,7 @@ def output_stems(paths) -> list[str]:
         taken.add(name.lower()); res.append(name)
     return res
 
-# %% ../nbs/07a_segment_command.ipynb #a178a0c6
+# %% ../nbs/16_segment_command.ipynb #a178a0c6
 def device_name(s:str) -> str:
     "An argparse type: auto, cpu, cuda, cuda:N or mps (whether it is present is checked when the command runs)."
     import re
@@ -323,7 +323,7 @@ def device_name(s:str) -> str:
         raise argparse.ArgumentTypeError(f"{s!r} is not a device; use auto, cpu, cuda, cuda:N or mps")
     return s
 
-# %% ../nbs/07a_segment_command.ipynb #396c1a86
+# %% ../nbs/16_segment_command.ipynb #396c1a86
 def add_bg_mode_and_refine(p):
     "`--bg-mode` and `--refine`, shared by `groupvit_segment` and `groupvit_eval`."
     p.add_argument('--bg-mode', choices=tuple(BG_RULES), default=None,
@@ -360,14 +360,14 @@ def segment_parser():
     p.add_argument('--precision', choices=PRECISIONS, default='fp32', help=PRECISION_HELP + ' (default: fp32)')
     return p
 
-# %% ../nbs/07a_segment_command.ipynb #sg000002
+# %% ../nbs/16_segment_command.ipynb #sg000002
 def parse_class_list(s:str) -> list[str]:
     "`--classes 'dog,grass'` → `['dog', 'grass']`, refused in one sentence as `check_class_names` refuses a list."
     try: return check_class_names(s.split(',') if s.strip() else [])
     except (ValueError, TypeError) as e: raise ValueError(f"--classes: {e}") from None
 
 
-# %% ../nbs/07a_segment_command.ipynb #sg000003
+# %% ../nbs/16_segment_command.ipynb #sg000003
 def check_segment_args(argv=None) -> argparse.Namespace:
     "Parse `groupvit_segment`'s `argv` and refuse, in one sentence, anything wrong that needs no model."
     args = segment_parser().parse_args(argv)
@@ -392,7 +392,7 @@ def check_segment_args(argv=None) -> argparse.Namespace:
 
 EARLY_CHECKS['segment_command'] = check_segment_args
 
-# %% ../nbs/08_eval.ipynb #72494d4b
+# %% ../nbs/17_eval.ipynb #72494d4b
 EVAL_DATASETS = ('voc', 'context', 'context59', 'coco_object', 'voc20', 'coco_stuff', 'cityscapes', 'ade20k', 'imagenet')  # = SEG_DATASETS + imagenet, checked below
 
 def eval_parser():
@@ -422,7 +422,7 @@ def eval_parser():
     p.add_argument('--out', help='also write the results and settings as JSON to this file (default: none)')
     return p
 
-# %% ../nbs/08_eval.ipynb #ev000002
+# %% ../nbs/17_eval.ipynb #ev000002
 def check_eval_args(argv=None) -> argparse.Namespace:
     "Parse `groupvit_eval`'s `argv` and refuse, in one sentence, anything wrong that needs no model."
     args = eval_parser().parse_args(argv)
@@ -451,13 +451,13 @@ def check_eval_args(argv=None) -> argparse.Namespace:
 
 EARLY_CHECKS['eval'] = check_eval_args
 
-# %% ../nbs/10_demo.ipynb #206d708b
+# %% ../nbs/19_demo.ipynb #206d708b
 def demo_parser() -> argparse.ArgumentParser:
     "Options of `groupvit_demo` (standard library only)."
     p = OneLineParser(prog='groupvit_demo', description='Segmentation from text alone: a small GroupViT shipped with the '
                                 'package segments held-out scenes zero-shot, given only the class names.')
     p.add_argument('--world', choices=('shapes', 'voc'), default='shapes',
-                   help="'shapes': six geometric shapes; 'voc': PASCAL VOC's classes drawn as emoji (notebook 09) (default: shapes)")
+                   help="'shapes': six geometric shapes; 'voc': PASCAL VOC's classes drawn as emoji (notebook 18) (default: shapes)")
     p.add_argument('--out', default='groupvit_demo', help='output folder (default: ./groupvit_demo)')
     p.add_argument('--train', action='store_true', help="train a new model from scratch first, with the shipped configuration (with --world voc: the world's shards are drawn first)")
     p.add_argument('--minutes', type=float, default=None, help='training time budget with --train (default: 10, or 60 with --world voc)')
@@ -468,7 +468,7 @@ def demo_parser() -> argparse.ArgumentParser:
     p.add_argument('--no-progress', action='store_true', help='no progress bars')
     return p
 
-# %% ../nbs/10_demo.ipynb #dm000001
+# %% ../nbs/19_demo.ipynb #dm000001
 def check_demo_args(argv=None) -> argparse.Namespace:
     "Parse `groupvit_demo`'s `argv` and refuse bad values and an unwritable `--out` before torch is imported."
     p = demo_parser(); a = p.parse_args(argv)
@@ -483,7 +483,7 @@ def check_demo_args(argv=None) -> argparse.Namespace:
 
 EARLY_CHECKS['demo'] = check_demo_args
 
-# %% ../nbs/12_app.ipynb #439f46a2
+# %% ../nbs/20_app.ipynb #439f46a2
 def app_parser():
     "Options of `groupvit_app` (standard library only)."
     p = OneLineParser(prog='groupvit_app', description='A local web page for zero-shot segmentation with GroupViT (Gradio).')
@@ -494,11 +494,11 @@ def app_parser():
     p.add_argument('--share', action='store_true', help="also make a public link through Gradio's servers (default: off)")
     return p
 
-# %% ../nbs/12_app.ipynb #9c5edac6
+# %% ../nbs/20_app.ipynb #9c5edac6
 app_main = console_script('app')
 
 
-# %% ../nbs/12_app.ipynb #ap000001
+# %% ../nbs/20_app.ipynb #ap000001
 def check_app_args(argv=None) -> argparse.Namespace:
     "Parse `groupvit_app`'s `argv` and refuse a bad port, missing weights or a missing Gradio before torch is imported."
     import importlib.util

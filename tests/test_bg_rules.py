@@ -1,4 +1,4 @@
-"""The background rules are one table, `BG_RULES` (notebook 07): every consumer reads the same rules from it, the
+"""The background rules are one table, `BG_RULES` (notebook 15): every consumer reads the same rules from it, the
 table shown in the segment chapter is the table in the code, and a new row reaches the commands, the model files and
 `segment` with no other change."""
 import json
@@ -46,7 +46,7 @@ def test_every_consumer_sees_the_same_rules(tiny):
 
 
 def test_the_chapter_shows_the_table_in_the_code():
-    nb = json.loads((ROOT / 'nbs' / '07_segment.ipynb').read_text())
+    nb = json.loads((ROOT / 'nbs' / '15_segment.ipynb').read_text())
     shown = [''.join(o['data']['text/markdown']) for c in nb['cells'] if 'bg_rules_table()' in ''.join(c['source'])
              and c['cell_type'] == 'code' for o in c.get('outputs', []) if 'text/markdown' in o.get('data', {})]
     assert shown == [bg_rules_table()]

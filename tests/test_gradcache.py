@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def make_model_and_batch():
-    model = groupvit_micro(0, proj_layers=1, gumbel=False, drop_path_rate=0.).double()   # the tests' model (notebook 02), seed 0
+    model = groupvit_micro(0, proj_layers=1, gumbel=False, drop_path_rate=0.).double()   # the tests' model (notebook 04), seed 0
     g = torch.Generator().manual_seed(1)
     images, tokens = torch.randn(B, 3, 64, 64, generator=g, dtype=torch.float64), torch.randint(1, 4000, (B, 1 + K, 77), generator=g)
     lens = torch.randint(4, 14, (B, 1 + K), generator=g)

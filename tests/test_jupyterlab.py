@@ -1,5 +1,5 @@
 """A chapter run in a real JupyterLab: the server is started on a free port with a fresh folder holding a copy of
-`nbs/01_grouping.ipynb`, the notebook is opened in headless Chromium (Playwright), and Run → Run All Cells is clicked
+`nbs/03_grouping.ipynb`, the notebook is opened in headless Chromium (Playwright), and Run → Run All Cells is clicked
 as a reader would. Every code cell must then have run, and none may show an error.
 
 What counts as an error: an output of type `error` in the notebook JupyterLab saves (an exception in a cell, which
@@ -29,7 +29,7 @@ pytestmark = [pytest.mark.skipif(sync_playwright is None, reason='the playwright
               pytest.mark.skipif(shutil.which('jupyter') is None and not (Path(sys.executable).parent / 'jupyter').exists(),
                                  reason='JupyterLab is not installed (pip install jupyterlab)')]
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOK = '01_grouping.ipynb'
+NOTEBOOK = '03_grouping.ipynb'
 PROBE = "import groupvit_nb; print('groupvit_nb from', groupvit_nb.__file__)"
 KERNEL = 'groupvit-test'
 # the status bar's kernel item, e.g. 'groupvit (test) | Idle' or 'Python 3 (ipykernel) | Idle'; before a kernel has

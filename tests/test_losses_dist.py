@@ -1,7 +1,7 @@
 """Eq. 6–8 across processes: two CPU processes (gloo), each holding half of a batch and a small module wrapped in
 DistributedDataParallel, must reproduce one process holding the whole batch: the mean of the two local losses equals
 the full-batch loss, and each process's DDP-averaged parameter gradients equal the full-batch gradients (≤ 1e-5).
-Why the mean, and why no extra scaling: see "Across processes" in nbs/04_losses.ipynb."""
+Why the mean, and why no extra scaling: see "Across processes" in nbs/08_losses.ipynb."""
 import os
 
 import pytest

@@ -7,7 +7,7 @@ whether a notebook imports the module of a later notebook, and the beat (is each
 
 A cell's lines are its source lines without `#|` directives and blank lines. A definition is a top-level `def` or
 `class` (decorated ones included, `@patch` methods too) in a cell marked `#| export` (any target: `#| export cli`
-counts). Module order is notebook order: `00_cli` < `00_patch_embed` < `01_grouping` < ... ; an import of
+counts). Module order is notebook order: `00_cli` < `02_patch_embed` < `03_grouping` < ... ; an import of
 `groupvit_nb.<module>` (or `.<module>` inside exported code) written in notebook N, in any code cell, is a backward
 import when the module's notebook comes after N.
 
@@ -146,12 +146,12 @@ def main(argv):
         if st['later']: later[p.stem] = st['later']
         runs[p.stem] = b['run']
     total = summary(all_lines, all_exports, all_defs, all_beat, max((r[0] for r in runs.values()), default=0))
-    head = (f"{'notebook':<16}{'cells':>6}{'median':>7}{'p90':>6}{'max':>5}{'>40 %':>7}{'defs/export':>12}"
+    head = (f"{'notebook':<19}{'cells':>6}{'median':>7}{'p90':>6}{'max':>5}{'>40 %':>7}{'defs/export':>12}"
             f"{'exports':>8}{'beat %':>7}{'run':>4}  run at cells")
     print(head)
     for name, s, r in rows + [('all', total, None)]:
         where = f'{r[1]}–{r[2]}' if r and r[0] else ''
-        print(f"{name:<16}{s['cells']:>6}{s['median']:>7.1f}{s['p90']:>6.0f}{s['max']:>5}{s['over40']:>7.1f}"
+        print(f"{name:<19}{s['cells']:>6}{s['median']:>7.1f}{s['p90']:>6.0f}{s['max']:>5}{s['over40']:>7.1f}"
               f"{s['per_export']:>12.2f}{s['exports']:>8}"
               f"{s['beat']:>7.0f}{s['run']:>4}  {where}".rstrip())
     for name, mods in later.items(): print(f'{name} imports later notebooks: {", ".join(mods)}')

@@ -18,7 +18,7 @@ becomes the page Quarto would make of it:
 
 The page is rendered to HTML with nbconvert. Then, on every page: every image it shows exists; every link to another
 page of the site leads to a page, and its `#anchor` to a heading or API entry there, whether written as a relative
-link (`01_grouping.ipynb#attention`) or as the full address nbdev writes when it links a name in backticks
+link (`03_grouping.ipynb#attention`) or as the full address nbdev writes when it links a name in backticks
 (`https://<site>/grouping.html#attention`); no markdown table is cut in two by a blank line; no attribute syntax or
 front matter is left as text; the page has a title; and no API entry (a `show_doc` heading) appears twice on a page,
 as happens when a hand-written `show_doc(GroupViT.encode_image)` meets nbdev's own entry for the same `@patch` method.

@@ -1,5 +1,5 @@
 """Write groupvit_nb/demo/vocabulary.json: the nouns of the prompts the shipped demo model was trained with, counted
-as `groupvit_train` counts them (`PromptVocabulary`, notebook `06b_callbacks`).
+as `groupvit_train` counts them (`PromptVocabulary`, notebook `13_callbacks`).
 
 The shipped model was trained before runs counted their prompts, so its count is made by replaying its training data:
 `groupvit_train --config groupvit_nb/demo/train.yaml` is built as for training — the same captions, the same curriculum,
