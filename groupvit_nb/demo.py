@@ -22,11 +22,11 @@ from .eval import SegmentationMetric
 from .classes import class_embeddings
 
 # %% auto #0
-__all__ = ['BG_GRIDS', 'demo_dir', 'demo_settings', 'demo_shapes', 'background_baseline', 'shapes_miou', 'tune_bg_thresh',
-           'tune_background', 'oracle_labels', 'grouping_oracle_miou', 'draw_plain', 'PlainShapes', 'shape_probe',
-           'plot_segmentation', 'plot_groups', 'demo_geometry', 'train_demo_model', 'run_demo', 'main', 'voc_demo_dir',
-           'world_folders', 'eval_folder', 'open_vocabulary_miou', 'tune_voc_background', 'finish_voc_model',
-           'voc_colours', 'plot_voc_segmentation', 'plot_voc_groups', 'run_voc_demo']
+__all__ = ['BG_GRIDS', 'ROW_TITLES', 'demo_dir', 'demo_settings', 'demo_shapes', 'background_baseline', 'shapes_miou',
+           'tune_bg_thresh', 'tune_background', 'oracle_labels', 'grouping_oracle_miou', 'draw_plain', 'PlainShapes',
+           'shape_probe', 'plot_segmentation', 'plot_groups', 'demo_geometry', 'train_demo_model', 'run_demo', 'main',
+           'voc_demo_dir', 'world_folders', 'eval_folder', 'open_vocabulary_miou', 'tune_voc_background',
+           'finish_voc_model', 'voc_colours', 'plot_voc_segmentation', 'plot_voc_groups', 'run_voc_demo']
 
 # %% ../nbs/19_demo.ipynb #1022099b
 def demo_dir() -> Path:
@@ -217,29 +217,36 @@ class _Subset:
 def _show_labels(ax, img, lab, title):
     ax.imshow(overlay(img, lab, alpha=0.75), interpolation='nearest'); ax.set_title(title, fontsize=8); ax.set_axis_off()
 
+# %% ../nbs/19_demo.ipynb #10e3874f
+ROW_TITLES = ('image', 'ground truth\n(never seen)', 'prediction\n(from class names)')
+
+def _label_rows(draw, n:int, legend, size=(1.7, 1.6, 5.4), right:float=0.86, path=None, dpi=110):
+    """Three rows (`ROW_TITLES`) by `n` columns; `draw(column_axes, j)` fills column j, then `legend()` gives the
+    (colour, name) pairs of the legend. Figure of width size[0]·n + size[1] and height size[2]; saved to `path`."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+    fig, axs = plt.subplots(3, n, figsize=(size[0] * n + size[1], size[2]), squeeze=False)
+    for j in range(n): draw(axs[:, j], j)
+    for r, t in enumerate(ROW_TITLES):
+        axs[r, 0].text(-0.08, 0.5, t, transform=axs[r, 0].transAxes, ha='right', va='center', fontsize=9)
+    fig.legend(handles=[Patch(color=c, label=name) for c, name in legend()], loc='center right', fontsize=8, frameon=False)
+    fig.subplots_adjust(left=0.12, right=right, wspace=0.05, hspace=0.08)
+    if path: fig.savefig(path, dpi=dpi, bbox_inches='tight'); plt.close(fig)
+    return fig
+
 # %% ../nbs/19_demo.ipynb #527fe99d
 def plot_segmentation(model:GroupViT, ds, idx=range(6), bg_thresh:float=0.5, templates='simple', path=None, dpi=110,
                       bg_mode:str='threshold'):
     "Rows of image | ground truth | zero-shot prediction for the samples `idx` of `ds`, with a legend; saved to `path`."
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import Patch
     names = list(ds.class_names); idx = list(idx)
     x, y = next(_batches(_Subset(ds, idx), len(idx)))
     pred = segment(model, x, names, mode='whole', short_side=0, bg_thresh=bg_thresh, templates=templates, bg_mode=bg_mode)
-    cols = len(idx)
-    fig, axs = plt.subplots(3, cols, figsize=(1.7 * cols + 1.6, 5.4), squeeze=False)
-    for j, i in enumerate(idx):
-        img = ds.sample(i)['image']
-        axs[0, j].imshow(img, interpolation='nearest'); axs[0, j].set_axis_off()
-        _show_labels(axs[1, j], img, y[j], ''); _show_labels(axs[2, j], img, pred[j], '')
-    for r, t in enumerate(('image', 'ground truth\n(never seen)', 'prediction\n(from class names)')):
-        axs[r, 0].text(-0.08, 0.5, t, transform=axs[r, 0].transAxes, ha='right', va='center', fontsize=9)
+    def draw(col, j):
+        img = ds.sample(idx[j])['image']
+        col[0].imshow(img, interpolation='nearest'); col[0].set_axis_off()
+        _show_labels(col[1], img, y[j], ''); _show_labels(col[2], img, pred[j], '')
     pal = palette(len(names) + 1) / 255
-    fig.legend(handles=[Patch(color=pal[c], label=n) for c, n in enumerate(['background', *names])],
-               loc='center right', fontsize=8, frameon=False)
-    fig.subplots_adjust(left=0.12, right=0.86, wspace=0.05, hspace=0.08)
-    if path: fig.savefig(path, dpi=dpi, bbox_inches='tight'); plt.close(fig)
-    return fig
+    return _label_rows(draw, len(idx), lambda: list(zip(pal, ['background', *names])), (1.7, 1.6, 5.4), 0.86, path, dpi)
 
 # %% ../nbs/19_demo.ipynb #f7666156
 def plot_groups(model:GroupViT, ds, idx=range(4), path=None, dpi=110):
@@ -452,26 +459,18 @@ def voc_colours(n:int) -> np.ndarray:
 # %% ../nbs/19_demo.ipynb #0700c231
 def plot_voc_segmentation(model:GroupViT, root, idx=range(6), path=None, dpi=110):
     "Rows of image | ground truth | zero-shot prediction (model's own settings) of VOC folder `root`, in VOC's colours, with a legend."
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import Patch
     from groupvit_nb.eval import SegmentationDataset, zero_shot_predictor
     ds = SegmentationDataset(root, 'voc'); predict = zero_shot_predictor(model, ds)
     idx, names = list(idx), list(ds.classes)
     pal, shown = voc_colours(256), set()
-    fig, axs = plt.subplots(3, len(idx), figsize=(1.8 * len(idx) + 1.8, 5.6), squeeze=False)
-    for j, i in enumerate(idx):
-        img, lab = ds[i]; pred = predict(img)
-        shown |= set(lab.unique().tolist()) | set(pred.unique().tolist())
-        axs[0, j].imshow(img)
-        for r, m in ((1, lab), (2, pred)): axs[r, j].imshow(pal[m.numpy()], interpolation='nearest')
-    for ax in axs.flat: ax.set_axis_off()
-    for r, t in enumerate(('image', 'ground truth\n(never seen)', 'prediction\n(from class names)')):
-        axs[r, 0].text(-0.08, 0.5, t, transform=axs[r, 0].transAxes, ha='right', va='center', fontsize=9)
-    fig.legend(handles=[Patch(color=pal[c], label='rim (ignored)' if c == 255 else names[c]) for c in sorted(shown)],
-               loc='center right', fontsize=8, frameon=False)
-    fig.subplots_adjust(left=0.12, right=0.84, wspace=0.05, hspace=0.08)
-    if path: fig.savefig(path, dpi=dpi, bbox_inches='tight'); plt.close(fig)
-    return fig
+    def draw(col, j):
+        img, lab = ds[idx[j]]; pred = predict(img)
+        shown.update(lab.unique().tolist(), pred.unique().tolist())
+        col[0].imshow(img)
+        for ax, m in zip(col[1:], (lab, pred)): ax.imshow(pal[m.numpy()], interpolation='nearest')
+        for ax in col: ax.set_axis_off()
+    return _label_rows(draw, len(idx), lambda: [(pal[c], 'rim (ignored)' if c == 255 else names[c]) for c in sorted(shown)],
+                       (1.8, 1.8, 5.6), 0.84, path, dpi)
 
 # %% ../nbs/19_demo.ipynb #47728d9b
 def plot_voc_groups(model:GroupViT, root, idx=range(4), path=None, dpi=110):
