@@ -2,7 +2,8 @@
 
 nbdev's docs processor re-executes, in a fresh kernel, every cell that is exported or contains an import statement
 (anywhere in the cell). A demonstration cell that imports something *and* uses earlier state therefore breaks the
-docs build. This lists such cells; with --fix it moves top-level import lines of non-exported cells into the
+docs build. This lists such cells, the setup cells included (nbdev warns of those: their other statements belong in
+a hidden cell of their own); with --fix it moves top-level import lines of non-exported cells into the
 notebook's first `#| hide` setup cell. Exit 1 if problems remain.
 """
 import ast, json, sys, re
@@ -20,7 +21,7 @@ def check(path:Path, fix=False):
                   and 'import' in ''.join(c['source'])), None)
     problems, changed = [], False
     for i, c in enumerate(cells):
-        if c['cell_type'] != 'code' or c is setup: continue
+        if c['cell_type'] != 'code': continue
         src = ''.join(c['source'])
         d = directives(src)
         if d & {'export', 'exports', 'exporti', 'exec_doc'} or 'eval' in src and re.search(r'#\s*\|\s*eval:\s*false', src): continue
@@ -30,7 +31,7 @@ def check(path:Path, fix=False):
         if not imps: continue
         top = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
         shared = {n.lineno for n in tree.body if not isinstance(n, (ast.Import, ast.ImportFrom))} & {n.lineno for n in top}
-        if fix and setup is not None and len(top) == len(imps) and not shared:
+        if fix and setup is not None and c is not setup and len(top) == len(imps) and not shared:
             lines = src.splitlines(keepends=True)
             moved = set()
             for n in top: moved.update(range(n.lineno - 1, n.end_lineno))
@@ -42,7 +43,9 @@ def check(path:Path, fix=False):
             c['source'] = rest.splitlines(keepends=True); changed = True
             continue
         if len(tree.body) > len(top) or len(top) != len(imps):
-            problems.append(f"{path.name} cell {i}: imports mixed with other code (move them to the setup cell):\n    " + src[:200].replace('\n', '\n    '))
+            what = ('the setup cell mixes imports with other code (put the other statements in a hidden cell of their own)' if c is setup
+                    else 'imports mixed with other code (move them to the setup cell)')
+            problems.append(f"{path.name} cell {i}: {what}:\n    " + src[:200].replace('\n', '\n    '))
     if changed:
         nb['cells'] = [c for c in cells if not (c['cell_type'] == 'code' and not ''.join(c['source']).strip())]
         path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + '\n')
