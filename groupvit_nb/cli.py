@@ -41,8 +41,7 @@ def launch(prog:str, module:str, parser, argv=None, settings:str='cli'):
     standard-library module that declares the command's options and early check), then `groupvit_nb.<module>.main(argv)`."""
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
     declared = importlib.import_module(f'groupvit_nb.{settings}')   # standard library only; registers the early check
-    if isinstance(parser, str):                   # a parser not (or no longer) declared there is found in its module
-        parser = getattr(declared, parser, None) or getattr(importlib.import_module(f'groupvit_nb.{module}'), parser)
+    if isinstance(parser, str): parser = getattr(declared, parser)
     parser().parse_args(argv)                     # --help and usage errors end here, before any heavy import
     if module in EARLY_CHECKS:                    # so does every check that needs no model (0.1 s, not seconds)
         try: EARLY_CHECKS[module](argv)
